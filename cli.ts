@@ -1,0 +1,41 @@
+/**
+ * The `manage` program: the only module that touches the process — its arguments, environment,
+ * signals, streams and exit code. Everything else takes them as parameters.
+ *
+ * @module
+ */
+
+import { registry } from "./commands/_registry.ts";
+import { main, SIGNAL_EXIT_CODES } from "./core/main.ts";
+import { streamSink } from "./core/output.ts";
+
+const controller = new AbortController();
+let interrupts = 0;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  try {
+    Deno.addSignalListener(signal, () => {
+      // The first signal asks the command to stop and clean up; a second one ends it at once.
+      if (++interrupts > 1) Deno.exit(SIGNAL_EXIT_CODES[signal]);
+      controller.abort(signal);
+    });
+  } catch {
+    // Not every platform has every signal (Windows has no SIGTERM).
+  }
+}
+
+const env = Deno.env.toObject();
+const columns = Number(env.COLUMNS) ||
+  (Deno.stdout.isTerminal() ? Deno.consoleSize().columns : 80);
+
+const code = await main(Deno.args, {
+  registry,
+  stdout: streamSink(Deno.stdout),
+  stderr: streamSink(Deno.stderr),
+  stdoutIsTerminal: Deno.stdout.isTerminal(),
+  stderrIsTerminal: Deno.stderr.isTerminal(),
+  env,
+  signal: controller.signal,
+  terminalWidth: columns,
+  prog: "manage",
+});
+Deno.exit(code);

@@ -1,0 +1,122 @@
+/**
+ * Running a command in-process: the same parsing, validation and lifecycle as the command line,
+ * with output to the caller's sinks, errors thrown instead of exiting.
+ *
+ * @module
+ */
+
+import type { ArgSpec, Signature } from "./arguments.ts";
+import { loadCommand } from "./checks.ts";
+import { type CallOptions, type Command, isCommand } from "./command.ts";
+import { CommandError } from "./errors.ts";
+import { invoke, type RunEnvironment } from "./execute.ts";
+import { streamSink } from "./output.ts";
+import { findCommand, type Registry } from "./registry.ts";
+import { EXIT_OPTIONS } from "./shared_options.ts";
+
+const EMPTY_REGISTRY: Registry = { commands: [], checks: [] };
+
+function optionKeys(signature: Signature): Set<string> {
+  const keys = new Set<string>();
+  const add = (specs: readonly ArgSpec[]) => specs.forEach((spec) => keys.add(spec.key));
+  add(signature.positionals);
+  add(signature.options);
+  for (const sub of signature.subcommands?.values() ?? []) {
+    optionKeys(sub.signature).forEach((k) => keys.add(k));
+  }
+  for (const exit of EXIT_OPTIONS) keys.delete(exit);
+  return keys;
+}
+
+function processEnv(): Record<string, string> {
+  try {
+    return Deno.env.toObject();
+  } catch {
+    return {};
+  }
+}
+
+/** Resolves a command by name (or takes it as it is) and runs it in `run`. */
+export async function runIn(
+  run: RunEnvironment,
+  target: string | Command,
+  args: readonly string[],
+  named: Readonly<Record<string, unknown>>,
+  commandName = "command",
+): Promise<unknown> {
+  let name = commandName;
+  let command: Command;
+  if (typeof target === "string") {
+    const entry = findCommand(run.registry, target);
+    if (!entry) throw new CommandError(`Unknown command: '${target}'`);
+    name = target;
+    command = await loadCommand(entry);
+  } else if (isCommand(target)) {
+    command = target;
+  } else {
+    throw new CommandError("callCommand takes a command's name or a command made by defineCommand");
+  }
+  const valid = optionKeys(command.signature);
+  const unknown = Object.keys(named).filter((key) => !valid.has(key));
+  if (unknown.length > 0) {
+    throw new CommandError(
+      `Unknown option(s) for ${name} command: ${unknown.sort().join(", ")}. ` +
+        `Valid options are: ${[...valid].sort().join(", ")}.`,
+    );
+  }
+  return await invoke(
+    { name, command, argv: args, named },
+    run,
+    (other, otherArgs, options, parent) => {
+      const { stdout, stderr, signal, registry, env, ...rest } = options ?? {};
+      const child: RunEnvironment = {
+        ...parent,
+        registry: registry ?? parent.registry,
+        stdout: stdout ?? parent.stdout,
+        stderr: stderr ?? parent.stderr,
+        signal: signal ?? parent.signal,
+        env: env ?? parent.env,
+      };
+      return runIn(child, other, otherArgs ?? [], rest);
+    },
+  );
+}
+
+/**
+ * Runs a command in-process, by name (found in `options.registry`) or as a command object, with
+ * command-line words in `args` and options by key in `options`. Returns what `handle` returns;
+ * throws `CommandError` (and `UsageError`, exit code 2, for bad arguments) instead of exiting.
+ *
+ * @example
+ * ```ts
+ * import { callCommand } from "./call_command.ts";
+ * import { defineCommand } from "./command.ts";
+ * import { captureOutput } from "./output.ts";
+ *
+ * const greet = defineCommand({
+ *   help: "Greets a user by name",
+ *   arguments: { name: {} },
+ *   handle: ({ options, stdout }) => stdout.write(`Hello, ${options.name}!`),
+ * });
+ * const stdout = captureOutput();
+ * await callCommand(greet, ["John"], { stdout });
+ * console.assert(stdout.text === "Hello, John!\n");
+ * ```
+ */
+export async function callCommand<R = unknown>(
+  target: string | Command<never, R>,
+  args: readonly string[] = [],
+  options: CallOptions = {},
+): Promise<R> {
+  const { stdout, stderr, signal, registry, env, ...named } = options;
+  const run: RunEnvironment = {
+    registry: registry ?? EMPTY_REGISTRY,
+    stdout: stdout ?? streamSink(Deno.stdout),
+    stderr: stderr ?? streamSink(Deno.stderr),
+    stdoutIsTerminal: stdout ? false : Deno.stdout.isTerminal(),
+    stderrIsTerminal: stderr ? false : Deno.stderr.isTerminal(),
+    env: env ?? processEnv(),
+    signal,
+  };
+  return await runIn(run, target as string | Command, args, named) as R;
+}

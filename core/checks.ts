@@ -1,0 +1,177 @@
+/**
+ * The system check framework, as Django's: checks return messages with a level and an id; the
+ * `check` command (and every command with `requiresSystemChecks`) runs them and fails on errors.
+ * Apps register checks in `apps/<app>/checks.ts` (a default-exported list of checks); the
+ * built-in ones check every registered command's declaration.
+ *
+ * @module
+ */
+
+import { type Command, toCommand } from "./command.ts";
+import { CommandError } from "./errors.ts";
+import type { Registry, RegistryEntry } from "./registry.ts";
+import type { Style } from "./style.ts";
+
+/** How serious a check message is. */
+export type CheckLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR" | "CRITICAL";
+
+/** The levels, least serious first. */
+export const CHECK_LEVELS: readonly CheckLevel[] = [
+  "DEBUG",
+  "INFO",
+  "WARNING",
+  "ERROR",
+  "CRITICAL",
+];
+
+/** One finding of a check. */
+export interface CheckMessage {
+  /** How serious it is. */
+  level: CheckLevel;
+  /** A stable id, `<app>.<letter><number>` (`commands.E001`), that settings can silence. */
+  id: string;
+  /** What is wrong. */
+  msg: string;
+  /** How to fix it. */
+  hint?: string;
+  /** What it is about (`myapp.greet_user`). */
+  obj?: string;
+}
+
+/** What a check is given. */
+export interface CheckContext {
+  /** The project's registry. */
+  registry: Registry;
+  /** Only these apps, when given. */
+  apps?: readonly string[];
+}
+
+/** A system check. */
+export type Check = (ctx: CheckContext) => CheckMessage[] | Promise<CheckMessage[]>;
+
+/** Loads a registered command, as the dispatcher does. */
+export async function loadCommand(entry: RegistryEntry): Promise<Command> {
+  const module = await entry.load();
+  return toCommand(module.default, entry.module);
+}
+
+/** The built-in check: every registered command loads, is a command, and matches the registry. */
+export const checkCommands: Check = async ({ registry, apps }) => {
+  const messages: CheckMessage[] = [];
+  for (const entry of registry.commands) {
+    if (apps && !apps.includes(entry.app)) continue;
+    const obj = `${entry.app}.${entry.name}`;
+    let command: Command;
+    try {
+      command = await loadCommand(entry);
+    } catch (error) {
+      messages.push({
+        level: "ERROR",
+        id: "commands.E001",
+        msg: `${entry.module} cannot be loaded: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        hint: "Fix the command's declaration; `manage help` lists it meanwhile from the registry.",
+        obj,
+      });
+      continue;
+    }
+    if (!command.help.trim()) {
+      messages.push({
+        level: "WARNING",
+        id: "commands.W001",
+        msg: "The command has no help text.",
+        hint: "Set `help` to one line saying what it does.",
+        obj,
+      });
+    }
+    const summary = command.help.trim().split("\n")[0].trim();
+    if (summary !== entry.summary) {
+      messages.push({
+        level: "WARNING",
+        id: "commands.W002",
+        msg: "The registry is out of date with the command's help text.",
+        hint: "Run `deno task registry`.",
+        obj,
+      });
+    }
+  }
+  return messages;
+};
+
+/** Runs the built-in checks and every app's registered checks. */
+export async function runChecks(ctx: CheckContext): Promise<CheckMessage[]> {
+  const checks: Check[] = [checkCommands];
+  for (const module of ctx.registry.checks) {
+    if (ctx.apps && !ctx.apps.includes(module.app)) continue;
+    const loaded = (await module.load()).default;
+    if (!Array.isArray(loaded) || !loaded.every((c) => typeof c === "function")) {
+      throw new CommandError(`${module.module} must default-export a list of check functions`);
+    }
+    checks.push(...(loaded as Check[]));
+  }
+  const messages: CheckMessage[] = [];
+  for (const check of checks) messages.push(...await check(ctx));
+  return messages;
+}
+
+/** A check run that found problems at or above the failing level. */
+export class SystemCheckError extends CommandError {
+  /** Creates the error with the formatted report. */
+  constructor(report: string) {
+    super(report, { bare: true });
+    this.name = "SystemCheckError";
+  }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * Formats check messages as Django does and says whether any is at or above `failLevel`.
+ *
+ * @example
+ * ```ts
+ * import { formatCheckReport } from "./checks.ts";
+ *
+ * const { text, failed } = formatCheckReport([]);
+ * console.assert(text === "System check identified no issues (0 silenced)." && !failed);
+ * ```
+ */
+export function formatCheckReport(
+  messages: readonly CheckMessage[],
+  { failLevel = "ERROR", style }: { failLevel?: CheckLevel; style?: Style } = {},
+): { text: string; failed: boolean } {
+  const visible = messages.filter((m) => m.level !== "DEBUG");
+  if (visible.length === 0) {
+    return { text: "System check identified no issues (0 silenced).", failed: false };
+  }
+  const headers: [string, CheckLevel[]][] = [
+    ["ERRORS", ["CRITICAL", "ERROR"]],
+    ["WARNINGS", ["WARNING"]],
+    ["INFOS", ["INFO"]],
+  ];
+  const failIndex = CHECK_LEVELS.indexOf(failLevel);
+  const failed = messages.some((m) => CHECK_LEVELS.indexOf(m.level) >= failIndex);
+  const sections: string[] = [];
+  for (const [header, levels] of headers) {
+    const group = visible.filter((m) => levels.includes(m.level));
+    if (group.length === 0) continue;
+    const lines = group.map((m) => {
+      const serious = CHECK_LEVELS.indexOf(m.level) >= CHECK_LEVELS.indexOf("ERROR");
+      const line = `${m.obj ? `${m.obj}: ` : "?: "}(${m.id}) ${m.msg}${
+        m.hint ? `\n\tHINT: ${m.hint}` : ""
+      }`;
+      return style ? (serious ? style.ERROR(line) : style.WARNING(line)) : line;
+    });
+    sections.push(`${header}:\n${lines.join("\n")}`);
+  }
+  const title = failed
+    ? "SystemCheckError: System check identified some issues:"
+    : "System check identified some issues:";
+  const text = `${title}\n\n${sections.join("\n\n")}\n\nSystem check identified ${
+    plural(visible.length, "issue")
+  } (0 silenced).`;
+  return { text, failed };
+}

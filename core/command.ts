@@ -1,0 +1,368 @@
+/**
+ * The command model. A command is a plain typed object made by {@linkcode defineCommand} —
+ * help, positional arguments and options declared as data, and `handle(ctx)` whose
+ * `ctx.options` is typed from the declaration — or, in the shape Django users know, a class
+ * extending {@linkcode BaseCommand} with `help`, `addArguments(parser)` and `handle(options)`.
+ * Both become the same {@linkcode Command}.
+ *
+ * @module
+ */
+
+import {
+  type Action,
+  type ArgumentDecl,
+  type ArgumentsDecl,
+  type ExclusiveGroupDecl,
+  kebabCase,
+  type Nargs,
+  type OptionDecl,
+  type Primitive,
+  type Signature,
+  signatureOf,
+  type SubcommandDecl,
+  type ValuesOf,
+  type ValueType,
+} from "./arguments.ts";
+import { DefinitionError } from "./errors.ts";
+import type { OutputWrapper, TextSink } from "./output.ts";
+import type { Registry } from "./registry.ts";
+import { sharedOptions, type SharedValues } from "./shared_options.ts";
+import type { Style } from "./style.ts";
+
+/** Options for running a command in-process (see `callCommand`). */
+export interface CallOptions {
+  /** Where the command's stdout goes; the process's stdout when left out. */
+  stdout?: TextSink;
+  /** Where the command's stderr goes; the process's stderr when left out. */
+  stderr?: TextSink;
+  /** Aborts the command (its `ctx.signal`). */
+  signal?: AbortSignal;
+  /** The registry that names resolve in. */
+  registry?: Registry;
+  /** Environment for options' `env` fallbacks and colour settings. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Options given by key, as on the command line (`{ verbose: true }`). */
+  [option: string]: unknown;
+}
+
+/** Everything a command's `handle` gets: its options, its output streams, and its resources. */
+export interface CommandContext<O = Record<string, unknown>> {
+  /** The parsed options and positional arguments, typed from the declaration. */
+  readonly options: O & SharedValues;
+  /** Standard output: `write()` adds the newline. */
+  readonly stdout: OutputWrapper;
+  /** Standard error: `write()` adds the newline; styled as `ERROR` when colour is on. */
+  readonly stderr: OutputWrapper;
+  /** Style functions by role: `ctx.style.SUCCESS("Done")`. */
+  readonly style: Style;
+  /** Aborted when the run is interrupted (Ctrl-C, SIGTERM) or the caller aborts it. */
+  readonly signal: AbortSignal;
+  /** The verbosity level, 0 to 3. */
+  readonly verbosity: 0 | 1 | 2 | 3;
+  /** The environment the command was run with. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The command's name. */
+  readonly name: string;
+  /** The program's name in messages and usage lines, `manage`. */
+  readonly prog: string;
+  /** The registry the command was found in. */
+  readonly registry: Registry;
+  /** The terminal width, in columns, for formatting. */
+  readonly terminalWidth: number;
+  /** Runs another command in-process with this one's streams, signal and registry. */
+  callCommand(name: string, args?: readonly string[], options?: CallOptions): Promise<unknown>;
+  /** Registers a clean-up that runs when the command ends, however it ends (last in, first out). */
+  defer(cleanup: () => unknown): void;
+}
+
+const COMMAND = Symbol.for("manage.command");
+
+/** A command, ready to parse and run. Made by {@linkcode defineCommand} or from a class. */
+export interface Command<V = Record<string, unknown>, R = unknown> {
+  /** Brand that marks a command object. */
+  readonly [COMMAND]: true;
+  /** Help text: the first line is the summary shown in listings. */
+  readonly help: string;
+  /** Text shown after the options in the command's help. */
+  readonly epilog?: string;
+  /** The normalized arguments (shared options included). */
+  readonly signature: Signature;
+  /** The system checks run before `handle` (and `--skip-checks` is offered). */
+  readonly requiresSystemChecks: boolean;
+  /** Runs the command. */
+  handle(ctx: CommandContext<V>): R | Promise<R>;
+}
+
+/** What {@linkcode defineCommand} takes. */
+export interface CommandDefinition<A, O, S, R> {
+  /** Help text: the first line is the summary shown in listings. */
+  help: string;
+  /** Text shown after the options in the command's help. */
+  epilog?: string;
+  /** Positional arguments, in order. */
+  arguments?: A;
+  /** Options. */
+  options?: O;
+  /** Groups of options of which at most one (or, when required, exactly one) may be given. */
+  exclusive?: readonly ExclusiveGroupDecl<NoInfer<Extract<keyof O, string>>>[];
+  /** Subcommands: `ctx.options.subcommand` names the one chosen. */
+  subcommands?: S;
+  /** Run the system checks before `handle` (and offer `--skip-checks`). */
+  requiresSystemChecks?: boolean;
+  /** Runs the command; a string it returns is written to stdout. */
+  handle(
+    ctx: CommandContext<ValuesOf<{ arguments: A; options: O; subcommands: S }>>,
+  ): R | Promise<R>;
+}
+
+/**
+ * Defines a command. Option and argument types are inferred from the declaration.
+ *
+ * @example A command with a positional argument and an option
+ * ```ts
+ * import { defineCommand } from "./command.ts";
+ *
+ * export default defineCommand({
+ *   help: "Greets a user by name",
+ *   arguments: { name: { help: "who to greet" } },
+ *   options: { times: { type: "integer", default: 1, help: "how many times" } },
+ *   handle({ options, stdout }) {
+ *     for (let i = 0; i < options.times; i++) stdout.write(`Hello, ${options.name}!`);
+ *   },
+ * });
+ * ```
+ */
+export function defineCommand<
+  const A extends Readonly<Record<string, ArgumentDecl>> = Record<never, never>,
+  const O extends Readonly<Record<string, OptionDecl>> = Record<never, never>,
+  const S extends Readonly<Record<string, SubcommandDecl>> = Record<never, never>,
+  R = unknown,
+>(
+  definition: CommandDefinition<A, O, S, R>,
+): Command<ValuesOf<{ arguments: A; options: O; subcommands: S }>, R> {
+  const requiresSystemChecks = definition.requiresSystemChecks ?? false;
+  const decl: ArgumentsDecl = definition;
+  return {
+    [COMMAND]: true,
+    help: definition.help,
+    epilog: definition.epilog,
+    signature: signatureOf(decl, sharedOptions({ requiresSystemChecks })),
+    requiresSystemChecks,
+    handle: definition.handle,
+  };
+}
+
+/** Whether `value` is a command made by {@linkcode defineCommand} or {@linkcode commandFromClass}. */
+export function isCommand(value: unknown): value is Command {
+  return typeof value === "object" && value !== null &&
+    (value as Record<symbol, unknown>)[COMMAND] === true;
+}
+
+// ---- The class form ----
+
+/** Options of {@linkcode CommandParser.addArgument}, in argparse's words. */
+export interface AddArgumentOptions {
+  /** What giving the option does. */
+  action?: Action;
+  /** The value type (`"string"` when left out). */
+  type?: Exclude<ValueType, "count">;
+  /** How many values a positional argument takes. */
+  nargs?: Nargs;
+  /** The value when it is not given. */
+  default?: Primitive | readonly Primitive[];
+  /** The only values accepted. */
+  choices?: readonly Primitive[];
+  /** The option must be given. */
+  required?: boolean;
+  /** Help text. */
+  help?: string;
+  /** Display name for the value. */
+  metavar?: string;
+  /** The key of the value in `options` (camelCase of the long flag when left out). */
+  dest?: string;
+  /** Environment variable used when the option is not given. */
+  env?: string;
+}
+
+function camelCase(name: string): string {
+  return name.replace(/^-+/, "").replace(/[-_]([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * The parser a class-form command's `addArguments(parser)` declares its arguments on, with
+ * argparse's vocabulary: `parser.addArgument("--verbose", { action: "store_true" })`.
+ */
+export class CommandParser {
+  readonly #arguments: Record<string, ArgumentDecl> = {};
+  readonly #options: Record<string, OptionDecl> = {};
+  readonly #exclusive: ExclusiveGroupDecl[] = [];
+
+  /**
+   * Declares a positional argument (`"name"`) or an option (`"-n", "--name"`), with its options
+   * last. Returns the key its value will have.
+   */
+  addArgument(...namesAndOptions: (string | AddArgumentOptions)[]): string {
+    const names = namesAndOptions.filter((n): n is string => typeof n === "string");
+    const spec = namesAndOptions.find((n): n is AddArgumentOptions => typeof n === "object") ?? {};
+    if (names.length === 0) {
+      throw new DefinitionError("addArgument needs a name, such as 'name' or '--name'");
+    }
+    if (!names[0].startsWith("-")) {
+      if (names.length > 1) {
+        throw new DefinitionError(`Positional argument '${names[0]}' can have only one name`);
+      }
+      const key = spec.dest ?? camelCase(names[0]);
+      if (spec.action && spec.action !== "store") {
+        throw new DefinitionError(
+          `Positional argument '${names[0]}' cannot have action '${spec.action}'`,
+        );
+      }
+      this.#arguments[key] = {
+        type: spec.type === "boolean" ? undefined : spec.type,
+        nargs: spec.nargs,
+        default: spec.default,
+        choices: spec.choices,
+        help: spec.help,
+        metavar: spec.metavar,
+      };
+      return key;
+    }
+    const shorts = names.filter((n) => /^-[^-]/.test(n));
+    const longs = names.filter((n) => n.startsWith("--"));
+    const key = spec.dest ?? camelCase(longs[0] ?? shorts[0]);
+    if (spec.nargs !== undefined) {
+      throw new DefinitionError(
+        `Option ${names.join("/")} has nargs: repeat the option with action 'append' instead`,
+      );
+    }
+    const action = spec.action ?? "store";
+    const flagLike = action === "store_true" || action === "store_false";
+    this.#options[key] = {
+      type: action === "count" ? "count" : flagLike ? "boolean" : spec.type,
+      action,
+      short: shorts[0]?.slice(1),
+      flag: longs[0] ?? `--${kebabCase(key)}`,
+      aliases: [...shorts.slice(1), ...longs.slice(1)],
+      default: spec.default,
+      choices: spec.choices,
+      required: spec.required,
+      multiple: action === "append",
+      help: spec.help,
+      metavar: spec.metavar,
+      env: spec.env,
+    };
+    return key;
+  }
+
+  /** Starts a group of options of which at most one (with `required`, exactly one) may be given. */
+  addMutuallyExclusiveGroup(
+    options: { required?: boolean } = {},
+  ): Pick<CommandParser, "addArgument"> {
+    const group = { options: [] as string[], required: options.required };
+    this.#exclusive.push(group);
+    return {
+      addArgument: (...namesAndOptions: (string | AddArgumentOptions)[]) => {
+        const key = this.addArgument(...namesAndOptions);
+        group.options.push(key);
+        return key;
+      },
+    };
+  }
+
+  /** The declaration built so far. */
+  toDeclaration(): ArgumentsDecl {
+    return { arguments: this.#arguments, options: this.#options, exclusive: this.#exclusive };
+  }
+}
+
+/** The options a class-form command's `handle` receives. */
+export type Options = Record<string, unknown> & SharedValues;
+
+/**
+ * The base class of a command in the seed's (Django's) shape. Subclass it, set `help`, declare
+ * arguments in `addArguments(parser)` and do the work in `handle(options)`, writing with
+ * `this.stdout.write(...)`.
+ *
+ * @example
+ * ```ts
+ * import { BaseCommand, type CommandParser, type Options } from "./command.ts";
+ *
+ * export default class Command extends BaseCommand {
+ *   override help = "Greets a user by name";
+ *
+ *   override addArguments(parser: CommandParser) {
+ *     parser.addArgument("name", { type: "string" });
+ *   }
+ *
+ *   handle(options: Options) {
+ *     this.stdout.write(`Hello, ${options.name}!`);
+ *   }
+ * }
+ * ```
+ */
+export abstract class BaseCommand {
+  /** Help text: the first line is the summary shown in listings. */
+  help = "";
+  /** Text shown after the options in the command's help. */
+  epilog?: string;
+  /** Run the system checks before `handle` (and offer `--skip-checks`). */
+  requiresSystemChecks = false;
+  /** Standard output, set before `handle` runs. */
+  stdout!: OutputWrapper;
+  /** Standard error, set before `handle` runs. */
+  stderr!: OutputWrapper;
+  /** Style functions by role, set before `handle` runs. */
+  style!: Style;
+  /** The whole context (signal, registry, `callCommand`, `defer`…), set before `handle` runs. */
+  ctx!: CommandContext;
+
+  /** Declares the command's arguments. */
+  addArguments(_parser: CommandParser): void {}
+
+  /** Runs the command; a string it returns is written to stdout. */
+  abstract handle(options: Options): unknown;
+}
+
+/** A class whose instances are {@linkcode BaseCommand}s. */
+export type CommandClass = new () => BaseCommand;
+
+/** Whether `value` is a class extending {@linkcode BaseCommand}. */
+export function isCommandClass(value: unknown): value is CommandClass {
+  return typeof value === "function" && value.prototype instanceof BaseCommand;
+}
+
+/** Makes a {@linkcode Command} of a class-form command. */
+export function commandFromClass(Class: CommandClass): Command {
+  const prototype = new Class();
+  const parser = new CommandParser();
+  prototype.addArguments(parser);
+  const requiresSystemChecks = prototype.requiresSystemChecks;
+  return {
+    [COMMAND]: true,
+    help: prototype.help,
+    epilog: prototype.epilog,
+    signature: signatureOf(parser.toDeclaration(), sharedOptions({ requiresSystemChecks })),
+    requiresSystemChecks,
+    handle(ctx) {
+      const instance = new Class();
+      instance.stdout = ctx.stdout;
+      instance.stderr = ctx.stderr;
+      instance.style = ctx.style;
+      instance.ctx = ctx;
+      return instance.handle(ctx.options);
+    },
+  };
+}
+
+/**
+ * Turns a command module's default export into a {@linkcode Command}, or throws
+ * {@linkcode DefinitionError} naming `module`.
+ */
+export function toCommand(value: unknown, module: string): Command {
+  if (isCommand(value)) return value;
+  if (isCommandClass(value)) return commandFromClass(value);
+  throw new DefinitionError(
+    `${module} does not default-export a command: end it with 'export default defineCommand({...})' ` +
+      `or 'export default class Command extends BaseCommand {...}'`,
+  );
+}

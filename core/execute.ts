@@ -1,0 +1,151 @@
+/**
+ * The lifecycle of one command run, shared by the command line and `callCommand`:
+ *
+ * parse (usage errors, `--help`, `--version`) → colour → system checks → `handle(ctx)` →
+ * deferred clean-ups in `finally`.
+ *
+ * It never touches the process: streams, environment and the abort signal come from the caller.
+ *
+ * @module
+ */
+
+import { type CheckLevel, formatCheckReport, runChecks, SystemCheckError } from "./checks.ts";
+import type { CallOptions, Command, CommandContext } from "./command.ts";
+import { CommandError } from "./errors.ts";
+import { formatHelp } from "./help.ts";
+import { OutputWrapper, type TextSink } from "./output.ts";
+import { parseArgs } from "./parser.ts";
+import type { Registry } from "./registry.ts";
+import { EXIT_OPTIONS, type SharedValues } from "./shared_options.ts";
+import { choosePalette, makeStyle } from "./style.ts";
+import { VERSION } from "./version.ts";
+
+/** Everything a run needs from its caller. */
+export interface RunEnvironment {
+  /** The registry commands are found in. */
+  registry: Registry;
+  /** Standard output. */
+  stdout: TextSink;
+  /** Standard error. */
+  stderr: TextSink;
+  /** Standard output is a terminal (colour on by default). */
+  stdoutIsTerminal?: boolean;
+  /** Standard error is a terminal. */
+  stderrIsTerminal?: boolean;
+  /** The environment. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Aborts the run. */
+  signal?: AbortSignal;
+  /** Terminal width for help. */
+  terminalWidth?: number;
+  /** The program name in usage lines, `manage`. */
+  prog?: string;
+}
+
+/** What to run: a command by name, with command-line words and values by key. */
+export interface Invocation {
+  /** The command's name. */
+  name: string;
+  /** The command. */
+  command: Command;
+  /** Command-line words after the command's name. */
+  argv: readonly string[];
+  /** Values by key (from `callCommand`). */
+  named?: Readonly<Record<string, unknown>>;
+}
+
+/** Runs another command from inside one, with the same environment. */
+export type Caller = (
+  name: string,
+  args: readonly string[] | undefined,
+  options: CallOptions | undefined,
+  run: RunEnvironment,
+) => Promise<unknown>;
+
+/**
+ * Runs one command through its whole lifecycle and returns what `handle` returned. Throws
+ * `UsageError`, `CommandError` and whatever `handle` throws.
+ */
+export async function invoke(
+  invocation: Invocation,
+  run: RunEnvironment,
+  caller: Caller,
+): Promise<unknown> {
+  const { command, name } = invocation;
+  const env = run.env;
+  const parsed = parseArgs(command.signature, invocation.argv, {
+    env,
+    named: invocation.named,
+    command: name,
+    stopOn: EXIT_OPTIONS,
+  });
+  const plainOut = new OutputWrapper(run.stdout);
+  if (parsed.stopped === "help") {
+    const signature = parsed.subcommands.reduce(
+      (sig, sub) => sig.subcommands!.get(sub)!.signature,
+      command.signature,
+    );
+    const sub = parsed.subcommands.length > 0
+      ? command.signature.subcommands!.get(parsed.subcommands[0])?.help
+      : undefined;
+    plainOut.write(
+      formatHelp(signature, {
+        prog: run.prog ?? "manage",
+        path: [name, ...parsed.subcommands],
+        width: run.terminalWidth,
+      }, {
+        description: sub ?? command.help,
+        epilog: parsed.subcommands.length > 0 ? undefined : command.epilog,
+      }),
+      { ending: "" },
+    );
+    return undefined;
+  }
+  if (parsed.stopped === "version") {
+    plainOut.write(VERSION);
+    return undefined;
+  }
+  const options = parsed.values as Record<string, unknown> & SharedValues;
+  if (options.noColor && options.forceColor) {
+    throw new CommandError("The --no-color and --force-color options can't be used together.");
+  }
+  const colour = { noColor: options.noColor, forceColor: options.forceColor, env };
+  const style = makeStyle(choosePalette({ ...colour, isTerminal: run.stdoutIsTerminal }));
+  const errorStyle = makeStyle(choosePalette({ ...colour, isTerminal: run.stderrIsTerminal }));
+  const stdout = new OutputWrapper(run.stdout);
+  const stderr = new OutputWrapper(run.stderr, errorStyle.ERROR);
+
+  if (command.requiresSystemChecks && !options.skipChecks) {
+    const messages = await runChecks({ registry: run.registry });
+    const failLevel: CheckLevel = "ERROR";
+    const report = formatCheckReport(messages, { failLevel, style: errorStyle });
+    if (report.failed) throw new SystemCheckError(report.text);
+    if (messages.some((m) => m.level === "WARNING")) stderr.write(report.text, { style: (t) => t });
+  }
+
+  const cleanups: (() => unknown)[] = [];
+  const signal = run.signal ?? new AbortController().signal;
+  const childRun: RunEnvironment = { ...run, signal };
+  const ctx: CommandContext = {
+    options,
+    stdout,
+    stderr,
+    style,
+    signal,
+    verbosity: options.verbosity,
+    env,
+    name,
+    prog: run.prog ?? "manage",
+    registry: run.registry,
+    terminalWidth: run.terminalWidth ?? 80,
+    callCommand: (other, args, callOptions) => caller(other, args, callOptions, childRun),
+    defer: (cleanup) => void cleanups.push(cleanup),
+  };
+  try {
+    const result = await command.handle(ctx);
+    if (typeof result === "string" && result !== "") stdout.write(result);
+    return result;
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  }
+}

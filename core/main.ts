@@ -1,0 +1,126 @@
+/**
+ * The command-line dispatcher: `manage <command> [args…]` → the command's lifecycle → an exit
+ * code. Errors become one line on stderr (the stack only with `--traceback`): usage errors exit
+ * 2 after the usage line, `CommandError` with its `returncode`, anything else 1, an interrupted
+ * run 130 (SIGINT) or 143 (SIGTERM).
+ *
+ * It takes everything from its caller, so `cli.ts` is the only module touching the process.
+ *
+ * @module
+ */
+
+import { loadCommand } from "./checks.ts";
+import type { Command } from "./command.ts";
+import { CommandError, DefinitionError, UsageError } from "./errors.ts";
+import { runIn } from "./call_command.ts";
+import type { RunEnvironment } from "./execute.ts";
+import { formatUsage } from "./help.ts";
+import { OutputWrapper } from "./output.ts";
+import { findCommand, unknownCommandMessage } from "./registry.ts";
+import { choosePalette, makeStyle } from "./style.ts";
+
+/** Exit codes for runs ended by a signal, as shells report them. */
+export const SIGNAL_EXIT_CODES: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+function beforeDashes(argv: readonly string[]): readonly string[] {
+  const end = argv.indexOf("--");
+  return end < 0 ? argv : argv.slice(0, end);
+}
+
+/** Picks the command name and its words from argv (`manage`, `manage -h` → help). */
+function route(argv: readonly string[]): [string, readonly string[]] {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === "-h" || first === "--help") return ["help", []];
+  if (first === "--version") return ["version", []];
+  return [first, rest];
+}
+
+/**
+ * Runs `argv` (the words after the program name) and returns the exit code.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./main.ts";
+ * import { captureOutput } from "./output.ts";
+ *
+ * const stderr = captureOutput();
+ * const code = await main(["nope"], {
+ *   registry: { commands: [], checks: [] },
+ *   stdout: captureOutput(),
+ *   stderr,
+ *   env: {},
+ * });
+ * console.assert(code === 1 && stderr.text.startsWith("Unknown command: 'nope'"));
+ * ```
+ */
+export async function main(argv: readonly string[], run: RunEnvironment): Promise<number> {
+  const prog = run.prog ?? "manage";
+  const [name, words] = route(argv);
+  const flags = beforeDashes(words);
+  const traceback = flags.includes("--traceback");
+  const palette = choosePalette({
+    noColor: flags.includes("--no-color"),
+    forceColor: flags.includes("--force-color"),
+    isTerminal: run.stderrIsTerminal,
+    env: run.env,
+  });
+  const style = makeStyle(palette);
+  const stderr = new OutputWrapper(run.stderr);
+
+  const entry = findCommand(run.registry, name);
+  if (!entry) {
+    stderr.write(unknownCommandMessage(run.registry, name, prog));
+    return 1;
+  }
+  let command: Command | undefined;
+  try {
+    command = await loadCommand(entry);
+    await runIn({ ...run, prog }, command, words, {}, name);
+    return run.signal?.aborted ? SIGNAL_EXIT_CODES[String(run.signal.reason)] ?? 130 : 0;
+  } catch (error) {
+    const interrupted = run.signal?.aborted;
+    if (interrupted) {
+      if (traceback && error instanceof Error) stderr.write(error.stack ?? String(error));
+      return SIGNAL_EXIT_CODES[String(run.signal!.reason)] ?? 130;
+    }
+    if (error instanceof UsageError && command) {
+      const signature = error.subcommands.reduce(
+        (sig, sub) => sig.subcommands?.get(sub)?.signature ?? sig,
+        command.signature,
+      );
+      const path = [name, ...error.subcommands];
+      stderr.write(formatUsage(signature, { prog, path, width: run.terminalWidth }));
+      stderr.write(style.ERROR(`${[prog, ...path].join(" ")}: error: ${error.message}`));
+      return error.returncode;
+    }
+    if (traceback && error instanceof Error) {
+      stderr.write(style.ERROR(error.stack ?? `${error.name}: ${error.message}`));
+      return error instanceof CommandError ? error.returncode : 1;
+    }
+    if (error instanceof CommandError && error.bare) {
+      stderr.write(error.message);
+      return error.returncode;
+    }
+    if (error instanceof CommandError) {
+      stderr.write(style.ERROR(`CommandError: ${error.message}`));
+      return error.returncode;
+    }
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      const what = error.message.replace(/, run again with .*$/, "");
+      stderr.write(style.ERROR(`PermissionError: ${what}`));
+      stderr.write(
+        `The ${name} command needs a permission this run was not given: add it to the permissions ` +
+          `of the manage task in deno.json (see README, "Permissions").`,
+      );
+      return 1;
+    }
+    const described = error instanceof Error
+      ? `${error.name}: ${error.message}`
+      : `Error: ${String(error)}`;
+    stderr.write(style.ERROR(described.split("\n")[0]));
+    if (!(error instanceof DefinitionError)) {
+      stderr.write("Run the command again with --traceback to see the stack trace.");
+    }
+    return 1;
+  }
+}

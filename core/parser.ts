@@ -1,0 +1,391 @@
+/**
+ * The command-line parser: argv against a {@linkcode Signature}, with argparse's behaviour and
+ * wording where they overlap. Every failure is a {@linkcode UsageError} (exit code 2).
+ *
+ * @module
+ */
+
+import type { ArgSpec, Nargs, Signature } from "./arguments.ts";
+import { acceptNamed, convert, quote } from "./_values.ts";
+import { UsageError } from "./errors.ts";
+import { closeMatches } from "./suggest.ts";
+
+/** Options for {@linkcode parseArgs}. */
+export interface ParseOptions {
+  /** Environment for options' `env` fallbacks. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Values given by key (from `callCommand`), validated like command-line values. */
+  named?: Readonly<Record<string, unknown>>;
+  /** The command's name, for error messages. */
+  command?: string;
+  /** Option keys that end parsing as soon as they are seen (`help`, `version`). */
+  stopOn?: readonly string[];
+}
+
+/** What {@linkcode parseArgs} found. */
+export interface ParseResult {
+  /** Every argument's value by key (defaults filled in); `subcommand` names the chosen one. */
+  values: Record<string, unknown>;
+  /** The subcommand path chosen (empty when the command has none). */
+  subcommands: string[];
+  /** The keys that were given: on the command line, by name, or through the environment. */
+  given: Set<string>;
+  /** The `stopOn` key that was seen, when one was: the other values are then incomplete. */
+  stopped?: string;
+}
+
+const NEGATIVE_NUMBER = /^-\d+$|^-\d*\.\d+$/;
+
+function looksLikeOption(token: string, signature: Signature): boolean {
+  if (!token.startsWith("-") || token === "-") return false;
+  if (NEGATIVE_NUMBER.test(token)) {
+    // As argparse: a negative number is a value unless an option itself looks like one.
+    return signature.options.some((o) => o.flags.some((f) => NEGATIVE_NUMBER.test(f)));
+  }
+  return true;
+}
+
+/** The name an argument has in messages: `-n/--name` for options, the metavar for positionals. */
+export function displayName(spec: ArgSpec): string {
+  if (spec.kind === "option") return spec.flags.join("/");
+  if (spec.metavar) return spec.metavar;
+  return spec.key;
+}
+
+function range(nargs: Nargs | undefined): [number, number] {
+  if (nargs === undefined) return [1, 1];
+  if (nargs === "?") return [0, 1];
+  if (nargs === "*") return [0, Infinity];
+  if (nargs === "+") return [1, Infinity];
+  return [nargs, nargs];
+}
+
+class Parse {
+  readonly values: Record<string, unknown> = {};
+  readonly given = new Set<string>();
+  readonly raw = new Map<string, string[]>();
+  readonly positionalTokens: string[] = [];
+  readonly unrecognized: string[] = [];
+  readonly longFlags: [string, ArgSpec, boolean][] = [];
+
+  constructor(
+    readonly signature: Signature,
+    readonly options: ParseOptions,
+    readonly path: string[],
+  ) {
+    for (const spec of signature.options) {
+      for (const flag of spec.flags) {
+        if (flag.startsWith("--")) this.longFlags.push([flag, spec, false]);
+      }
+      if (spec.negativeFlag) this.longFlags.push([spec.negativeFlag, spec, true]);
+    }
+  }
+
+  fail(message: string): never {
+    throw new UsageError(message, this.options.command ?? "", this.path);
+  }
+
+  argumentError(spec: ArgSpec, message: string): never {
+    this.fail(`argument ${displayName(spec)}: ${message}`);
+  }
+
+  findLong(flag: string): [ArgSpec, boolean] | undefined {
+    const exact = this.longFlags.find(([f]) => f === flag);
+    if (exact) return [exact[1], exact[2]];
+    const prefixed = this.longFlags.filter(([f]) => f.startsWith(flag));
+    if (prefixed.length === 1) return [prefixed[0][1], prefixed[0][2]];
+    if (prefixed.length > 1) {
+      const names = prefixed.map(([f]) => f).join(", ");
+      this.fail(`ambiguous option: ${flag} could match ${names}`);
+    }
+    return undefined;
+  }
+
+  findShort(letter: string): ArgSpec | undefined {
+    return this.signature.options.find((o) => o.flags.includes(`-${letter}`));
+  }
+
+  markGiven(spec: ArgSpec): void {
+    for (const group of this.signature.groups) {
+      if (!group.keys.includes(spec.key)) continue;
+      for (const other of group.keys) {
+        if (other !== spec.key && this.given.has(other)) {
+          const otherSpec = this.signature.options.find((o) => o.key === other)!;
+          this.argumentError(spec, `not allowed with argument ${displayName(otherSpec)}`);
+        }
+      }
+    }
+    this.given.add(spec.key);
+  }
+
+  /** Applies a flag; returns true when it stops the parse. */
+  applyFlag(
+    spec: ArgSpec,
+    negative: boolean,
+    explicit: string | undefined,
+    next: () => string | undefined,
+  ): boolean {
+    this.markGiven(spec);
+    if (this.options.stopOn?.includes(spec.key)) return true;
+    switch (spec.action) {
+      case "store_true":
+      case "store_false":
+      case "count":
+        if (explicit !== undefined) {
+          this.argumentError(spec, `ignored explicit argument ${quote(explicit)}`);
+        }
+        if (spec.action === "count") {
+          this.values[spec.key] = ((this.values[spec.key] as number) ?? 0) + 1;
+        } else this.values[spec.key] = negative ? false : spec.action === "store_true";
+        return false;
+    }
+    const value = explicit ?? next();
+    if (value === undefined) this.argumentError(spec, "expected one argument");
+    const list = this.raw.get(spec.key) ?? [];
+    if (spec.action === "append") list.push(value);
+    else list.splice(0, list.length, value);
+    this.raw.set(spec.key, list);
+    return false;
+  }
+
+  run(argv: readonly string[]): ParseResult {
+    const fixedPositionals = this.signature.subcommands
+      ? this.signature.positionals.length
+      : Infinity;
+    let i = 0;
+    const next = (): string | undefined => {
+      const token = argv[i + 1];
+      if (token === undefined || looksLikeOption(token, this.signature) || token === "--") {
+        return undefined;
+      }
+      i++;
+      return token;
+    };
+    for (; i < argv.length; i++) {
+      const token = argv[i];
+      if (token === "--") {
+        for (const rest of argv.slice(i + 1)) {
+          if (this.positionalTokens.length >= fixedPositionals) {
+            return this.subcommand(argv, i + 1, rest, true);
+          }
+          this.positionalTokens.push(rest);
+        }
+        break;
+      }
+      if (!looksLikeOption(token, this.signature)) {
+        if (this.positionalTokens.length >= fixedPositionals) {
+          return this.subcommand(argv, i, token, false);
+        }
+        this.positionalTokens.push(token);
+        continue;
+      }
+      if (token.startsWith("--")) {
+        const eq = token.indexOf("=");
+        const flag = eq < 0 ? token : token.slice(0, eq);
+        const explicit = eq < 0 ? undefined : token.slice(eq + 1);
+        const found = this.findLong(flag);
+        if (!found) {
+          this.unrecognized.push(token);
+          continue;
+        }
+        if (this.applyFlag(found[0], found[1], explicit, next)) return this.stop(found[0]);
+        continue;
+      }
+      // Short options, possibly bundled: -vvv, -abc, -nJohn, -n John.
+      let rest = token.slice(1);
+      while (rest.length > 0) {
+        const spec = this.findShort(rest[0]);
+        if (!spec) {
+          this.unrecognized.push(token);
+          break;
+        }
+        const takesValue = spec.action === "store" || spec.action === "append";
+        if (takesValue) {
+          let attached = rest.slice(1);
+          if (attached.startsWith("=")) attached = attached.slice(1);
+          if (this.applyFlag(spec, false, attached === "" ? undefined : attached, next)) {
+            return this.stop(spec);
+          }
+          break;
+        }
+        if (this.applyFlag(spec, false, undefined, next)) return this.stop(spec);
+        rest = rest.slice(1);
+      }
+    }
+    return this.finish();
+  }
+
+  stop(spec: ArgSpec): ParseResult {
+    return {
+      values: this.values,
+      subcommands: this.path.slice(),
+      given: this.given,
+      stopped: spec.key,
+    };
+  }
+
+  subcommand(argv: readonly string[], at: number, name: string, afterDashes: boolean): ParseResult {
+    const sub = this.signature.subcommands!.get(name);
+    if (!sub) {
+      const choices = [...this.signature.subcommands!.keys()].map(quote).join(", ");
+      const hint = closeMatches(name, this.signature.subcommands!.keys())[0];
+      this.fail(
+        `argument subcommand: invalid choice: ${quote(name)} (choose from ${choices})` +
+          (hint ? ` (did you mean ${hint}?)` : ""),
+      );
+    }
+    const rest = argv.slice(at + 1);
+    const inner = new Parse(sub.signature, this.options, [...this.path, name]).run(
+      afterDashes ? ["--", ...rest] : rest,
+    );
+    if (inner.stopped) return inner;
+    const mine = this.finish(true);
+    // A shared option given before the subcommand's name counts unless given again after it.
+    const values = { ...mine.values };
+    for (const [key, value] of Object.entries(inner.values)) {
+      if (inner.given.has(key) || !mine.given.has(key)) values[key] = value;
+    }
+    values.subcommand = name;
+    return {
+      values,
+      subcommands: inner.subcommands,
+      given: new Set([...mine.given, ...inner.given]),
+    };
+  }
+
+  finish(subcommandChosen = false): ParseResult {
+    const missing: string[] = [];
+    this.allocatePositionals(missing);
+    const named = this.options.named ?? {};
+    for (const spec of this.signature.options) {
+      const raw = this.raw.get(spec.key);
+      if (raw !== undefined) {
+        const converted = raw.map((text) => this.convert(spec, text));
+        this.values[spec.key] = spec.action === "append" ? converted : converted[0];
+      } else if (spec.key in named && named[spec.key] !== undefined) {
+        this.markGiven(spec);
+        const accepted = acceptNamed(spec, named[spec.key]);
+        if ("error" in accepted) this.argumentError(spec, accepted.error);
+        this.values[spec.key] = accepted.value;
+      } else if (!this.given.has(spec.key)) {
+        const fromEnv = spec.env === undefined ? undefined : this.options.env?.[spec.env];
+        if (fromEnv !== undefined) {
+          this.markGiven(spec);
+          const converted = spec.action === "count"
+            ? Number(fromEnv)
+            : this.convertEnv(spec, fromEnv);
+          this.values[spec.key] = spec.action === "append" ? [converted] : converted;
+        } else if (spec.required) {
+          missing.push(displayName(spec));
+        } else {
+          this.values[spec.key] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+        }
+      }
+    }
+    if (this.signature.subcommands && !subcommandChosen) {
+      missing.push("subcommand");
+    }
+    if (missing.length > 0) {
+      this.fail(`the following arguments are required: ${missing.join(", ")}`);
+    }
+    for (const group of this.signature.groups) {
+      if (group.required && !group.keys.some((key) => this.given.has(key))) {
+        const flags = group.keys.map((key) => {
+          const spec = this.signature.options.find((o) => o.key === key)!;
+          return spec.flags.at(-1)!;
+        });
+        this.fail(`one of the arguments ${flags.join(" ")} is required`);
+      }
+    }
+    if (this.unrecognized.length > 0) {
+      const flags = this.longFlags.map(([flag]) => flag);
+      const hints = this.unrecognized
+        .filter((token) => token.startsWith("--"))
+        .map((token) => closeMatches(token.split("=")[0], flags, { n: 1 })[0])
+        .filter((hint) => hint !== undefined);
+      const hint = hints.length > 0 ? ` (did you mean ${hints.join(", ")}?)` : "";
+      this.fail(`unrecognized arguments: ${this.unrecognized.join(" ")}${hint}`);
+    }
+    return { values: this.values, subcommands: this.path.slice(), given: this.given };
+  }
+
+  convert(spec: ArgSpec, text: string): unknown {
+    const result = convert(spec, text);
+    if ("error" in result) this.argumentError(spec, result.error);
+    return result.value;
+  }
+
+  convertEnv(spec: ArgSpec, text: string): unknown {
+    const result = convert(
+      spec.action === "store_true" || spec.action === "store_false"
+        ? { ...spec, choices: undefined }
+        : spec,
+      text,
+    );
+    if ("error" in result) {
+      this.fail(`environment variable ${spec.env} (for ${displayName(spec)}): ${result.error}`);
+    }
+    if (spec.action === "store_false") return !result.value;
+    return result.value;
+  }
+
+  allocatePositionals(missing: string[]): void {
+    const specs = this.signature.positionals;
+    const tokens = this.positionalTokens;
+    const named = this.options.named ?? {};
+    // Positionals given by name take no tokens.
+    const fromTokens = specs.filter((spec) =>
+      !(spec.key in named && named[spec.key] !== undefined)
+    );
+    const mins = fromTokens.map((spec) => range(spec.nargs)[0]);
+    let at = 0;
+    fromTokens.forEach((spec, index) => {
+      const [min, max] = range(spec.nargs);
+      const reserved = mins.slice(index + 1).reduce((a, b) => a + b, 0);
+      const take = Math.max(0, Math.min(max, tokens.length - at - reserved));
+      if (take < min) {
+        missing.push(displayName(spec));
+        return;
+      }
+      const taken = tokens.slice(at, at + take);
+      at += take;
+      const single = spec.nargs === undefined || spec.nargs === "?";
+      if (taken.length === 0) {
+        this.values[spec.key] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+      } else {
+        const converted = taken.map((text) => this.convert(spec, text));
+        this.values[spec.key] = single ? converted[0] : converted;
+      }
+      this.given.add(spec.key);
+    });
+    for (const spec of specs) {
+      if (fromTokens.includes(spec)) continue;
+      const accepted = acceptNamed(spec, named[spec.key]);
+      if ("error" in accepted) this.argumentError(spec, accepted.error);
+      this.values[spec.key] = accepted.value;
+    }
+    this.unrecognized.unshift(...tokens.slice(at));
+  }
+}
+
+/**
+ * Parses `argv` for `signature`. Throws {@linkcode UsageError} with argparse's message on bad
+ * input; returns every value by key, defaults filled in.
+ *
+ * @example
+ * ```ts
+ * import { signatureOf } from "./arguments.ts";
+ * import { parseArgs } from "./parser.ts";
+ *
+ * const signature = signatureOf({ arguments: { name: {} }, options: { count: { type: "integer", default: 1 } } });
+ * const { values } = parseArgs(signature, ["John", "--count=3"]);
+ * console.assert(values.name === "John" && values.count === 3);
+ * ```
+ */
+export function parseArgs(
+  signature: Signature,
+  argv: readonly string[],
+  options: ParseOptions = {},
+): ParseResult {
+  return new Parse(signature, options, []).run(argv);
+}

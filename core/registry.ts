@@ -1,0 +1,89 @@
+/**
+ * The command registry: what `scripts/build_registry.ts` generates from `commands/` and
+ * `apps/<app>/commands/`. Each entry carries its command's metadata as data — so help, listing
+ * and completion load no command module — and a literal `import()` of the module, which
+ * `deno compile` embeds.
+ *
+ * @module
+ */
+
+import { closeMatches } from "./suggest.ts";
+
+/** One registered command. */
+export interface RegistryEntry {
+  /** The command's name: its file name without `.ts`. */
+  readonly name: string;
+  /** The app that defines it (`manage` for the built-in commands). */
+  readonly app: string;
+  /** The first line of its help text. */
+  readonly summary: string;
+  /** Its module, relative to the project root (for messages). */
+  readonly module: string;
+  /** Every option flag it accepts, for completion. */
+  readonly flags: readonly string[];
+  /** Its subcommands' names, when it has any. */
+  readonly subcommands?: readonly string[];
+  /** Imports its module. */
+  readonly load: () => Promise<{ readonly default?: unknown }>;
+}
+
+/** An app's module of system checks (`apps/<app>/checks.ts`). */
+export interface CheckModuleEntry {
+  /** The app. */
+  readonly app: string;
+  /** The module, relative to the project root. */
+  readonly module: string;
+  /** Imports the module, whose default export is a list of checks. */
+  readonly load: () => Promise<{ readonly default?: unknown }>;
+}
+
+/** Every command and check module of a project. */
+export interface Registry {
+  /** The commands, sorted by name. */
+  readonly commands: readonly RegistryEntry[];
+  /** The apps' check modules. */
+  readonly checks: readonly CheckModuleEntry[];
+}
+
+/** The app name of the built-in commands. */
+export const BUILTIN_APP = "manage";
+
+/**
+ * The message for a name that is no command, as Django's: `Unknown command: 'greet_usr'. Did
+ * you mean greet_user?` and `Type 'manage help' for usage.`
+ */
+export function unknownCommandMessage(registry: Registry, name: string, prog = "manage"): string {
+  const hint = closeMatches(name, registry.commands.map((c) => c.name))[0];
+  return `Unknown command: '${name}'${
+    hint ? `. Did you mean ${hint}?` : ""
+  }\nType '${prog} help' for usage.`;
+}
+
+/** Finds a command by name. */
+export function findCommand(registry: Registry, name: string): RegistryEntry | undefined {
+  return registry.commands.find((entry) => entry.name === name);
+}
+
+/**
+ * The commands grouped by app, apps in alphabetical order, commands by name.
+ *
+ * @example
+ * ```ts
+ * import { commandsByApp } from "./registry.ts";
+ *
+ * const groups = commandsByApp({ commands: [], checks: [] });
+ * console.assert(groups.size === 0);
+ * ```
+ */
+export function commandsByApp(registry: Registry): Map<string, RegistryEntry[]> {
+  const groups = new Map<string, RegistryEntry[]>();
+  const sorted = [...registry.commands].sort((a, b) =>
+    a.app.localeCompare(b.app) || a.name.localeCompare(b.name)
+  );
+  for (const entry of sorted) {
+    const group = groups.get(entry.app) ?? [];
+    group.push(entry);
+    groups.set(entry.app, group);
+  }
+  return groups;
+}

@@ -1,0 +1,70 @@
+/**
+ * The options every command shares, declared once (Django's `--verbosity`, `--traceback`,
+ * `--no-color`, …) and listed after a command's own in its help.
+ *
+ * @module
+ */
+
+import type { OptionDecl } from "./arguments.ts";
+
+/** The shared options' values, as a command's `handle` sees them. */
+export interface SharedValues {
+  /** 0 = minimal output, 1 = normal output, 2 = verbose output, 3 = very verbose output. */
+  verbosity: 0 | 1 | 2 | 3;
+  /** Show the full stack trace when the command fails. */
+  traceback: boolean;
+  /** Colour is off (`--no-color`). */
+  noColor: boolean;
+  /** Colour is on even when the output is not a terminal (`--force-color`). */
+  forceColor: boolean;
+  /** System checks were skipped (`--skip-checks`). */
+  skipChecks: boolean;
+}
+
+const HELP: OptionDecl = { type: "boolean", short: "h", help: "show this help message and exit" };
+
+const COMMON = {
+  version: { type: "boolean", help: "Show program's version number and exit." },
+  verbosity: {
+    type: "integer",
+    short: "v",
+    choices: [0, 1, 2, 3],
+    default: 1,
+    help:
+      "Verbosity level; 0=minimal output, 1=normal output, 2=verbose output, 3=very verbose output",
+  },
+  traceback: { type: "boolean", help: "Display a full stack trace when the command fails." },
+  noColor: { type: "boolean", help: "Don't colorize the command output." },
+  forceColor: { type: "boolean", help: "Force colorization of the command output." },
+} as const satisfies Record<string, OptionDecl>;
+
+const SKIP_CHECKS: OptionDecl = { type: "boolean", help: "Skip system checks." };
+
+/** What decides which shared options a command has. */
+export interface SharedOptionsFor {
+  /** The command runs the system checks first, so it takes `--skip-checks`. */
+  requiresSystemChecks?: boolean;
+}
+
+/**
+ * The shared options of a command: `-h/--help`, `--version`, `-v/--verbosity`, `--traceback`,
+ * `--no-color`, `--force-color`, and `--skip-checks` where checks apply.
+ *
+ * @example
+ * ```ts
+ * import { sharedOptions } from "./shared_options.ts";
+ *
+ * console.assert("skipChecks" in sharedOptions({ requiresSystemChecks: true }));
+ * console.assert(!("skipChecks" in sharedOptions({})));
+ * ```
+ */
+export function sharedOptions(flags: SharedOptionsFor = {}): Record<string, OptionDecl> {
+  return {
+    help: HELP,
+    ...COMMON,
+    ...(flags.requiresSystemChecks ? { skipChecks: SKIP_CHECKS } : {}),
+  };
+}
+
+/** Keys of the shared options that end parsing at once: help and version. */
+export const EXIT_OPTIONS = ["help", "version"] as const;

@@ -1,0 +1,82 @@
+/**
+ * Django-style management commands for Deno.
+ *
+ * Apps declare commands in `apps/<app>/commands/<name>.ts`, one per file, as a typed object
+ * made by {@linkcode defineCommand} or as a class extending {@linkcode BaseCommand} (the shape
+ * Django users know). `deno task registry` generates the registry of every command as literal
+ * imports; `manage <name>` (or `deno task manage <name>`) runs one, and {@linkcode callCommand}
+ * runs one in-process.
+ *
+ * @example A command, typed from its declaration
+ * ```ts
+ * import { defineCommand } from "./mod.ts";
+ *
+ * export default defineCommand({
+ *   help: "Greets a user by name",
+ *   arguments: { name: { help: "who to greet" } },
+ *   options: { shout: { type: "boolean", short: "s", help: "greet loudly" } },
+ *   handle({ options, stdout, style }) {
+ *     const greeting = `Hello, ${options.name}!`;
+ *     stdout.write(options.shout ? style.SUCCESS(greeting.toUpperCase()) : greeting);
+ *   },
+ * });
+ * ```
+ *
+ * @example Running a command from code
+ * ```ts
+ * import { callCommand, captureOutput } from "./mod.ts";
+ *
+ * const stdout = captureOutput();
+ * await callCommand("show_status", [], { stdout, verbose: true });
+ * console.assert(stdout.text === "Verbose mode activated.\n");
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type AddArgumentOptions,
+  BaseCommand,
+  type CallOptions,
+  type Command,
+  type CommandClass,
+  type CommandContext,
+  type CommandDefinition,
+  CommandParser,
+  defineCommand,
+  isCommand,
+  type Options,
+} from "./core/command.ts";
+export type {
+  Action,
+  ArgumentDecl,
+  ArgumentsDecl,
+  ArgumentValue,
+  ExclusiveGroupDecl,
+  Nargs,
+  OptionDecl,
+  OptionValue,
+  Primitive,
+  SubcommandDecl,
+  Values,
+  ValuesOf,
+  ValueType,
+} from "./core/arguments.ts";
+export {
+  CommandError,
+  type CommandErrorOptions,
+  DefinitionError,
+  UsageError,
+} from "./core/errors.ts";
+export {
+  type CapturedOutput,
+  captureOutput,
+  OutputWrapper,
+  type TextSink,
+  type WriteOptions,
+} from "./core/output.ts";
+export { makeStyle, type Role, type Style, type StyleFunc } from "./core/style.ts";
+export type { SharedValues } from "./core/shared_options.ts";
+export type { Check, CheckContext, CheckLevel, CheckMessage } from "./core/checks.ts";
+export type { CheckModuleEntry, Registry, RegistryEntry } from "./core/registry.ts";
+export { callCommand } from "./commands/_call_command.ts";

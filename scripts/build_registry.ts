@@ -1,0 +1,220 @@
+/**
+ * Generates `commands/_registry.ts`: every command in `commands/*.ts` and
+ * `apps/<app>/commands/*.ts` (files starting with `_` and tests skipped) and every
+ * `apps/<app>/checks.ts`, as data plus a literal `import()` of each module, so that
+ * `deno compile` embeds them all and nothing lists a folder at run time.
+ *
+ * ```sh
+ * deno task registry          # write the registry
+ * deno task registry --check  # exit 1 when the registry is out of date
+ * ```
+ *
+ * An app's command replaces a built-in of the same name; two apps defining one name, a file that
+ * does not default-export a command, or a command whose declaration is wrong are errors that name
+ * the file.
+ *
+ * @module
+ */
+
+import { type Command, toCommand } from "../core/command.ts";
+
+/** Where the generated registry is written, relative to the project root. */
+export const REGISTRY_PATH = "commands/_registry.ts";
+
+const NAME = /^[a-z][a-z0-9_]*$/;
+
+interface Found {
+  name: string;
+  app: string;
+  module: string;
+}
+
+async function listTs(root: URL, dir: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(new URL(dir, root))) {
+      if (!entry.isFile || !entry.name.endsWith(".ts")) continue;
+      if (
+        entry.name.startsWith("_") || entry.name.endsWith("_test.ts") ||
+        entry.name.endsWith(".d.ts")
+      ) continue;
+      names.push(entry.name);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return names.sort();
+}
+
+async function listApps(root: URL): Promise<string[]> {
+  const apps: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(new URL("apps/", root))) {
+      if (entry.isDirectory && !entry.name.startsWith("_") && !entry.name.startsWith(".")) {
+        apps.push(entry.name);
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return apps.sort();
+}
+
+async function exists(url: URL): Promise<boolean> {
+  try {
+    await Deno.stat(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What {@linkcode buildRegistry} produced. */
+export interface BuildResult {
+  /** The registry module's source. */
+  source: string;
+  /** Problems, each naming its file; the source is not to be written when there are any. */
+  errors: string[];
+  /** How many commands are registered. */
+  count: number;
+}
+
+function summaryOf(command: Command): string {
+  return command.help.trim().split("\n")[0].trim();
+}
+
+function flagsOf(command: Command): string[] {
+  const flags = new Set<string>();
+  const add = (specs: Command["signature"]["options"]) => {
+    for (const spec of specs) {
+      spec.flags.forEach((f) => flags.add(f));
+      if (spec.negativeFlag) flags.add(spec.negativeFlag);
+    }
+  };
+  add(command.signature.options);
+  for (const sub of command.signature.subcommands?.values() ?? []) add(sub.signature.options);
+  return [...flags];
+}
+
+/** Scans the project at `root` and returns the registry's source, or the problems found. */
+export async function buildRegistry(root: URL): Promise<BuildResult> {
+  const found: Found[] = [];
+  for (const file of await listTs(root, "commands/")) {
+    found.push({ name: file.slice(0, -3), app: "manage", module: `commands/${file}` });
+  }
+  const checks: { app: string; module: string }[] = [];
+  for (const app of await listApps(root)) {
+    for (const file of await listTs(root, `apps/${app}/commands/`)) {
+      found.push({ name: file.slice(0, -3), app, module: `apps/${app}/commands/${file}` });
+    }
+    if (await exists(new URL(`apps/${app}/checks.ts`, root))) {
+      checks.push({ app, module: `apps/${app}/checks.ts` });
+    }
+  }
+
+  const errors: string[] = [];
+  const byName = new Map<string, Found>();
+  for (const item of found) {
+    if (!NAME.test(item.name)) {
+      errors.push(`${item.module}: command names are snake_case (a-z, 0-9, _): rename the file`);
+      continue;
+    }
+    const previous = byName.get(item.name);
+    if (previous && previous.app !== "manage") {
+      errors.push(
+        `Command '${item.name}' is defined by two apps: ${previous.module} and ${item.module}; rename one of them`,
+      );
+      continue;
+    }
+    byName.set(item.name, item);
+  }
+
+  const entries: string[] = [];
+  for (const item of [...byName.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    let command: Command;
+    try {
+      const module = await import(new URL(item.module, root).href);
+      command = toCommand(module.default, item.module);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      errors.push(message.startsWith(item.module) ? message : `${item.module}: ${message}`);
+      continue;
+    }
+    const subcommands = command.signature.subcommands
+      ? [...command.signature.subcommands.keys()]
+      : undefined;
+    const specifier = item.module.startsWith("commands/")
+      ? `./${item.module.slice("commands/".length)}`
+      : `../${item.module}`;
+    entries.push(
+      [
+        "    {",
+        `      name: ${JSON.stringify(item.name)},`,
+        `      app: ${JSON.stringify(item.app)},`,
+        `      summary: ${JSON.stringify(summaryOf(command))},`,
+        `      module: ${JSON.stringify(item.module)},`,
+        `      flags: ${JSON.stringify(flagsOf(command))},`,
+        ...(subcommands ? [`      subcommands: ${JSON.stringify(subcommands)},`] : []),
+        `      load: () => import(${JSON.stringify(specifier)}),`,
+        "    },",
+      ].join("\n"),
+    );
+  }
+  const checkEntries = checks.map((c) =>
+    [
+      "    {",
+      `      app: ${JSON.stringify(c.app)},`,
+      `      module: ${JSON.stringify(c.module)},`,
+      `      load: () => import(${JSON.stringify(`../${c.module}`)}),`,
+      "    },",
+    ].join("\n")
+  );
+  const source = [
+    "// Generated by scripts/build_registry.ts — do not edit. Run `deno task registry` after adding,",
+    "// removing or changing a command; `deno task registry --check` fails when this file is stale.",
+    "",
+    'import type { Registry } from "../core/registry.ts";',
+    "",
+    "/** Every command and check module of the project. */",
+    "export const registry: Registry = {",
+    entries.length ? `  commands: [\n${entries.join("\n")}\n  ],` : "  commands: [],",
+    checkEntries.length ? `  checks: [\n${checkEntries.join("\n")}\n  ],` : "  checks: [],",
+    "};",
+    "",
+  ].join("\n");
+  return { source, errors, count: entries.length };
+}
+
+if (import.meta.main) {
+  const root = new URL("../", import.meta.url);
+  const check = Deno.args.includes("--check");
+  const quiet = Deno.args.includes("--quiet");
+  const { source, errors, count } = await buildRegistry(root);
+  if (errors.length > 0) {
+    for (const error of errors) console.error(`error: ${error}`);
+    Deno.exit(1);
+  }
+  const target = new URL(REGISTRY_PATH, root);
+  let current: string | undefined;
+  try {
+    current = await Deno.readTextFile(target);
+  } catch {
+    current = undefined;
+  }
+  if (check) {
+    if (current !== source) {
+      console.error(
+        `${REGISTRY_PATH} is out of date: run \`deno task registry\` and commit the result`,
+      );
+      Deno.exit(1);
+    }
+    if (!quiet) console.log(`${REGISTRY_PATH} is up to date (${count} commands)`);
+  } else {
+    if (current !== source) await Deno.writeTextFile(target, source);
+    if (!quiet) {
+      console.log(
+        `${current === source ? "Unchanged" : "Wrote"} ${REGISTRY_PATH} (${count} commands)`,
+      );
+    }
+  }
+}
