@@ -49,9 +49,11 @@ export class OutputWrapper {
   /** Writes `text`, styled, followed by the line ending when it does not already end with it. */
   write(text = "", options: WriteOptions = {}): void {
     const ending = options.ending ?? "\n";
-    if (ending && !text.endsWith(ending)) text += ending;
+    const hasEnding = ending !== "" && text.endsWith(ending);
+    const body = hasEnding ? text.slice(0, -ending.length) : text;
     const style = options.style ?? this.styleFunc;
-    this.#sink.write(style ? style(text) : text);
+    // Styled before the ending, so a colour never runs past the end of the line.
+    this.#sink.write((style && body ? style(body) : body) + ending);
   }
 }
 

@@ -186,7 +186,8 @@ export interface ColorChoice {
 
 /**
  * Decides the palette for a stream: `--no-color`, then `--force-color`, then `NO_COLOR`, then
- * `FORCE_COLOR`, then whether the stream is a terminal (and `TERM` is not `dumb`).
+ * `FORCE_COLOR` (`0` turns colour off), then whether the stream is a terminal (and `TERM` is not
+ * `dumb`). The palette is `MANAGE_COLORS`'s, or undefined for no colour.
  *
  * @example
  * ```ts
@@ -201,9 +202,9 @@ export function choosePalette(choice: ColorChoice): Palette | undefined {
   if (choice.noColor) return undefined;
   const setting = parseColorSetting(env.MANAGE_COLORS);
   if (choice.forceColor) return setting;
+  // As no-color.org and force-color.org: set and not empty.
   if (env.NO_COLOR) return undefined;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return setting;
-  if (env.FORCE_COLOR === "0") return undefined;
+  if (env.FORCE_COLOR) return env.FORCE_COLOR === "0" ? undefined : setting;
   if (!choice.isTerminal || env.TERM === "dumb") return undefined;
   return setting;
 }

@@ -1,0 +1,30 @@
+import { formatCheckReport, runChecks, SystemCheckError } from "../core/checks.ts";
+import { defineCommand } from "../core/command.ts";
+import { CommandError } from "../core/errors.ts";
+
+export default defineCommand({
+  help: "Checks the whole project for potential problems",
+  arguments: {
+    apps: { nargs: "*", metavar: "app_label", help: "only check these apps" },
+  },
+  options: {
+    failLevel: {
+      choices: ["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"],
+      default: "ERROR",
+      help: "message level that makes the command exit with a non-zero status",
+    },
+  },
+  async handle({ options, registry, stdout, stderr, style }) {
+    const known = new Set(registry.commands.map((c) => c.app));
+    for (const app of options.apps) {
+      if (!known.has(app)) {
+        throw new CommandError(`No installed app with label '${app}'. Installed: ${[...known].sort().join(", ")}`);
+      }
+    }
+    const messages = await runChecks({ registry, apps: options.apps.length > 0 ? options.apps : undefined });
+    const report = formatCheckReport(messages, { failLevel: options.failLevel, style });
+    if (report.failed) throw new SystemCheckError(report.text);
+    if (messages.some((m) => m.level !== "DEBUG")) stderr.write(report.text, { style: (text) => text });
+    else stdout.write(report.text);
+  },
+});

@@ -1,0 +1,128 @@
+// Shared by the tests: run the real `cli.ts` as a process, and make throwaway copies of the
+// project with extra files (fixture apps) and a regenerated registry.
+
+/** The project root. */
+export const ROOT = new URL("../", import.meta.url);
+
+/** The permissions `cli.ts` runs with in the tests: those of the `manage` task. */
+export const CLI_PERMISSIONS = [
+  "--allow-read=.",
+  "--allow-write=.",
+  "--allow-env",
+  "--allow-run",
+  "--allow-net",
+  "--allow-sys",
+];
+
+/** What a process printed and how it ended. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options for {@linkcode runCli}. */
+export interface RunCliOptions {
+  /** The project to run in (its `cli.ts`); this project by default. */
+  root?: URL;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** Deno permission flags instead of {@linkcode CLI_PERMISSIONS}. */
+  permissions?: string[];
+  /** Text for standard input. */
+  stdin?: string;
+}
+
+/**
+ * Runs `deno run cli.ts <args>` in a project with colour off, 80 columns, and no TTY, and
+ * returns its exit code and output.
+ */
+export async function runCli(args: string[], options: RunCliOptions = {}): Promise<RunResult> {
+  const root = options.root ?? ROOT;
+  const command = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...(options.permissions ?? CLI_PERMISSIONS), "cli.ts", ...args],
+    cwd: root,
+    env: { COLUMNS: "80", NO_COLOR: "", FORCE_COLOR: "", MANAGE_COLORS: "", ...options.env },
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const child = command.spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const { code, stdout, stderr } = await child.output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+const PROJECT_ENTRIES = ["cli.ts", "mod.ts", "deno.json", "core", "commands", "apps", "scripts"];
+
+async function copyTree(from: URL, to: URL): Promise<void> {
+  const info = await Deno.stat(from);
+  if (info.isFile) {
+    await Deno.copyFile(from, to);
+    return;
+  }
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    const suffix = entry.isDirectory ? "/" : "";
+    await copyTree(new URL(entry.name + suffix, from), new URL(entry.name + suffix, to));
+  }
+}
+
+/** A throwaway copy of the project; remove it with `await using` or {@linkcode Project.remove}. */
+export interface Project extends AsyncDisposable {
+  /** The copy's root folder. */
+  root: URL;
+  /** Runs the copy's `cli.ts`. */
+  run(args: string[], options?: Omit<RunCliOptions, "root">): Promise<RunResult>;
+  /** Regenerates the copy's registry; returns how the build script ended. */
+  buildRegistry(): Promise<RunResult>;
+  /** Deletes the copy. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Copies the project into a temporary folder, writes `files` (paths relative to the root) into
+ * it and regenerates its registry.
+ */
+export async function copyProject(files: Record<string, string> = {}): Promise<Project> {
+  const dir = await Deno.makeTempDir({ prefix: "manage_test_" });
+  const root = new URL(`file://${dir}/`);
+  for (const entry of PROJECT_ENTRIES) {
+    const isDir = !entry.includes(".");
+    await copyTree(new URL(entry + (isDir ? "/" : ""), ROOT), new URL(entry + (isDir ? "/" : ""), root));
+  }
+  for (const [path, text] of Object.entries(files)) {
+    const target = new URL(path, root);
+    await Deno.mkdir(new URL("./", target), { recursive: true });
+    await Deno.writeTextFile(target, text);
+  }
+  const project: Project = {
+    root,
+    run: (args, options = {}) => runCli(args, { ...options, root }),
+    async buildRegistry() {
+      const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--quiet", "-A", "scripts/build_registry.ts"],
+        cwd: root,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const decoder = new TextDecoder();
+      return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+    },
+    remove: () => Deno.remove(root, { recursive: true }),
+    [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }),
+  };
+  if (Object.keys(files).length > 0) {
+    const built = await project.buildRegistry();
+    if (built.code !== 0) {
+      await project.remove();
+      throw new Error(`Registry build failed in the project copy:\n${built.stderr}`);
+    }
+  }
+  return project;
+}
