@@ -3,10 +3,10 @@
 // registry never stops a command module from loading (the registry build imports them all).
 
 import { callCommand as callIn } from "../core/call_command.ts";
-import type { CallOptions, Command } from "../core/command.ts";
+import type { CallOptions, Command, CommandClass } from "../core/command.ts";
 
 /**
- * Runs a command in-process, by name or as a command object, as `manage` would run it from the
+ * Runs a command in-process, by name, as a command object or as a command class, as `manage` would run it from the
  * command line: the same parsing, validation and lifecycle. Options may be given by key in
  * `options` (`{ verbose: true }`) beside `stdout`, `stderr`, `signal`, `env` and `registry`
  * (this project's registry by default). Returns what the command's `handle` returns; throws
@@ -22,7 +22,7 @@ import type { CallOptions, Command } from "../core/command.ts";
  * ```
  */
 export async function callCommand<R = unknown>(
-  target: string | Command<never, R>,
+  target: string | Command<never, R> | CommandClass,
   args: readonly string[] = [],
   options: CallOptions = {},
 ): Promise<R> {

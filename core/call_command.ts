@@ -7,7 +7,7 @@
 
 import type { ArgSpec, Signature } from "./arguments.ts";
 import { loadCommand } from "./checks.ts";
-import { type CallOptions, type Command, isCommand } from "./command.ts";
+import { type CallOptions, type Command, type CommandClass, toCommand } from "./command.ts";
 import { CommandError } from "./errors.ts";
 import { invoke, type RunEnvironment } from "./execute.ts";
 import { streamSink } from "./output.ts";
@@ -39,7 +39,7 @@ function processEnv(): Record<string, string> {
 /** Resolves a command by name (or takes it as it is) and runs it in `run`. */
 export async function runIn(
   run: RunEnvironment,
-  target: string | Command,
+  target: string | Command | CommandClass,
   args: readonly string[],
   named: Readonly<Record<string, unknown>>,
   commandName = "command",
@@ -51,10 +51,8 @@ export async function runIn(
     if (!entry) throw new CommandError(`Unknown command: '${target}'`);
     name = target;
     command = await loadCommand(entry);
-  } else if (isCommand(target)) {
-    command = target;
   } else {
-    throw new CommandError("callCommand takes a command's name or a command made by defineCommand");
+    command = toCommand(target, "The command given to callCommand");
   }
   const valid = optionKeys(command.signature);
   const unknown = Object.keys(named).filter((key) => !valid.has(key));
@@ -83,7 +81,8 @@ export async function runIn(
 }
 
 /**
- * Runs a command in-process, by name (found in `options.registry`) or as a command object, with
+ * Runs a command in-process, by name (found in `options.registry`), as a command object or a
+ * command class, with
  * command-line words in `args` and options by key in `options`. Returns what `handle` returns;
  * throws `CommandError` (and `UsageError`, exit code 2, for bad arguments) instead of exiting.
  *
@@ -104,7 +103,7 @@ export async function runIn(
  * ```
  */
 export async function callCommand<R = unknown>(
-  target: string | Command<never, R>,
+  target: string | Command<never, R> | CommandClass,
   args: readonly string[] = [],
   options: CallOptions = {},
 ): Promise<R> {
@@ -118,5 +117,5 @@ export async function callCommand<R = unknown>(
     env: env ?? processEnv(),
     signal,
   };
-  return await runIn(run, target as string | Command, args, named) as R;
+  return await runIn(run, target as string | Command | CommandClass, args, named) as R;
 }
