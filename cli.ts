@@ -37,5 +37,6 @@ const code = await main(Deno.args, {
   signal: controller.signal,
   terminalWidth: columns,
   prog: "manage",
+  cwd: Deno.cwd(),
 });
 Deno.exit(code);

@@ -7,6 +7,22 @@ import type { Registry } from "../core/registry.ts";
 export const registry: Registry = {
   commands: [
     {
+      name: "check",
+      app: "manage",
+      summary: "Checks the whole project for potential problems",
+      module: "commands/check.ts",
+      flags: ["--fail-level","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      load: () => import("./check.ts"),
+    },
+    {
+      name: "completion",
+      app: "manage",
+      summary: "Prints a shell completion script for bash, zsh or fish",
+      module: "commands/completion.ts",
+      flags: ["--words","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      load: () => import("./completion.ts"),
+    },
+    {
       name: "greet_user",
       app: "myapp",
       summary: "Greets a user by name",
@@ -23,12 +39,28 @@ export const registry: Registry = {
       load: () => import("./help.ts"),
     },
     {
+      name: "makecommand",
+      app: "manage",
+      summary: "Creates a command in an app: apps/<app>/commands/<name>.ts and its test",
+      module: "commands/makecommand.ts",
+      flags: ["--class","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      load: () => import("./makecommand.ts"),
+    },
+    {
       name: "show_status",
       app: "myapp",
       summary: "Shows status message",
       module: "apps/myapp/commands/show_status.ts",
       flags: ["--verbose","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
       load: () => import("../apps/myapp/commands/show_status.ts"),
+    },
+    {
+      name: "startapp",
+      app: "manage",
+      summary: "Creates an app: apps/<name>/ with a commands/ folder",
+      module: "commands/startapp.ts",
+      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      load: () => import("./startapp.ts"),
     },
     {
       name: "version",

@@ -18,13 +18,19 @@ export default defineCommand({
     const known = new Set(registry.commands.map((c) => c.app));
     for (const app of options.apps) {
       if (!known.has(app)) {
-        throw new CommandError(`No installed app with label '${app}'. Installed: ${[...known].sort().join(", ")}`);
+        throw new CommandError(
+          `No installed app with label '${app}' (installed: ${[...known].sort().join(", ")})`,
+        );
       }
     }
-    const messages = await runChecks({ registry, apps: options.apps.length > 0 ? options.apps : undefined });
+    const messages = await runChecks({
+      registry,
+      apps: options.apps.length > 0 ? options.apps : undefined,
+    });
     const report = formatCheckReport(messages, { failLevel: options.failLevel, style });
     if (report.failed) throw new SystemCheckError(report.text);
-    if (messages.some((m) => m.level !== "DEBUG")) stderr.write(report.text, { style: (text) => text });
-    else stdout.write(report.text);
+    if (messages.some((m) => m.level !== "DEBUG")) {
+      stderr.write(report.text, { style: (text) => text });
+    } else stdout.write(report.text);
   },
 });

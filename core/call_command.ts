@@ -116,6 +116,7 @@ export async function callCommand<R = unknown>(
     stderrIsTerminal: stderr ? false : Deno.stderr.isTerminal(),
     env: env ?? processEnv(),
     signal,
+    cwd: Deno.cwd(),
   };
   return await runIn(run, target as string | Command | CommandClass, args, named) as R;
 }

@@ -69,6 +69,8 @@ export interface CommandContext<O = Record<string, unknown>> {
   readonly registry: Registry;
   /** The terminal width, in columns, for formatting. */
   readonly terminalWidth: number;
+  /** The working directory the command was run from. */
+  readonly cwd: string;
   /** Runs another command in-process with this one's streams, signal and registry. */
   callCommand(name: string, args?: readonly string[], options?: CallOptions): Promise<unknown>;
   /** Registers a clean-up that runs when the command ends, however it ends (last in, first out). */

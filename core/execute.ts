@@ -40,6 +40,8 @@ export interface RunEnvironment {
   terminalWidth?: number;
   /** The program name in usage lines, `manage`. */
   prog?: string;
+  /** The working directory (`ctx.cwd`); `.` when left out. */
+  cwd?: string;
 }
 
 /** What to run: a command by name, with command-line words and values by key. */
@@ -138,6 +140,7 @@ export async function invoke(
     prog: run.prog ?? "manage",
     registry: run.registry,
     terminalWidth: run.terminalWidth ?? 80,
+    cwd: run.cwd ?? ".",
     callCommand: (other, args, callOptions) => caller(other, args, callOptions, childRun),
     defer: (cleanup) => void cleanups.push(cleanup),
   };

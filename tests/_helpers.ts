@@ -1,3 +1,5 @@
+import { pathToFileURL } from "node:url";
+
 // Shared by the tests: run the real `cli.ts` as a process, and make throwaway copies of the
 // project with extra files (fixture apps) and a regenerated registry.
 
@@ -91,10 +93,13 @@ export interface Project extends AsyncDisposable {
  */
 export async function copyProject(files: Record<string, string> = {}): Promise<Project> {
   const dir = await Deno.makeTempDir({ prefix: "manage_test_" });
-  const root = new URL(`file://${dir}/`);
+  const root = pathToFileURL(`${dir}/`);
   for (const entry of PROJECT_ENTRIES) {
     const isDir = !entry.includes(".");
-    await copyTree(new URL(entry + (isDir ? "/" : ""), ROOT), new URL(entry + (isDir ? "/" : ""), root));
+    await copyTree(
+      new URL(entry + (isDir ? "/" : ""), ROOT),
+      new URL(entry + (isDir ? "/" : ""), root),
+    );
   }
   for (const [path, text] of Object.entries(files)) {
     const target = new URL(path, root);

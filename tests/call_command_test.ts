@@ -47,11 +47,15 @@ Deno.test("callCommand rejects unknown options, listing the valid ones", async (
 Deno.test("callCommand throws UsageError (returncode 2) instead of exiting", async () => {
   await assert.rejects(
     () => callCommand("greet_user", [], { stdout: captureOutput() }),
-    (e: unknown) => e instanceof UsageError && e.returncode === 2 && e.message === "the following arguments are required: name",
+    (e: unknown) =>
+      e instanceof UsageError && e.returncode === 2 &&
+      e.message === "the following arguments are required: name",
   );
   await assert.rejects(
     () => callCommand("greet_user", [], { stdout: captureOutput(), verbosity: 9, name: "x" }),
-    (e: unknown) => e instanceof UsageError && e.message === "argument -v/--verbosity: invalid choice: 9 (choose from 0, 1, 2, 3)",
+    (e: unknown) =>
+      e instanceof UsageError &&
+      e.message === "argument -v/--verbosity: invalid choice: 9 (choose from 0, 1, 2, 3)",
   );
   await assert.rejects(
     () => callCommand("greet_usr"),
@@ -108,7 +112,10 @@ Deno.test("the caller's signal reaches ctx.signal", async () => {
   await new Promise((resolve) => setTimeout(resolve, 10));
   controller.abort("stop");
   assert.equal(await running, "stop");
-  assert.equal(await callCommand(waits, [], { stdout: captureOutput(), signal: controller.signal }), "already stop");
+  assert.equal(
+    await callCommand(waits, [], { stdout: captureOutput(), signal: controller.signal }),
+    "already stop",
+  );
 });
 
 Deno.test("stderr gets its own sink; no colour for captured output", async () => {

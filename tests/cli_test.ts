@@ -9,7 +9,9 @@ async function fixtureFiles(): Promise<Record<string, string>> {
   const base = new URL("fixtures/apps/fixtures/", import.meta.url);
   files["apps/fixtures/checks.ts"] = await Deno.readTextFile(new URL("checks.ts", base));
   for await (const entry of Deno.readDir(new URL("commands/", base))) {
-    files[`apps/fixtures/commands/${entry.name}`] = await Deno.readTextFile(new URL(`commands/${entry.name}`, base));
+    files[`apps/fixtures/commands/${entry.name}`] = await Deno.readTextFile(
+      new URL(`commands/${entry.name}`, base),
+    );
   }
   return files;
 }
@@ -112,9 +114,13 @@ Deno.test("cli.ts end to end", async (t) => {
     assert.equal(env.stdout, "\x1b[32;1mok\x1b[0m\n");
     const noColor = await project.run(["styled"], { env: { FORCE_COLOR: "1", NO_COLOR: "1" } });
     assert.equal(noColor.stdout, "ok\n");
-    const light = await project.run(["styled", "--force-color"], { env: { MANAGE_COLORS: "light;success=blue,underscore" } });
+    const light = await project.run(["styled", "--force-color"], {
+      env: { MANAGE_COLORS: "light;success=blue,underscore" },
+    });
     assert.equal(light.stdout, "\x1b[34;4mok\x1b[0m\n");
-    const none = await project.run(["styled", "--force-color"], { env: { MANAGE_COLORS: "nocolor" } });
+    const none = await project.run(["styled", "--force-color"], {
+      env: { MANAGE_COLORS: "nocolor" },
+    });
     assert.equal(none.stdout, "ok\n");
   });
 
@@ -141,17 +147,26 @@ Deno.test("cli.ts end to end", async (t) => {
     assert.equal(result.code, 2);
     const lines = result.stderr.trimEnd().split("\n");
     assert.match(lines[0], /^usage: manage typed /);
-    assert.equal(lines.at(-1), "manage typed: error: argument --yaml: not allowed with argument --json");
+    assert.equal(
+      lines.at(-1),
+      "manage typed: error: argument --yaml: not allowed with argument --json",
+    );
     const bad = await project.run(["typed", "--count", "x"]);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /manage typed: error: argument -n\/--count: invalid int value: 'x'\n$/);
+    assert.match(
+      bad.stderr,
+      /manage typed: error: argument -n\/--count: invalid int value: 'x'\n$/,
+    );
   });
 
-  await t.step("a command's string result is written to stdout; nested callCommand shares stdout", async () => {
-    const result = await project.run(["nested"]);
-    assert.equal(result.code, 0);
-    assert.equal(result.stdout, "Hello, Ann!\nnested done\n");
-  });
+  await t.step(
+    "a command's string result is written to stdout; nested callCommand shares stdout",
+    async () => {
+      const result = await project.run(["nested"]);
+      assert.equal(result.code, 0);
+      assert.equal(result.stdout, "Hello, Ann!\nnested done\n");
+    },
+  );
 
   await t.step("an app's command replaces the built-in of the same name", async () => {
     const result = await project.run(["version"]);
@@ -161,18 +176,21 @@ Deno.test("cli.ts end to end", async (t) => {
     assert.doesNotMatch(help.stdout, /\[manage\][^[]*version/);
   });
 
-  await t.step("requiresSystemChecks runs the app's checks first; --skip-checks skips them", async () => {
-    const result = await project.run(["checked"]);
-    assert.equal(result.code, 0);
-    assert.equal(result.stdout, "checked ran\n");
-    assert.match(result.stderr, /fixtures: \(fixtures\.W001\) The fixtures app is installed\./);
-    const skipped = await project.run(["checked", "--skip-checks"]);
-    assert.equal(skipped.stderr, "");
-    const help = await project.run(["checked", "--help"]);
-    assert.match(help.stdout, /--skip-checks/);
-    const other = await project.run(["typed", "--help"]);
-    assert.doesNotMatch(other.stdout, /--skip-checks/);
-  });
+  await t.step(
+    "requiresSystemChecks runs the app's checks first; --skip-checks skips them",
+    async () => {
+      const result = await project.run(["checked"]);
+      assert.equal(result.code, 0);
+      assert.equal(result.stdout, "checked ran\n");
+      assert.match(result.stderr, /fixtures: \(fixtures\.W001\) The fixtures app is installed\./);
+      const skipped = await project.run(["checked", "--skip-checks"]);
+      assert.equal(skipped.stderr, "");
+      const help = await project.run(["checked", "--help"]);
+      assert.match(help.stdout, /--skip-checks/);
+      const other = await project.run(["typed", "--help"]);
+      assert.doesNotMatch(other.stdout, /--skip-checks/);
+    },
+  );
 
   await t.step("check reports warnings, and fails at --fail-level WARNING", async () => {
     const ok = await project.run(["check"]);

@@ -53,7 +53,9 @@ Deno.test("help and error output match the golden files", async (t) => {
       try {
         expected = await Deno.readTextFile(file);
       } catch {
-        throw new Error(`No golden file tests/golden/${name}.txt: run with UPDATE_GOLDEN=1 to write it`);
+        throw new Error(
+          `No golden file tests/golden/${name}.txt: run with UPDATE_GOLDEN=1 to write it`,
+        );
       }
       assert.equal(actual, expected);
     });

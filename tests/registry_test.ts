@@ -11,7 +11,11 @@ Deno.test("the registry imports modules only through string-literal specifiers",
   const imports = [...source.matchAll(/\bimport\s*\(([^)]*)\)/g)].map((m) => m[1].trim());
   assert.equal(imports.length, registry.commands.length + registry.checks.length);
   for (const specifier of imports) assert.match(specifier, /^"\.{1,2}\/[\w/.-]+\.ts"$/);
-  assert.doesNotMatch(source, /import\s*\(\s*`/, "template literals would make Deno discover files at run time");
+  assert.doesNotMatch(
+    source,
+    /import\s*\(\s*`/,
+    "template literals would make Deno discover files at run time",
+  );
   assert.doesNotMatch(source, /Deno\.readDir|import\.meta\.dirname/);
 });
 
@@ -34,7 +38,10 @@ Deno.test("no framework module lists a folder at run time", async () => {
   for (const dir of ["core/", "commands/"]) {
     for await (const entry of Deno.readDir(new URL(dir, ROOT))) {
       if (!entry.name.endsWith(".ts") || entry.name.endsWith("_test.ts")) continue;
-      if (entry.name === "startapp.ts" || entry.name === "makecommand.ts" || entry.name === "_scaffold.ts") continue;
+      if (
+        entry.name === "startapp.ts" || entry.name === "makecommand.ts" ||
+        entry.name === "_scaffold.ts"
+      ) continue;
       const text = await Deno.readTextFile(new URL(dir + entry.name, ROOT));
       assert.doesNotMatch(text, /Deno\.readDir/, `${dir}${entry.name} calls Deno.readDir`);
     }
@@ -42,10 +49,14 @@ Deno.test("no framework module lists a folder at run time", async () => {
 });
 
 Deno.test("cli.ts lists and runs commands with every file read denied", async () => {
-  const help = await runCli(["help", "--commands"], { permissions: ["--allow-env", "--deny-read"] });
+  const help = await runCli(["help", "--commands"], {
+    permissions: ["--allow-env", "--deny-read"],
+  });
   assert.equal(help.code, 0, help.stderr);
   assert.deepEqual(help.stdout.trim().split("\n"), registry.commands.map((c) => c.name).sort());
-  const greet = await runCli(["greet_user", "John"], { permissions: ["--allow-env", "--deny-read"] });
+  const greet = await runCli(["greet_user", "John"], {
+    permissions: ["--allow-env", "--deny-read"],
+  });
   assert.equal(greet.stdout, "Hello, John!\n");
   assert.equal(greet.code, 0);
 });
@@ -70,10 +81,16 @@ Deno.test("registry build errors name the files", async (t) => {
   });
 
   await t.step("a file that does not default-export a command", async () => {
-    await Deno.writeTextFile(new URL("apps/alpha/commands/oops.ts", project.root), "export const x = 1;\n");
+    await Deno.writeTextFile(
+      new URL("apps/alpha/commands/oops.ts", project.root),
+      "export const x = 1;\n",
+    );
     const result = await project.buildRegistry();
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /apps\/alpha\/commands\/oops\.ts does not default-export a command/);
+    assert.match(
+      result.stderr,
+      /apps\/alpha\/commands\/oops\.ts does not default-export a command/,
+    );
     await Deno.remove(new URL("apps/alpha/commands/oops.ts", project.root));
   });
 
@@ -84,31 +101,46 @@ Deno.test("registry build errors name the files", async (t) => {
     );
     const result = await project.buildRegistry();
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /apps\/alpha\/commands\/broken\.ts: Flag -v is used by both 'alpha' and 'verbosity'/);
+    assert.match(
+      result.stderr,
+      /apps\/alpha\/commands\/broken\.ts: Flag -v is used by both 'alpha' and 'verbosity'/,
+    );
     await Deno.remove(new URL("apps/alpha/commands/broken.ts", project.root));
   });
 
-  await t.step("files starting with _ and tests are skipped; --check sees a new command", async () => {
-    await Deno.writeTextFile(new URL("apps/alpha/commands/_private.ts", project.root), "export const x = 1;\n");
-    await Deno.writeTextFile(new URL("apps/alpha/commands/sync_test.ts", project.root), "export const x = 1;\n");
-    const check = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "scripts/build_registry.ts", "--check"],
-      cwd: project.root,
-      stderr: "piped",
-      stdout: "piped",
-    }).output();
-    assert.equal(check.code, 1);
-    assert.match(new TextDecoder().decode(check.stderr), /commands\/_registry\.ts is out of date: run `deno task registry`/);
-    const built = await project.buildRegistry();
-    assert.equal(built.code, 0, built.stderr);
-    const source = await Deno.readTextFile(new URL("commands/_registry.ts", project.root));
-    assert.match(source, /"apps\/alpha\/commands\/sync\.ts"/);
-    assert.doesNotMatch(source, /_private|sync_test/);
-    const again = await project.buildRegistry();
-    assert.match(again.stdout, /^Unchanged/);
-    const run = await project.run(["sync"]);
-    assert.equal(run.code, 0, run.stderr);
-    const help = await project.run(["help"]);
-    assert.match(help.stdout, /\[alpha\]\n {4}sync +A\n/);
-  });
+  await t.step(
+    "files starting with _ and tests are skipped; --check sees a new command",
+    async () => {
+      await Deno.writeTextFile(
+        new URL("apps/alpha/commands/_private.ts", project.root),
+        "export const x = 1;\n",
+      );
+      await Deno.writeTextFile(
+        new URL("apps/alpha/commands/sync_test.ts", project.root),
+        "export const x = 1;\n",
+      );
+      const check = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "scripts/build_registry.ts", "--check"],
+        cwd: project.root,
+        stderr: "piped",
+        stdout: "piped",
+      }).output();
+      assert.equal(check.code, 1);
+      assert.match(
+        new TextDecoder().decode(check.stderr),
+        /commands\/_registry\.ts is out of date: run `deno task registry`/,
+      );
+      const built = await project.buildRegistry();
+      assert.equal(built.code, 0, built.stderr);
+      const source = await Deno.readTextFile(new URL("commands/_registry.ts", project.root));
+      assert.match(source, /"apps\/alpha\/commands\/sync\.ts"/);
+      assert.doesNotMatch(source, /_private|sync_test/);
+      const again = await project.buildRegistry();
+      assert.match(again.stdout, /^Unchanged/);
+      const run = await project.run(["sync"]);
+      assert.equal(run.code, 0, run.stderr);
+      const help = await project.run(["help"]);
+      assert.match(help.stdout, /\[alpha\]\n {4}sync +A\n/);
+    },
+  );
 });

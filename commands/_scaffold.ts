@@ -1,0 +1,92 @@
+// What `startapp` and `makecommand` share: the project root, name rules, and rebuilding the
+// registry in a subprocess (the build imports every command module, and a fresh process sees the
+// files just written; a compiled `manage` has no sources to rebuild from).
+
+import { CommandError } from "../core/errors.ts";
+
+/** App and command names: snake_case identifiers, as the registry requires of command files. */
+export const NAME = /^[a-z][a-z0-9_]*$/;
+
+/** The script that regenerates `commands/_registry.ts`, relative to the project root. */
+const BUILD_SCRIPT = "scripts/build_registry.ts";
+
+/** Whether a path exists (a file, a folder or anything else). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** Whether a path is a folder. */
+export async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/**
+ * The project root: the working directory `cwd`, which must hold `deno.json` and the script
+ * that rebuilds the registry. Throws {@linkcode CommandError} when it does not, before anything
+ * is written.
+ */
+export async function projectRoot(command: string, cwd: string): Promise<string> {
+  if (!(await exists(`${cwd}/deno.json`))) {
+    throw new CommandError(`No deno.json in ${cwd}: run ${command} from the project root`);
+  }
+  if (!(await exists(`${cwd}/${BUILD_SCRIPT}`))) {
+    throw new CommandError(
+      `No ${BUILD_SCRIPT} in ${cwd} to rebuild the registry with: run ${command} with ` +
+        "'deno task manage' in the project's sources",
+    );
+  }
+  return cwd;
+}
+
+/** The Deno executable to run scripts with: this one, unless this is a compiled `manage`. */
+function denoExecutable(): string {
+  const path = Deno.execPath();
+  const file = path.split(/[\\/]/).at(-1) ?? "";
+  return /^deno(\.exe)?$/i.test(file) ? path : "deno";
+}
+
+/**
+ * Regenerates `commands/_registry.ts` by running the project's `scripts/build_registry.ts` in
+ * `root`. Returns what the script printed; throws {@linkcode CommandError} when it fails
+ * (`created` names what was written before, so the message can say it stays).
+ */
+export async function rebuildRegistry(
+  root: string,
+  options: { created: string; signal?: AbortSignal },
+): Promise<string> {
+  const fix = `${options.created} was created; fix this and run \`deno task registry\``;
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command(denoExecutable(), {
+      args: ["run", "--allow-read=.", "--allow-write=.", "--allow-env", BUILD_SCRIPT],
+      cwd: root,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: options.signal,
+    }).output();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new CommandError(`No deno executable on the PATH to rebuild the registry with: ${fix}`);
+    }
+    throw error;
+  }
+  const decoder = new TextDecoder();
+  if (!output.success) {
+    const problem = decoder.decode(output.stderr).split("\n").map((line) => line.trim())
+      .find((line) => line !== "")?.replace(/^error: /, "") ?? `exit code ${output.code}`;
+    throw new CommandError(`The registry could not be rebuilt (${problem}): ${fix}`);
+  }
+  return decoder.decode(output.stdout).trim();
+}

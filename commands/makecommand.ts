@@ -1,0 +1,147 @@
+import { defineCommand } from "../core/command.ts";
+import { CommandError } from "../core/errors.ts";
+import { findCommand } from "../core/registry.ts";
+import { exists, isDirectory, NAME, projectRoot, rebuildRegistry } from "./_scaffold.ts";
+
+/** `send_invoice` → `Send invoice`: a placeholder summary the author is meant to replace. */
+function summaryOf(name: string): string {
+  const words = name.replace(/_+/g, " ").trim();
+  return words[0].toUpperCase() + words.slice(1);
+}
+
+function greeting(name: string): string {
+  return `Hello from ${name}, `;
+}
+
+function functionTemplate(name: string): string {
+  return [
+    'import { defineCommand } from "../../../mod.ts";',
+    "",
+    "export default defineCommand({",
+    `  help: ${JSON.stringify(summaryOf(name))},`,
+    "  arguments: {",
+    '    name: { help: "who to greet" },',
+    "  },",
+    "  options: {",
+    '    times: { type: "integer", short: "n", default: 1, help: "how many times to greet" },',
+    "  },",
+    "  handle({ options, stdout }) {",
+    "    for (let i = 0; i < options.times; i++) {",
+    `      stdout.write(\`${greeting(name)}\${options.name}!\`);`,
+    "    }",
+    "  },",
+    "});",
+    "",
+  ].join("\n");
+}
+
+function classTemplate(name: string): string {
+  return [
+    'import { BaseCommand, type CommandParser, type Options } from "../../../mod.ts";',
+    "",
+    "export default class Command extends BaseCommand {",
+    `  override help = ${JSON.stringify(summaryOf(name))};`,
+    "",
+    "  override addArguments(parser: CommandParser) {",
+    '    parser.addArgument("name", { help: "who to greet" });',
+    "    parser.addArgument(",
+    '      "-n",',
+    '      "--times",',
+    '      { type: "integer", default: 1, help: "how many times to greet" },',
+    "    );",
+    "  }",
+    "",
+    "  handle(options: Options) {",
+    "    for (let i = 0; i < Number(options.times); i++) {",
+    `      this.stdout.write(\`${greeting(name)}\${options.name}!\`);`,
+    "    }",
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
+
+function testTemplate(name: string, classForm: boolean): string {
+  // The function form is tested as the module exports it; the class form by its registered name,
+  // since callCommand takes a name or a command object.
+  const target = classForm ? JSON.stringify(name) : "command";
+  const line = `${greeting(name)}World!\\n`;
+  return [
+    'import assert from "node:assert/strict";',
+    'import { callCommand, captureOutput } from "../../../mod.ts";',
+    ...(classForm ? [] : [`import command from "./${name}.ts";`]),
+    "",
+    `Deno.test("${name} greets the name it is given", async () => {`,
+    "  const stdout = captureOutput();",
+    `  await callCommand(${target}, ["World"], { stdout });`,
+    `  assert.equal(stdout.text, "${line}");`,
+    "});",
+    "",
+    `Deno.test("${name} --times repeats the greeting", async () => {`,
+    "  const stdout = captureOutput();",
+    `  await callCommand(${target}, ["World", "--times", "2"], { stdout });`,
+    `  assert.equal(stdout.text, "${line}".repeat(2));`,
+    "});",
+    "",
+  ].join("\n");
+}
+
+export default defineCommand({
+  help: "Creates a command in an app: apps/<app>/commands/<name>.ts and its test\n\n" +
+    "Run it from the project root (the folder of deno.json); it rebuilds the registry after.",
+  arguments: {
+    app: { help: "the app to add the command to (see startapp)" },
+    name: { help: "the command's name, in snake_case" },
+  },
+  options: {
+    class: { type: "boolean", help: "write the BaseCommand class form instead of defineCommand" },
+  },
+  async handle({ options, stdout, style, registry, verbosity, signal, cwd }) {
+    const { app, name } = options;
+    if (!NAME.test(name)) {
+      throw new CommandError(
+        `'${name}' is not a valid command name: use snake_case (a-z, 0-9, _) starting with a letter`,
+      );
+    }
+    if (name.endsWith("_test")) {
+      throw new CommandError(
+        `'${name}' is not a valid command name: files ending in _test.ts are tests, so drop '_test'`,
+      );
+    }
+    if (!NAME.test(app)) {
+      throw new CommandError(
+        `'${app}' is not a valid app name: use snake_case (a-z, 0-9, _) starting with a letter`,
+      );
+    }
+    const root = await projectRoot("makecommand", cwd);
+    const appDir = `apps/${app}`;
+    if (!(await isDirectory(`${root}/${appDir}`))) {
+      throw new CommandError(`No app '${app}' in apps/: create it with 'manage startapp ${app}'`);
+    }
+    const module = `${appDir}/commands/${name}.ts`;
+    const test = `${appDir}/commands/${name}_test.ts`;
+    for (const path of [module, test]) {
+      if (await exists(`${root}/${path}`)) {
+        throw new CommandError(`${path} already exists: choose another name or edit that file`);
+      }
+    }
+    const existing = findCommand(registry, name);
+    if (existing) {
+      throw new CommandError(
+        `'${name}' conflicts with the existing command in ${existing.module}: choose another name`,
+      );
+    }
+    await Deno.mkdir(`${root}/${appDir}/commands`, { recursive: true });
+    const source = options.class ? classTemplate(name) : functionTemplate(name);
+    await Deno.writeTextFile(`${root}/${module}`, source, { createNew: true });
+    await Deno.writeTextFile(`${root}/${test}`, testTemplate(name, options.class), {
+      createNew: true,
+    });
+    const report = await rebuildRegistry(root, { created: module, signal });
+    if (verbosity >= 2 && report) stdout.write(report);
+    if (verbosity >= 1) {
+      stdout.write(style.SUCCESS(`Created command '${name}' in ${module}`));
+      stdout.write(style.SUCCESS(`Created its test in ${test}`));
+    }
+  },
+});
