@@ -38,6 +38,7 @@ export {
   type AddArgumentOptions,
   BaseCommand,
   type CallOptions,
+  COMMAND,
   type Command,
   type CommandClass,
   type CommandContext,
@@ -75,7 +76,15 @@ export {
   type TextSink,
   type WriteOptions,
 } from "./core/output.ts";
-export { makeStyle, type Role, type Style, type StyleFunc } from "./core/style.ts";
+export {
+  makeStyle,
+  type Palette,
+  type Role,
+  type RoleLook,
+  ROLES,
+  type Style,
+  type StyleFunc,
+} from "./core/style.ts";
 export type { SharedValues } from "./core/shared_options.ts";
 export type { Check, CheckContext, CheckLevel, CheckMessage } from "./core/checks.ts";
 export type { CheckModuleEntry, Registry, RegistryEntry } from "./core/registry.ts";

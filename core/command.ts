@@ -77,7 +77,8 @@ export interface CommandContext<O = Record<string, unknown>> {
   defer(cleanup: () => unknown): void;
 }
 
-const COMMAND = Symbol.for("manage.command");
+/** The brand that marks an object as a command (see {@linkcode isCommand}). */
+export const COMMAND: unique symbol = Symbol.for("manage.command") as never;
 
 /** A command, ready to parse and run. Made by {@linkcode defineCommand} or from a class. */
 export interface Command<V = Record<string, unknown>, R = unknown> {
