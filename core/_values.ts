@@ -1,12 +1,34 @@
 // Turning command-line strings into typed values, with argparse's wording for failures.
 
-import type { ArgSpec, Primitive } from "./arguments.ts";
+import type { ArgSpec, Primitive, ValueType } from "./arguments.ts";
+
+// What Python's repr() escapes: control and format characters, separators other than the space,
+// surrogates, private-use and unassigned code points.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]|(?! )\p{Zs}/gu;
+
+function escapeChar(char: string): string {
+  if (char === "\n") return "\\n";
+  if (char === "\r") return "\\r";
+  if (char === "\t") return "\\t";
+  const code = char.codePointAt(0)!;
+  if (code < 0x100) return `\\x${code.toString(16).padStart(2, "0")}`;
+  if (code < 0x10000) return `\\u${code.toString(16).padStart(4, "0")}`;
+  return `\\U${code.toString(16).padStart(8, "0")}`;
+}
+
+/**
+ * Escapes the characters Python's repr() escapes (newlines, tabs, other control characters…),
+ * so that a word from the command line shown in a message keeps the message on one line.
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, escapeChar);
+}
 
 /** Quotes a value as Python's repr() does in argparse messages: 'abc'. */
 export function quote(value: unknown): string {
-  const text = String(value);
+  const text = printable(String(value).replace(/\\/g, "\\\\"));
   if (text.includes("'") && !text.includes('"')) return `"${text}"`;
-  return `'${text.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+  return `'${text.replace(/'/g, "\\'")}'`;
 }
 
 const DURATION_UNITS: Record<string, number> = {
@@ -32,6 +54,8 @@ export function parseDuration(text: string): number | undefined {
   return end > 0 && end === trimmed.length ? total : undefined;
 }
 
+const FLOAT = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
+
 const TRUE = new Set(["1", "true", "yes", "on", "y", "t"]);
 const FALSE = new Set(["0", "false", "no", "off", "n", "f", ""]);
 
@@ -43,12 +67,14 @@ export function convert(spec: ArgSpec, text: string): { value: unknown } | { err
   let value: unknown;
   switch (spec.type) {
     case "integer":
+    case "count":
       if (!/^\s*[+-]?\d+\s*$/.test(text)) return { error: `invalid int value: ${quote(text)}` };
       value = Number.parseInt(text, 10);
       break;
     case "number": {
-      const n = text.trim() === "" ? NaN : Number(text);
-      if (Number.isNaN(n)) return { error: `invalid float value: ${quote(text)}` };
+      // Decimal notation only: JavaScript's Number() would also take 0x10, 0b1 and Infinity.
+      const n = FLOAT.test(text) ? Number(text) : NaN;
+      if (!Number.isFinite(n)) return { error: `invalid float value: ${quote(text)}` };
       value = n;
       break;
     }
@@ -106,6 +132,14 @@ export function acceptNamed(spec: ArgSpec, given: unknown): { value: unknown } |
     typeof spec.nargs === "number";
   if (many) {
     const items = Array.isArray(given) ? given : [given];
+    if (spec.nargs === "+" && items.length === 0) {
+      return { error: "expected at least one argument" };
+    }
+    if (typeof spec.nargs === "number" && items.length !== spec.nargs) {
+      return {
+        error: spec.nargs === 1 ? "expected one argument" : `expected ${spec.nargs} arguments`,
+      };
+    }
     const out: unknown[] = [];
     for (const item of items) {
       const one = acceptOne(spec, item);
@@ -121,31 +155,39 @@ export function acceptNamed(spec: ArgSpec, given: unknown): { value: unknown } |
 }
 
 function acceptOne(spec: ArgSpec, given: unknown): { value: unknown } | { error: string } {
-  if (typeof given === "string" && spec.type !== "string" && spec.type !== "path") {
+  if (typeof given === "string" && spec.type !== "string") {
     return convert(spec, given);
   }
-  const ok = (() => {
-    switch (spec.type) {
-      case "integer":
-      case "count":
-        return typeof given === "number" && Number.isInteger(given);
-      case "number":
-      case "duration":
-        return typeof given === "number" && Number.isFinite(given);
-      case "boolean":
-        return typeof given === "boolean";
-      case "url":
-        return given instanceof URL;
-      default:
-        return typeof given === "string";
-    }
-  })();
-  if (!ok) {
-    return {
-      error: `invalid ${spec.type} value: ${
-        quote(typeof given === "object" ? JSON.stringify(given) : given)
-      }`,
-    };
+  if (!hasType(spec.type, given)) {
+    return { error: `invalid ${spec.type} value: ${quote(shown(given))}` };
   }
   return checkChoice(spec, given);
+}
+
+/** Whether `value` is a converted value of `type` (what the parser gives for it). */
+export function hasType(type: ValueType, value: unknown): boolean {
+  switch (type) {
+    case "integer":
+    case "count":
+      return typeof value === "number" && Number.isInteger(value);
+    case "number":
+    case "duration":
+      return typeof value === "number" && Number.isFinite(value);
+    case "boolean":
+      return typeof value === "boolean";
+    case "url":
+      return value instanceof URL;
+    default:
+      return typeof value === "string";
+  }
+}
+
+/** A value given by name as text for a message (objects as JSON, when they can be). */
+function shown(given: unknown): string {
+  if (typeof given !== "object" || given === null) return String(given);
+  try {
+    return JSON.stringify(given) ?? String(given);
+  } catch {
+    return Object.prototype.toString.call(given);
+  }
 }

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { convert, hasType } from "./_values.ts";
 import { DefinitionError } from "./errors.ts";
 
 /** The value types an argument can have. `count` is an option that counts its occurrences. */
@@ -245,6 +246,23 @@ function actionOf(decl: OptionDecl): Action {
   return decl.multiple ? "append" : "store";
 }
 
+/** As argparse: a string default of another type is converted as if given on the command line. */
+function typedDefault(type: ValueType, value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => typedDefault(type, item));
+  if (typeof value !== "string" || type === "string" || type === "path") return value;
+  const spec: ArgSpec = {
+    kind: "option",
+    key: "",
+    flags: [],
+    type,
+    action: "store",
+    required: false,
+  };
+  const result = convert(spec, value);
+  // A default that does not convert stays as it is, for signatureProblems to report.
+  return "error" in result ? value : result.value;
+}
+
 function optionSpec(key: string, decl: OptionDecl, shared: boolean): ArgSpec {
   const type = decl.type ?? "string";
   const long = decl.flag ?? `--${kebabCase(key)}`;
@@ -254,7 +272,7 @@ function optionSpec(key: string, decl: OptionDecl, shared: boolean): ArgSpec {
     ...(decl.aliases ?? []),
   ];
   const action = actionOf(decl);
-  let dflt: unknown = decl.default;
+  let dflt: unknown = typedDefault(type, decl.default);
   if (dflt === undefined) {
     if (action === "store_true") dflt = false;
     else if (action === "store_false") dflt = true;
@@ -288,7 +306,7 @@ function positionalSpec(key: string, decl: ArgumentDecl): ArgSpec {
     action: "store",
     nargs,
     choices: decl.choices,
-    default: decl.default ?? (nargs === "*" ? [] : undefined),
+    default: typedDefault(decl.type ?? "string", decl.default) ?? (nargs === "*" ? [] : undefined),
     required: nargs !== "?" && nargs !== "*",
     help: decl.help,
     metavar: decl.metavar,
@@ -379,17 +397,26 @@ export function signatureProblems(signature: Signature, where = ""): string[] {
       }
       flags.set(flag, spec.key);
     }
+    const defaults = Array.isArray(spec.default)
+      ? spec.default
+      : spec.default === undefined
+      ? []
+      : [spec.default];
+    for (const d of defaults) {
+      if (VALUE_TYPES.includes(spec.type) && !hasType(spec.type, d)) {
+        problems.push(
+          `Argument ${name}${at} has default ${
+            JSON.stringify(d)
+          }, which is not a valid ${spec.type}`,
+        );
+      }
+    }
     if (spec.choices !== undefined) {
       if (spec.choices.length === 0) {
         problems.push(`Argument ${name}${at} has an empty list of choices`);
       }
-      const defaults = Array.isArray(spec.default)
-        ? spec.default
-        : spec.default === undefined
-        ? []
-        : [spec.default];
       for (const d of defaults) {
-        if (!spec.choices.includes(d)) {
+        if (!spec.choices.includes(d as Primitive)) {
           problems.push(
             `Argument ${name}${at} has default ${
               JSON.stringify(d)
@@ -420,6 +447,15 @@ export function signatureProblems(signature: Signature, where = ""): string[] {
     if (typeof spec.nargs === "number" && (!Number.isInteger(spec.nargs) || spec.nargs < 1)) {
       problems.push(
         `Argument ${name}${at} has nargs ${spec.nargs}: use a whole number of at least 1`,
+      );
+    } else if (
+      spec.nargs !== undefined && typeof spec.nargs !== "number" &&
+      !["?", "*", "+"].includes(spec.nargs)
+    ) {
+      problems.push(
+        `Argument ${name}${at} has nargs ${
+          JSON.stringify(spec.nargs)
+        }: use "?", "*", "+" or a whole number`,
       );
     }
   }

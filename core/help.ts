@@ -46,6 +46,8 @@ function positionalUsage(spec: ArgSpec): string {
 
 function optionUsage(spec: ArgSpec): string {
   const flag = spec.flags[0];
+  // A negatable flag shows both forms, as argparse's BooleanOptionalAction: --color | --no-color.
+  if (spec.negativeFlag) return `${flag} | ${spec.negativeFlag}`;
   return takesValue(spec) ? `${flag} ${metavarOf(spec)}` : flag;
 }
 
@@ -124,17 +126,49 @@ function textWidth(layout: HelpLayout): number {
 export function formatUsage(signature: Signature, layout: HelpLayout): string {
   const prog = [layout.prog, ...layout.path].join(" ");
   const { optionals, positionals } = usageParts(signature);
-  const all = [...optionals, ...positionals];
-  const oneLine = ["usage:", prog, ...all].join(" ");
+  const prefix = "usage: ";
+  const oneLine = [prog, ...optionals, ...positionals].join(" ");
   const width = textWidth(layout);
-  if (oneLine.length <= width) return oneLine;
-  const indent = "usage: ".length + prog.length + 1;
-  const lines = indent + 20 <= width
-    ? [
-      ...wrapWords(optionals, width - indent),
-      ...wrapWords(positionals, width - indent),
-    ].map((line, i) => i === 0 ? `usage: ${prog} ${line}` : " ".repeat(indent) + line)
-    : [`usage: ${prog}`, ...wrapWords(all, width - 7).map((line) => " ".repeat(7) + line)];
+  if (prefix.length + oneLine.length <= width) return prefix + oneLine;
+  // argparse's HelpFormatter._format_usage: the parts after the program name, wrapped at the
+  // program name's indent, options first and positionals on lines of their own.
+  const getLines = (parts: readonly string[], indent: string, first?: string): string[] => {
+    const lines: string[] = [];
+    let line: string[] = [];
+    let lineLength = first === undefined ? indent.length - 1 : first.length - 1;
+    for (const part of parts) {
+      if (lineLength + 1 + part.length > width && line.length > 0) {
+        lines.push(indent + line.join(" "));
+        line = [];
+        lineLength = indent.length - 1;
+      }
+      line.push(part);
+      lineLength += part.length + 1;
+    }
+    if (line.length > 0) lines.push(indent + line.join(" "));
+    if (first !== undefined) lines[0] = first + lines[0].slice(indent.length);
+    return lines;
+  };
+  let lines: string[];
+  if (prefix.length + prog.length <= 0.75 * width) {
+    const indent = " ".repeat(prefix.length + prog.length + 1);
+    if (optionals.length > 0) {
+      lines = [
+        ...getLines([prog, ...optionals], indent, prefix),
+        ...getLines(positionals, indent),
+      ];
+    } else {
+      lines = getLines([prog, ...positionals], indent, prefix);
+    }
+  } else {
+    // A long program name gets the first line to itself.
+    const indent = " ".repeat(prefix.length);
+    lines = getLines([...optionals, ...positionals], indent);
+    if (lines.length > 1) {
+      lines = [...getLines(optionals, indent), ...getLines(positionals, indent)];
+    }
+    lines = [prefix + prog, ...lines];
+  }
   return lines.join("\n");
 }
 
@@ -144,13 +178,41 @@ function invocation(spec: ArgSpec): string {
   return takesValue(spec) ? `${flags} ${metavarOf(spec)}` : flags;
 }
 
+const DURATION_UNITS: readonly [string, number][] = [
+  ["d", 86_400_000],
+  ["h", 3_600_000],
+  ["m", 60_000],
+  ["s", 1000],
+];
+
+/** Milliseconds as a duration the parser reads back: 5400000 → `1h30m`, 500 → `500ms`. */
+function formatDuration(ms: number): string {
+  if (!(ms > 0)) return ms === 0 ? "0s" : String(ms);
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [unit, size] of DURATION_UNITS) {
+    const count = Math.floor(rest / size);
+    if (count > 0) parts.push(`${count}${unit}`);
+    rest -= count * size;
+  }
+  if (rest > 0) parts.push(`${rest}ms`);
+  return parts.join("");
+}
+
+function defaultText(spec: ArgSpec, value: unknown): string {
+  if (Array.isArray(value)) return value.map((item) => defaultText(spec, item)).join(" ");
+  // A duration's default is in milliseconds, but a bare number on the command line is seconds.
+  if (spec.type === "duration" && typeof value === "number") return formatDuration(value);
+  return String(value);
+}
+
 function helpTextOf(spec: ArgSpec): string {
   const notes: string[] = [];
   const dflt = spec.default;
   const showDefault = dflt !== undefined && dflt !== false &&
     !(Array.isArray(dflt) && dflt.length === 0) &&
     !spec.shared && spec.action !== "count";
-  if (showDefault) notes.push(`default: ${Array.isArray(dflt) ? dflt.join(" ") : String(dflt)}`);
+  if (showDefault) notes.push(`default: ${defaultText(spec, dflt)}`);
   if (spec.env) notes.push(`env: ${spec.env}`);
   const help = spec.help ?? "";
   if (notes.length === 0) return help;

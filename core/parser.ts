@@ -6,7 +6,7 @@
  */
 
 import type { ArgSpec, Nargs, Signature } from "./arguments.ts";
-import { acceptNamed, convert, quote } from "./_values.ts";
+import { acceptNamed, convert, printable, quote } from "./_values.ts";
 import { UsageError } from "./errors.ts";
 import { closeMatches } from "./suggest.ts";
 
@@ -36,20 +36,23 @@ export interface ParseResult {
 
 const NEGATIVE_NUMBER = /^-\d+$|^-\d*\.\d+$/;
 
-function looksLikeOption(token: string, signature: Signature): boolean {
-  if (!token.startsWith("-") || token === "-") return false;
-  if (NEGATIVE_NUMBER.test(token)) {
-    // As argparse: a negative number is a value unless an option itself looks like one.
-    return signature.options.some((o) => o.flags.some((f) => NEGATIVE_NUMBER.test(f)));
-  }
-  return true;
-}
-
-/** The name an argument has in messages: `-n/--name` for options, the metavar for positionals. */
+/**
+ * The name an argument has in messages: `-n/--name` for options (`--color/--no-color` for a
+ * negatable flag, as argparse's `BooleanOptionalAction`), the metavar for positionals.
+ */
 export function displayName(spec: ArgSpec): string {
-  if (spec.kind === "option") return spec.flags.join("/");
+  if (spec.kind === "option") {
+    return [...spec.flags, ...(spec.negativeFlag ? [spec.negativeFlag] : [])].join("/");
+  }
   if (spec.metavar) return spec.metavar;
   return spec.key;
+}
+
+/** A default as a value of its own, so that changing one parse's value changes no other. */
+function fresh(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(fresh);
+  if (value instanceof URL) return new URL(value.href);
+  return value;
 }
 
 function range(nargs: Nargs | undefined): [number, number] {
@@ -64,9 +67,12 @@ class Parse {
   readonly values: Record<string, unknown> = {};
   readonly given = new Set<string>();
   readonly raw = new Map<string, string[]>();
-  readonly positionalTokens: string[] = [];
-  readonly unrecognized: string[] = [];
+  /** Positional words with their index in argv, in order. */
+  readonly positionalTokens: [number, string][] = [];
+  /** Words nothing took, with their index in argv (messages list them in argv's order). */
+  readonly unrecognized: [number, string][] = [];
   readonly longFlags: [string, ArgSpec, boolean][] = [];
+  readonly negativeNumberFlags: boolean;
 
   constructor(
     readonly signature: Signature,
@@ -79,6 +85,22 @@ class Parse {
       }
       if (spec.negativeFlag) this.longFlags.push([spec.negativeFlag, spec, true]);
     }
+    this.negativeNumberFlags = signature.options.some((o) =>
+      o.flags.some((f) => NEGATIVE_NUMBER.test(f))
+    );
+  }
+
+  /** Whether a word is an option (or an attempt at one) rather than a value, as argparse decides. */
+  looksLikeOption(token: string): boolean {
+    if (!token.startsWith("-") || token === "-") return false;
+    if (token.startsWith("--")) {
+      const flag = token.split("=", 1)[0];
+      if (this.longFlags.some(([f]) => f.startsWith(flag))) return true;
+    } else if (this.findShort(token[1])) return true;
+    // As argparse: a negative number is a value unless an option itself looks like one, and a
+    // word with a space in it that names no option is a value ("-x y").
+    if (NEGATIVE_NUMBER.test(token)) return this.negativeNumberFlags;
+    return !token.includes(" ");
   }
 
   fail(message: string): never {
@@ -96,7 +118,7 @@ class Parse {
     if (prefixed.length === 1) return [prefixed[0][1], prefixed[0][2]];
     if (prefixed.length > 1) {
       const names = prefixed.map(([f]) => f).join(", ");
-      this.fail(`ambiguous option: ${flag} could match ${names}`);
+      this.fail(`ambiguous option: ${printable(flag)} could match ${names}`);
     }
     return undefined;
   }
@@ -155,28 +177,27 @@ class Parse {
     let i = 0;
     const next = (): string | undefined => {
       const token = argv[i + 1];
-      if (token === undefined || looksLikeOption(token, this.signature) || token === "--") {
-        return undefined;
-      }
+      if (token === undefined || token === "--" || this.looksLikeOption(token)) return undefined;
       i++;
       return token;
     };
     for (; i < argv.length; i++) {
       const token = argv[i];
       if (token === "--") {
-        for (const rest of argv.slice(i + 1)) {
+        // Every word after `--` is positional, even one that starts with a dash.
+        for (let j = i + 1; j < argv.length; j++) {
           if (this.positionalTokens.length >= fixedPositionals) {
-            return this.subcommand(argv, i + 1, rest, true);
+            return this.subcommand(argv, j, argv[j], true);
           }
-          this.positionalTokens.push(rest);
+          this.positionalTokens.push([j, argv[j]]);
         }
         break;
       }
-      if (!looksLikeOption(token, this.signature)) {
+      if (!this.looksLikeOption(token)) {
         if (this.positionalTokens.length >= fixedPositionals) {
           return this.subcommand(argv, i, token, false);
         }
-        this.positionalTokens.push(token);
+        this.positionalTokens.push([i, token]);
         continue;
       }
       if (token.startsWith("--")) {
@@ -185,31 +206,37 @@ class Parse {
         const explicit = eq < 0 ? undefined : token.slice(eq + 1);
         const found = this.findLong(flag);
         if (!found) {
-          this.unrecognized.push(token);
+          this.unrecognized.push([i, token]);
           continue;
         }
         if (this.applyFlag(found[0], found[1], explicit, next)) return this.stop(found[0]);
         continue;
       }
-      // Short options, possibly bundled: -vvv, -abc, -nJohn, -n John.
+      // Short options, possibly bundled: -vvv, -abc, -nJohn, -n John, -n=John.
+      let previous: ArgSpec | undefined;
       let rest = token.slice(1);
       while (rest.length > 0) {
         const spec = this.findShort(rest[0]);
         if (!spec) {
-          this.unrecognized.push(token);
+          // As argparse: an unknown letter after a flag is an argument the flag cannot take.
+          if (!previous) this.unrecognized.push([i, token]);
+          else this.argumentError(previous, `ignored explicit argument ${quote(rest)}`);
           break;
         }
         const takesValue = spec.action === "store" || spec.action === "append";
         if (takesValue) {
-          let attached = rest.slice(1);
-          if (attached.startsWith("=")) attached = attached.slice(1);
-          if (this.applyFlag(spec, false, attached === "" ? undefined : attached, next)) {
-            return this.stop(spec);
-          }
+          // `-n=` gives the empty value, as `--name=` does; `-n` alone takes the next word.
+          const attached = rest.startsWith("=", 1) ? rest.slice(2) : rest.slice(1);
+          const explicit = attached === "" && rest.length === 1 ? undefined : attached;
+          if (this.applyFlag(spec, false, explicit, next)) return this.stop(spec);
           break;
         }
         if (this.applyFlag(spec, false, undefined, next)) return this.stop(spec);
+        previous = spec;
         rest = rest.slice(1);
+        if (rest.startsWith("=")) {
+          this.argumentError(spec, `ignored explicit argument ${quote(rest.slice(1))}`);
+        }
       }
     }
     return this.finish();
@@ -257,29 +284,47 @@ class Parse {
     const missing: string[] = [];
     this.allocatePositionals(missing);
     const named = this.options.named ?? {};
+    // First what was given explicitly: by name (which wins, as Django's call_command) or on the
+    // command line.
     for (const spec of this.signature.options) {
       const raw = this.raw.get(spec.key);
-      if (raw !== undefined) {
-        const converted = raw.map((text) => this.convert(spec, text));
-        this.values[spec.key] = spec.action === "append" ? converted : converted[0];
-      } else if (spec.key in named && named[spec.key] !== undefined) {
+      if (Object.hasOwn(named, spec.key) && named[spec.key] !== undefined) {
         this.markGiven(spec);
         const accepted = acceptNamed(spec, named[spec.key]);
         if ("error" in accepted) this.argumentError(spec, accepted.error);
         this.values[spec.key] = accepted.value;
-      } else if (!this.given.has(spec.key)) {
-        const fromEnv = spec.env === undefined ? undefined : this.options.env?.[spec.env];
-        if (fromEnv !== undefined) {
-          this.markGiven(spec);
-          const converted = spec.action === "count"
-            ? Number(fromEnv)
-            : this.convertEnv(spec, fromEnv);
-          this.values[spec.key] = spec.action === "append" ? [converted] : converted;
-        } else if (spec.required) {
-          missing.push(displayName(spec));
-        } else {
-          this.values[spec.key] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+      } else if (raw !== undefined) {
+        const converted = raw.map((text) => this.convert(spec, text));
+        this.values[spec.key] = spec.action === "append" ? converted : converted[0];
+      }
+    }
+    // Then the environment, for what was not given, and defaults.
+    const explicit = new Set(this.given);
+    const env = this.options.env ?? {};
+    for (const spec of this.signature.options) {
+      if (this.given.has(spec.key)) continue;
+      const fromEnv = spec.env !== undefined && Object.hasOwn(env, spec.env)
+        ? env[spec.env]
+        : undefined;
+      // An option given explicitly overrides an environment fallback of another in its group.
+      const mates = this.signature.groups.filter((g) => g.keys.includes(spec.key))
+        .flatMap((g) => g.keys).filter((key) => key !== spec.key);
+      if (fromEnv !== undefined && !mates.some((key) => explicit.has(key))) {
+        const clash = mates.find((key) => this.given.has(key));
+        if (clash !== undefined) {
+          const other = this.signature.options.find((o) => o.key === clash)!;
+          this.fail(
+            `environment variable ${spec.env} (for ${displayName(spec)}): ` +
+              `not allowed with argument ${displayName(other)}`,
+          );
         }
+        this.given.add(spec.key);
+        const converted = this.convertEnv(spec, fromEnv);
+        this.values[spec.key] = spec.action === "append" ? [converted] : converted;
+      } else if (spec.required) {
+        missing.push(displayName(spec));
+      } else {
+        this.values[spec.key] = fresh(spec.default);
       }
     }
     if (this.signature.subcommands && !subcommandChosen) {
@@ -290,21 +335,21 @@ class Parse {
     }
     for (const group of this.signature.groups) {
       if (group.required && !group.keys.some((key) => this.given.has(key))) {
-        const flags = group.keys.map((key) => {
-          const spec = this.signature.options.find((o) => o.key === key)!;
-          return spec.flags.at(-1)!;
-        });
-        this.fail(`one of the arguments ${flags.join(" ")} is required`);
+        const names = group.keys.map((key) =>
+          displayName(this.signature.options.find((o) => o.key === key)!)
+        );
+        this.fail(`one of the arguments ${names.join(" ")} is required`);
       }
     }
     if (this.unrecognized.length > 0) {
+      const words = this.unrecognized.sort((a, b) => a[0] - b[0]).map(([, token]) => token);
       const flags = this.longFlags.map(([flag]) => flag);
-      const hints = this.unrecognized
+      const hints = words
         .filter((token) => token.startsWith("--"))
         .map((token) => closeMatches(token.split("=")[0], flags, { n: 1 })[0])
         .filter((hint) => hint !== undefined);
       const hint = hints.length > 0 ? ` (did you mean ${hints.join(", ")}?)` : "";
-      this.fail(`unrecognized arguments: ${this.unrecognized.join(" ")}${hint}`);
+      this.fail(`unrecognized arguments: ${printable(words.join(" "))}${hint}`);
     }
     return { values: this.values, subcommands: this.path.slice(), given: this.given };
   }
@@ -333,38 +378,45 @@ class Parse {
     const specs = this.signature.positionals;
     const tokens = this.positionalTokens;
     const named = this.options.named ?? {};
+    const byName = (spec: ArgSpec) =>
+      Object.hasOwn(named, spec.key) && named[spec.key] !== undefined;
     // Positionals given by name take no tokens.
-    const fromTokens = specs.filter((spec) =>
-      !(spec.key in named && named[spec.key] !== undefined)
-    );
+    const fromTokens = specs.filter((spec) => !byName(spec));
     const mins = fromTokens.map((spec) => range(spec.nargs)[0]);
+    // As argparse: the longest run of positionals, from the first, that the words can satisfy
+    // takes them, each as many as it can while leaving the later ones their minimum.
+    let satisfiable = fromTokens.length;
+    while (mins.slice(0, satisfiable).reduce((a, b) => a + b, 0) > tokens.length) satisfiable--;
     let at = 0;
     fromTokens.forEach((spec, index) => {
       const [min, max] = range(spec.nargs);
-      const reserved = mins.slice(index + 1).reduce((a, b) => a + b, 0);
-      const take = Math.max(0, Math.min(max, tokens.length - at - reserved));
-      if (take < min) {
+      if (index >= satisfiable && min > 0) {
         missing.push(displayName(spec));
         return;
       }
-      const taken = tokens.slice(at, at + take);
+      const reserved = mins.slice(index + 1, satisfiable).reduce((a, b) => a + b, 0);
+      const take = index >= satisfiable
+        ? 0
+        : Math.max(0, Math.min(max, tokens.length - at - reserved));
+      const taken = tokens.slice(at, at + take).map(([, token]) => token);
       at += take;
       const single = spec.nargs === undefined || spec.nargs === "?";
       if (taken.length === 0) {
-        this.values[spec.key] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+        this.values[spec.key] = fresh(spec.default);
       } else {
         const converted = taken.map((text) => this.convert(spec, text));
         this.values[spec.key] = single ? converted[0] : converted;
+        this.given.add(spec.key);
       }
-      this.given.add(spec.key);
     });
     for (const spec of specs) {
-      if (fromTokens.includes(spec)) continue;
+      if (!byName(spec)) continue;
       const accepted = acceptNamed(spec, named[spec.key]);
       if ("error" in accepted) this.argumentError(spec, accepted.error);
       this.values[spec.key] = accepted.value;
+      this.given.add(spec.key);
     }
-    this.unrecognized.unshift(...tokens.slice(at));
+    this.unrecognized.push(...tokens.slice(at));
   }
 }
 
