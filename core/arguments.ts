@@ -30,7 +30,7 @@ export type Nargs = "?" | "*" | "+" | number;
 export type Primitive = string | number | boolean;
 
 /** What positional arguments and options have in common. */
-interface CommonDecl {
+export interface CommonDecl {
   /** Help text shown by `manage help <command>`. */
   help?: string;
   /** The name shown for the value in help (`NAME` for `--name NAME`). */
@@ -110,7 +110,8 @@ export interface ArgumentsDecl {
 
 // ---- Types of the parsed values, inferred from a declaration ----
 
-type ScalarOf<D> = D extends { choices: readonly (infer C)[] } ? C
+/** The type of one value of an argument declared as `D`: its choices, or what its type says. */
+export type ScalarOf<D> = D extends { choices: readonly (infer C)[] } ? C
   : D extends { type: "integer" | "number" | "duration" | "count" } ? number
   : D extends { type: "boolean" } ? boolean
   : D extends { type: "url" } ? URL
@@ -129,7 +130,8 @@ export type OptionValue<D> = D extends { multiple: true } ? ScalarOf<D>[]
   : D extends { default: unknown } ? ScalarOf<D>
   : ScalarOf<D> | undefined;
 
-type Simplify<T> = { [K in keyof T]: T[K] } & unknown;
+/** Flattens an intersection into one object type, for readable hovers. */
+export type Simplify<T> = { [K in keyof T]: T[K] } & unknown;
 
 /** The parsed values of positional arguments `A` and options `O`. */
 export type Values<A, O> = Simplify<
@@ -137,7 +139,8 @@ export type Values<A, O> = Simplify<
   & { -readonly [K in keyof O]: OptionValue<O[K]> }
 >;
 
-type SubValues<S> = {
+/** The values of each subcommand of `S`, as a union discriminated by `subcommand`. */
+export type SubValues<S> = {
   [K in keyof S]: Simplify<
     & { subcommand: K }
     & (S[K] extends { arguments: infer A } ? { -readonly [P in keyof A]: ArgumentValue<A[P]> }
