@@ -391,7 +391,7 @@ export function signatureProblems(signature: Signature, where = ""): string[] {
       );
     }
     for (const flag of [...spec.flags, ...(spec.negativeFlag ? [spec.negativeFlag] : [])]) {
-      if (!FLAG.test(flag) || (flag.startsWith("--") ? flag.length < 4 : flag.length !== 2)) {
+      if (!FLAG.test(flag) || (flag.startsWith("--") ? flag.length < 3 : flag.length !== 2)) {
         problems.push(`Option '${spec.key}'${at} has an invalid flag '${flag}' (use -x or --name)`);
       }
       const owner = flags.get(flag);

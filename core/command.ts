@@ -220,8 +220,15 @@ export class CommandParser {
           `Positional argument '${names[0]}' cannot have action '${spec.action}'`,
         );
       }
+      if (spec.type === "boolean") {
+        throw new DefinitionError(
+          `Positional argument '${
+            names[0]
+          }' cannot be a boolean: use an option with action 'store_true'`,
+        );
+      }
       this.#arguments[key] = {
-        type: spec.type === "boolean" ? undefined : spec.type,
+        type: spec.type,
         nargs: spec.nargs,
         default: spec.default,
         choices: spec.choices,
@@ -246,7 +253,10 @@ export class CommandParser {
       short: shorts[0]?.slice(1),
       flag: longs[0] ?? `--${kebabCase(key)}`,
       aliases: [...shorts.slice(1), ...longs.slice(1)],
-      default: spec.default,
+      // argparse's append adds to a list default; a single default value starts that list.
+      default: action === "append" && spec.default !== undefined && !Array.isArray(spec.default)
+        ? [spec.default as Primitive]
+        : spec.default,
       choices: spec.choices,
       required: spec.required,
       multiple: action === "append",

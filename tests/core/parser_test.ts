@@ -1210,3 +1210,19 @@ Deno.test("the class-form CommandParser rejects what argparse rejects", () => {
   assert.throws(() => parser.addArgument("name", { action: "store_true" }), DefinitionError);
   assert.throws(() => parser.addArgument("--name", { nargs: 2 }), DefinitionError);
 });
+
+Deno.test("one-letter long flags (--a) are valid, as in argparse", () => {
+  const { values } = parseArgs(signatureOf({ options: { a: { type: "integer" } } }), ["--a", "3"]);
+  assert.equal(values.a, 3);
+});
+
+Deno.test("class form: append with a single default starts a list; a boolean positional is refused", () => {
+  const parser = new CommandParser();
+  parser.addArgument("--tag", { action: "append", default: "base" });
+  const signature = signatureOf(parser.toDeclaration());
+  assert.deepEqual(parseArgs(signature, []).values.tag, ["base"]);
+  assert.throws(
+    () => new CommandParser().addArgument("flag", { type: "boolean" }),
+    (e: unknown) => e instanceof DefinitionError && /cannot be a boolean/.test(e.message),
+  );
+});
