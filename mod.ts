@@ -5,7 +5,7 @@
  * made by {@linkcode defineCommand} or as a class extending {@linkcode BaseCommand} (the shape
  * Django users know). `deno task registry` generates the registry of every command as literal
  * imports; `manage <name>` (or `deno task manage <name>`) runs one, and {@linkcode callCommand}
- * runs one in-process.
+ * runs one in-process (by name, given that registry).
  *
  * @example A command, typed from its declaration
  * ```ts
@@ -25,9 +25,10 @@
  * @example Running a command from code
  * ```ts
  * import { callCommand, captureOutput } from "./mod.ts";
+ * import { registry } from "./commands/_registry.ts";
  *
  * const stdout = captureOutput();
- * await callCommand("show_status", [], { stdout, verbose: true });
+ * await callCommand("show_status", [], { registry, stdout, verbose: true });
  * console.assert(stdout.text === "Verbose mode activated.\n");
  * ```
  *
@@ -96,4 +97,4 @@ export {
 export type { SharedValues } from "./core/shared_options.ts";
 export type { Check, CheckContext, CheckLevel, CheckMessage } from "./core/checks.ts";
 export type { CheckModuleEntry, Registry, RegistryEntry } from "./core/registry.ts";
-export { callCommand } from "./commands/_call_command.ts";
+export { callCommand } from "./core/call_command.ts";

@@ -61,25 +61,22 @@ function classTemplate(name: string): string {
   ].join("\n");
 }
 
-function testTemplate(name: string, classForm: boolean): string {
-  // The function form is tested as the module exports it; the class form by its registered name,
-  // since callCommand takes a name or a command object.
-  const target = classForm ? JSON.stringify(name) : "command";
+function testTemplate(name: string): string {
   const line = `${greeting(name)}World!\\n`;
   return [
     'import assert from "node:assert/strict";',
     'import { callCommand, captureOutput } from "../../../mod.ts";',
-    ...(classForm ? [] : [`import command from "./${name}.ts";`]),
+    `import command from "./${name}.ts";`,
     "",
     `Deno.test("${name} greets the name it is given", async () => {`,
     "  const stdout = captureOutput();",
-    `  await callCommand(${target}, ["World"], { stdout });`,
+    '  await callCommand(command, ["World"], { stdout });',
     `  assert.equal(stdout.text, "${line}");`,
     "});",
     "",
     `Deno.test("${name} --times repeats the greeting", async () => {`,
     "  const stdout = captureOutput();",
-    `  await callCommand(${target}, ["World", "--times", "2"], { stdout });`,
+    '  await callCommand(command, ["World", "--times", "2"], { stdout });',
     `  assert.equal(stdout.text, "${line}".repeat(2));`,
     "});",
     "",
@@ -134,7 +131,7 @@ export default defineCommand({
     await Deno.mkdir(`${root}/${appDir}/commands`, { recursive: true });
     const source = options.class ? classTemplate(name) : functionTemplate(name);
     await Deno.writeTextFile(`${root}/${module}`, source, { createNew: true });
-    await Deno.writeTextFile(`${root}/${test}`, testTemplate(name, options.class), {
+    await Deno.writeTextFile(`${root}/${test}`, testTemplate(name), {
       createNew: true,
     });
     const report = await rebuildRegistry(root, { created: module, signal });

@@ -47,6 +47,12 @@ export async function runIn(
   let name = commandName;
   let command: Command;
   if (typeof target === "string") {
+    if (run.registry.commands.length === 0) {
+      throw new CommandError(
+        `No registry to find '${target}' in: pass { registry } (import it from commands/_registry.ts), ` +
+          "or use ctx.callCommand inside a command",
+      );
+    }
     const entry = findCommand(run.registry, target);
     if (!entry) throw new CommandError(`Unknown command: '${target}'`);
     name = target;

@@ -18,12 +18,12 @@ import {
   type OptionDecl,
   type Primitive,
   type Signature,
-  signatureOf,
   type SubcommandDecl,
   type ValuesOf,
   type ValueType,
 } from "./arguments.ts";
 import { DefinitionError } from "./errors.ts";
+import { signatureOf } from "./signature.ts";
 import type { OutputWrapper, TextSink } from "./output.ts";
 import type { Registry } from "./registry.ts";
 import { sharedOptions, type SharedValues } from "./shared_options.ts";

@@ -116,7 +116,7 @@ function textWidth(layout: HelpLayout): number {
  *
  * @example
  * ```ts
- * import { signatureOf } from "./arguments.ts";
+ * import { signatureOf } from "./signature.ts";
  * import { formatUsage } from "./help.ts";
  *
  * const usage = formatUsage(signatureOf({ arguments: { name: {} } }), { prog: "manage", path: ["greet_user"] });
@@ -259,7 +259,7 @@ export interface HelpText {
  *
  * @example
  * ```ts
- * import { signatureOf } from "./arguments.ts";
+ * import { signatureOf } from "./signature.ts";
  * import { formatHelp } from "./help.ts";
  *
  * const help = formatHelp(signatureOf({ arguments: { name: { help: "who" } } }), { prog: "manage", path: ["greet_user"] });

@@ -426,7 +426,7 @@ class Parse {
  *
  * @example
  * ```ts
- * import { signatureOf } from "./arguments.ts";
+ * import { signatureOf } from "./signature.ts";
  * import { parseArgs } from "./parser.ts";
  *
  * const signature = signatureOf({ arguments: { name: {} }, options: { count: { type: "integer", default: 1 } } });

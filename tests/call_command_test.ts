@@ -11,28 +11,29 @@ import {
   type Options,
   UsageError,
 } from "../mod.ts";
+import { registry } from "../commands/_registry.ts";
 
 Deno.test("callCommand runs the seed's commands by name with captured output", async () => {
   const stdout = captureOutput();
-  await callCommand("greet_user", ["John"], { stdout });
+  await callCommand("greet_user", ["John"], { registry, stdout });
   assert.equal(stdout.text, "Hello, John!\n");
 
   const status = captureOutput();
-  await callCommand("show_status", [], { stdout: status });
-  await callCommand("show_status", ["--verbose"], { stdout: status });
-  await callCommand("show_status", [], { stdout: status, verbose: true });
+  await callCommand("show_status", [], { registry, stdout: status });
+  await callCommand("show_status", ["--verbose"], { registry, stdout: status });
+  await callCommand("show_status", [], { registry, stdout: status, verbose: true });
   assert.equal(status.text, "Regular mode.\nVerbose mode activated.\nVerbose mode activated.\n");
 });
 
 Deno.test("callCommand takes positional arguments by name too", async () => {
   const stdout = captureOutput();
-  await callCommand("greet_user", [], { stdout, name: "Ann" });
+  await callCommand("greet_user", [], { registry, stdout, name: "Ann" });
   assert.equal(stdout.text, "Hello, Ann!\n");
 });
 
 Deno.test("callCommand rejects unknown options, listing the valid ones", async () => {
   await assert.rejects(
-    () => callCommand("greet_user", ["John"], { stdout: captureOutput(), x: 1 }),
+    () => callCommand("greet_user", ["John"], { registry, stdout: captureOutput(), x: 1 }),
     (error: unknown) => {
       assert.ok(error instanceof CommandError);
       assert.equal(
@@ -46,19 +47,20 @@ Deno.test("callCommand rejects unknown options, listing the valid ones", async (
 
 Deno.test("callCommand throws UsageError (returncode 2) instead of exiting", async () => {
   await assert.rejects(
-    () => callCommand("greet_user", [], { stdout: captureOutput() }),
+    () => callCommand("greet_user", [], { registry, stdout: captureOutput() }),
     (e: unknown) =>
       e instanceof UsageError && e.returncode === 2 &&
       e.message === "the following arguments are required: name",
   );
   await assert.rejects(
-    () => callCommand("greet_user", [], { stdout: captureOutput(), verbosity: 9, name: "x" }),
+    () =>
+      callCommand("greet_user", [], { registry, stdout: captureOutput(), verbosity: 9, name: "x" }),
     (e: unknown) =>
       e instanceof UsageError &&
       e.message === "argument -v/--verbosity: invalid choice: 9 (choose from 0, 1, 2, 3)",
   );
   await assert.rejects(
-    () => callCommand("greet_usr"),
+    () => callCommand("greet_usr", [], { registry }),
     (e: unknown) => e instanceof CommandError && e.message === "Unknown command: 'greet_usr'",
   );
 });
@@ -166,14 +168,24 @@ Deno.test("ctx.callCommand runs another registered command with the same streams
     },
   });
   const stdout = captureOutput();
-  const { registry } = await import("../commands/_registry.ts");
   await callCommand(outer, [], { stdout, registry });
   assert.equal(stdout.text, "before\nHello, Zoe!\nafter\n");
 });
 
 Deno.test("--help through callCommand prints the help to stdout and runs nothing", async () => {
   const stdout = captureOutput();
-  await callCommand("greet_user", ["--help"], { stdout });
+  await callCommand("greet_user", ["--help"], { registry, stdout });
   assert.match(stdout.text, /^usage: manage greet_user \[-h\]/);
   assert.match(stdout.text, /Greets a user by name/);
+});
+
+Deno.test("a name without a registry is a clear error: the library keeps no global registry", async () => {
+  await assert.rejects(
+    () => callCommand("greet_user", ["John"], { stdout: captureOutput() }),
+    (e: unknown) =>
+      e instanceof CommandError &&
+      e.message ===
+        "No registry to find 'greet_user' in: pass { registry } (import it from commands/_registry.ts), " +
+          "or use ctx.callCommand inside a command",
+  );
 });

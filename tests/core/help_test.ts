@@ -1,7 +1,8 @@
 // Usage and help text, laid out as argparse lays it out: exact strings, no colour involved.
 
 import assert from "node:assert/strict";
-import { type ArgumentsDecl, signatureOf } from "../../core/arguments.ts";
+import type { ArgumentsDecl } from "../../core/arguments.ts";
+import { signatureOf } from "../../core/signature.ts";
 import { formatHelp, formatUsage, type HelpLayout, wrapText } from "../../core/help.ts";
 import { sharedOptions } from "../../core/shared_options.ts";
 

@@ -3,12 +3,8 @@
 // same way twice. Set FUZZ_SEED to reproduce a run; the seed is in the test's name.
 
 import assert from "node:assert/strict";
-import {
-  type ArgumentsDecl,
-  type Signature,
-  signatureOf,
-  type ValueType,
-} from "../../core/arguments.ts";
+import type { ArgumentsDecl, Signature, ValueType } from "../../core/arguments.ts";
+import { signatureOf } from "../../core/signature.ts";
 import { UsageError } from "../../core/errors.ts";
 import { parseArgs, type ParseOptions, type ParseResult } from "../../core/parser.ts";
 import { sharedOptions } from "../../core/shared_options.ts";

@@ -2,12 +2,8 @@
 // argparse users expect: the same values and argparse's exact messages.
 
 import assert from "node:assert/strict";
-import {
-  type ArgumentDecl,
-  type ArgumentsDecl,
-  type OptionDecl,
-  signatureOf,
-} from "../../core/arguments.ts";
+import type { ArgumentDecl, ArgumentsDecl, OptionDecl } from "../../core/arguments.ts";
+import { signatureOf } from "../../core/signature.ts";
 import { CommandParser } from "../../core/command.ts";
 import { DefinitionError, UsageError } from "../../core/errors.ts";
 import { parseArgs, type ParseOptions, type ParseResult } from "../../core/parser.ts";

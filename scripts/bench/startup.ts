@@ -1,0 +1,368 @@
+/**
+ * The start-up benchmark: wall-clock times of whole `deno` processes, as ratios against a bare
+ * `deno run` of an empty script measured in the same run.
+ *
+ * ```sh
+ * deno task bench                # 15 rounds after 2 warm-up rounds
+ * deno task bench --rounds 40    # more rounds, steadier medians
+ * deno task bench --json         # machine-readable
+ * ```
+ *
+ * Every round runs every case once, in an order rotated from round to round, so that drift in the
+ * machine's load falls on all of them alike; the warm-up rounds fill Deno's module and transpile
+ * caches first. The cases: `cli.ts greet_user John` and `cli.ts help` in this project and in a
+ * copy of it with 300 more commands registered, and `deno task manage greet_user John`, to show
+ * what `deno task` adds. The baseline's empty script lies in a temporary folder, so it runs without
+ * the project's `deno.json`. Targets are reported, not enforced: the exit code is 0 unless a command
+ * fails or prints the wrong thing.
+ *
+ * @module
+ */
+
+import { permissionFlags } from "../compile.ts";
+
+/** One timed command. */
+export interface BenchCase {
+  /** The name shown in the report. */
+  name: string;
+  /** The arguments of `deno`. */
+  args: string[];
+  /** The folder it runs in. */
+  cwd: string;
+  /** The most its median may be, as a multiple of the baseline's median. */
+  target?: number;
+  /** What its stdout must include. */
+  expect?: string;
+}
+
+/** One case's result. */
+export interface BenchResult {
+  /** The case's name. */
+  name: string;
+  /** The command, as typed in a shell. */
+  command: string;
+  /** The median wall-clock time, in milliseconds. */
+  medianMs: number;
+  /** The interquartile range of the samples, in milliseconds: how noisy they were. */
+  iqrMs: number;
+  /** The median divided by the baseline's median. */
+  ratio: number;
+  /** The case's target ratio, if it has one. */
+  target: number | null;
+  /** Whether the ratio is within the target (`null` without a target). */
+  pass: boolean | null;
+  /** Every timed sample, in milliseconds, in round order. */
+  samplesMs: number[];
+}
+
+/** How many synthetic commands the large registry gets. */
+export const SYNTHETIC_COMMANDS = 300;
+
+const WARMUP_ROUNDS = 2;
+const USAGE = "Usage: deno task bench [--rounds N] [--json]";
+const roundTo = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/**
+ * The median of some numbers (the mean of the middle two for an even count); NaN for none.
+ *
+ * @example
+ * ```ts
+ * import { median } from "./startup.ts";
+ *
+ * console.assert(median([3, 1, 2]) === 2 && median([4, 1, 3, 2]) === 2.5);
+ * ```
+ */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** The spread of some numbers: the distance between their upper and lower quartiles. */
+export function interquartileRange(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const half = Math.floor(sorted.length / 2);
+  return median(sorted.slice(sorted.length - half)) - median(sorted.slice(0, half)) || 0;
+}
+
+/**
+ * The source of synthetic command number `index`: a small `defineCommand` with a positional
+ * argument and two options, in `apps/bench/commands/`.
+ */
+export function syntheticCommand(index: number): string {
+  const name = `bench_cmd_${String(index).padStart(3, "0")}`;
+  return `import { defineCommand } from "../../../mod.ts";
+
+export default defineCommand({
+  help: "Synthetic command ${index} for the start-up benchmark",
+  arguments: { target: { help: "what to act on", nargs: "?", default: "all" } },
+  options: {
+    count: { type: "integer", short: "c", default: 1, help: "how many times" },
+    dryRun: { type: "boolean", help: "only say what would be done" },
+  },
+  handle({ options, stdout }) {
+    stdout.write(\`${name}: \${options.target} x\${options.count}\${options.dryRun ? " (dry run)" : ""}\`);
+  },
+});
+`;
+}
+
+function toPath(url: URL): string {
+  const path = decodeURIComponent(url.pathname);
+  return Deno.build.os === "windows" ? path.slice(1).replaceAll("/", "\\") : path;
+}
+
+async function copyTree(from: string, to: string): Promise<void> {
+  const info = await Deno.stat(from);
+  if (info.isDirectory) {
+    await Deno.mkdir(to, { recursive: true });
+    for await (const entry of Deno.readDir(from)) {
+      await copyTree(`${from}/${entry.name}`, `${to}/${entry.name}`);
+    }
+  } else if (info.isFile) {
+    await Deno.copyFile(from, to);
+  }
+}
+
+const ENV = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
+
+/** Runs `deno` with `args` in `cwd`; throws, with its output, when it fails. */
+async function deno(args: string[], cwd: string): Promise<string> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd,
+    env: ENV,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(stdout);
+  if (code !== 0) {
+    const errors = new TextDecoder().decode(stderr).trim().split("\n").slice(-5).join("\n  ");
+    throw new Error(`'deno ${args.join(" ")}' in ${cwd} exited with code ${code}:\n  ${errors}`);
+  }
+  return text;
+}
+
+/** Times one run of a case, in milliseconds, and checks what it printed. */
+async function timeCase(benchCase: BenchCase): Promise<number> {
+  const start = performance.now();
+  const stdout = await deno(benchCase.args, benchCase.cwd);
+  const elapsed = performance.now() - start;
+  if (benchCase.expect !== undefined && !stdout.includes(benchCase.expect)) {
+    throw new Error(
+      `${benchCase.name}: expected '${benchCase.expect}' in its output, got '${stdout.trim()}'`,
+    );
+  }
+  return elapsed;
+}
+
+/**
+ * Runs every case once per round, `warmup` untimed rounds first, rotating the order each round;
+ * returns each case's samples, in the order of `cases`.
+ */
+export async function measure(
+  cases: readonly BenchCase[],
+  rounds: number,
+  warmup: number = WARMUP_ROUNDS,
+  progress: (round: number) => void = () => {},
+): Promise<number[][]> {
+  const samples = cases.map((): number[] => []);
+  for (let round = 0; round < warmup + rounds; round++) {
+    progress(round);
+    for (let k = 0; k < cases.length; k++) {
+      const index = (k + round) % cases.length;
+      const elapsed = await timeCase(cases[index]);
+      if (round >= warmup) samples[index].push(elapsed);
+    }
+  }
+  return samples;
+}
+
+/** Makes the copy of the project with the synthetic commands; returns its folder. */
+async function largeProject(root: string, tmp: string): Promise<string> {
+  const copy = `${tmp}/project`;
+  await Deno.mkdir(copy);
+  for (const name of ["cli.ts", "mod.ts", "deno.json", "deno.lock", "core", "commands", "apps"]) {
+    await copyTree(`${root}/${name}`, `${copy}/${name}`).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound && name === "deno.lock")) throw error;
+    });
+  }
+  await copyTree(`${root}/scripts`, `${copy}/scripts`);
+  const dir = `${copy}/apps/bench/commands`;
+  await Deno.mkdir(dir, { recursive: true });
+  for (let i = 0; i < SYNTHETIC_COMMANDS; i++) {
+    const name = `bench_cmd_${String(i).padStart(3, "0")}.ts`;
+    await Deno.writeTextFile(`${dir}/${name}`, syntheticCommand(i));
+  }
+  await deno(["run", "-A", `${copy}/scripts/build_registry.ts`], copy);
+  return copy;
+}
+
+function parseArgs(args: readonly string[]): { rounds: number; json: boolean } {
+  let rounds = 15;
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--json") {
+      json = true;
+    } else if (arg === "--rounds" || arg.startsWith("--rounds=")) {
+      const value = arg === "--rounds" ? args[++i] : arg.slice("--rounds=".length);
+      rounds = Number(value);
+      if (!Number.isInteger(rounds) || rounds < 1) {
+        throw new TypeError(
+          `Option --rounds takes a whole number of at least 1, not '${value ?? ""}'`,
+        );
+      }
+    } else if (arg === "--help" || arg === "-h") {
+      console.log(USAGE);
+      Deno.exit(0);
+    } else {
+      throw new TypeError(`Unknown argument '${arg}': ${USAGE.toLowerCase()}`);
+    }
+  }
+  return { rounds, json };
+}
+
+function formatTable(results: readonly BenchResult[], extra: string[]): string {
+  const rows = [
+    ["command", "median", "IQR", "vs baseline", "target", "result"],
+    ...results.map((r) => [
+      r.name,
+      `${r.medianMs.toFixed(1)} ms`,
+      `${r.iqrMs.toFixed(1)} ms`,
+      `${r.ratio.toFixed(2)}x`,
+      r.target === null ? "-" : `${r.target.toFixed(2)}x`,
+      r.pass === null ? "-" : r.pass ? "PASS" : "OVER",
+    ]),
+  ];
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  const lines = rows.map((row) =>
+    row.map((cell, column) =>
+      column === 0 || column === 5 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])
+    ).join("  ").trimEnd()
+  );
+  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
+  return [...lines, "", ...extra].join("\n");
+}
+
+async function main(args: readonly string[]): Promise<number> {
+  let options: { rounds: number; json: boolean };
+  try {
+    options = parseArgs(args);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 2;
+  }
+  const log = (message: string) => console.error(message);
+  const root = toPath(new URL("../../", import.meta.url)).replace(/[\\/]$/, "");
+  const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));
+  const task = config?.tasks?.manage;
+  const perms = permissionFlags(typeof task === "string" ? task : task?.command ?? "");
+  const tmp = await Deno.makeTempDir({ prefix: "manage_bench_" });
+  try {
+    await Deno.writeTextFile(`${tmp}/empty.ts`, "");
+    log(`Copying the project and registering ${SYNTHETIC_COMMANDS} synthetic commands…`);
+    const large = await largeProject(root, tmp);
+    const last = `bench_cmd_${SYNTHETIC_COMMANDS - 1}`;
+    const cli = (...words: string[]) => ["run", ...perms, "cli.ts", ...words];
+    const n = SYNTHETIC_COMMANDS;
+    const cases: BenchCase[] = [
+      { name: "deno run empty.ts (baseline)", args: ["run", `${tmp}/empty.ts`], cwd: root },
+      {
+        name: "cli.ts greet_user John",
+        args: cli("greet_user", "John"),
+        cwd: root,
+        target: 1.15,
+        expect: "Hello, John!",
+      },
+      { name: "cli.ts help", args: cli("help"), cwd: root, target: 1.15, expect: "greet_user" },
+      {
+        name: `cli.ts greet_user John (+${n} commands)`,
+        args: cli("greet_user", "John"),
+        cwd: large,
+        target: 1.4,
+        expect: "Hello, John!",
+      },
+      {
+        name: `cli.ts help (+${n} commands)`,
+        args: cli("help"),
+        cwd: large,
+        target: 1.4,
+        expect: last,
+      },
+      {
+        name: "deno task -q manage greet_user John",
+        args: ["task", "-q", "manage", "greet_user", "John"],
+        cwd: root,
+        expect: "Hello, John!",
+      },
+    ];
+    log(`Timing ${cases.length} commands: ${WARMUP_ROUNDS} warm-up + ${options.rounds} rounds…`);
+    const samples = await measure(cases, options.rounds, WARMUP_ROUNDS, (round) => {
+      if (Deno.stderr.isTerminal()) {
+        const label = round < WARMUP_ROUNDS
+          ? `warm-up ${round + 1}/${WARMUP_ROUNDS}`
+          : `round ${round - WARMUP_ROUNDS + 1}/${options.rounds}`;
+        Deno.stderr.writeSync(new TextEncoder().encode(`\r${label}   `));
+      }
+    });
+    if (Deno.stderr.isTerminal()) log("");
+
+    const baseline = median(samples[0]);
+    const results: BenchResult[] = cases.map((c, i) => {
+      const medianMs = median(samples[i]);
+      const ratio = medianMs / baseline;
+      return {
+        name: c.name,
+        command: `deno ${c.args.join(" ")}`,
+        medianMs: roundTo(medianMs, 2),
+        iqrMs: roundTo(interquartileRange(samples[i]), 2),
+        ratio: roundTo(ratio, 3),
+        target: c.target ?? null,
+        pass: c.target === undefined ? null : ratio <= c.target,
+        samplesMs: samples[i].map((ms) => roundTo(ms, 2)),
+      };
+    });
+    const direct = results[1];
+    const viaTask = results[5];
+    const taskOverhead = {
+      overheadMs: roundTo(viaTask.medianMs - direct.medianMs, 2),
+      ratio: roundTo(viaTask.medianMs / direct.medianMs, 3),
+    };
+    if (options.json) {
+      console.log(JSON.stringify(
+        {
+          deno: Deno.version.deno,
+          target: Deno.build.target,
+          rounds: options.rounds,
+          warmupRounds: WARMUP_ROUNDS,
+          syntheticCommands: n,
+          baselineMs: roundTo(baseline, 2),
+          results,
+          denoTask: { versus: direct.name, ...taskOverhead },
+        },
+        null,
+        2,
+      ));
+    } else {
+      console.log(formatTable(results, [
+        `deno task adds ${taskOverhead.overheadMs.toFixed(1)} ms to the direct run: ` +
+        `${taskOverhead.ratio.toFixed(2)}x cli.ts greet_user John`,
+        `Medians of ${options.rounds} interleaved rounds after ${WARMUP_ROUNDS} warm-up rounds; ` +
+        `deno ${Deno.version.deno} on ${Deno.build.target}; permissions: ${perms.join(" ")}`,
+      ]));
+    }
+    return 0;
+  } catch (error) {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

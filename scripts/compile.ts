@@ -1,0 +1,399 @@
+/**
+ * Builds the `manage` binary with `deno compile`.
+ *
+ * ```sh
+ * deno task compile                                   # dist/manage
+ * deno task compile --target aarch64-apple-darwin     # dist/manage-aarch64-apple-darwin
+ * deno task compile --output /tmp/manage --verify     # and check every command is embedded
+ * ```
+ *
+ * The binary's permissions are the ones of the `manage` task in `deno.json`: they are declared
+ * there and nowhere else. A relative path in them (`--allow-read=.`) means the current directory
+ * of the binary when it runs.
+ *
+ * `deno compile` reads `DENORT_BIN` to use a local runtime instead of downloading one; this script
+ * passes the environment through and fails early when `DENORT_BIN` names no file.
+ *
+ * `--verify` reads the binary's embedded file tree and checks that every module of the registry
+ * (`commands/_registry.ts`) is in it. Searching the binary for the modules' paths as plain text
+ * would prove nothing: the registry's own embedded source contains every one of them.
+ *
+ * @module
+ */
+
+/** The targets `deno compile --target` supports. */
+export const TARGETS = [
+  "x86_64-unknown-linux-gnu",
+  "aarch64-unknown-linux-gnu",
+  "x86_64-apple-darwin",
+  "aarch64-apple-darwin",
+  "x86_64-pc-windows-msvc",
+] as const;
+
+/** A target `deno compile --target` supports. */
+export type Target = typeof TARGETS[number];
+
+const SHORT_PERMISSION = /^-[ARWINES](=.*)?$/;
+const LONG_PERMISSION = /^--(allow|deny|ignore)-[a-z]+(=.*)?$/;
+const PERMISSION_SET = /^(-P|--permission-set)(=.*)?$/;
+const ENTRY_POINT = /^(https?|file|jsr|npm):|\.[cm]?[jt]sx?$/;
+const SHELL_OPERATORS = new Set(["&&", "||", ";", "|", "&"]);
+
+/** Splits a task command into words as a shell would, quotes removed. */
+function shellWords(command: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: string | undefined;
+  for (const char of command) {
+    if (quote) {
+      if (char === quote) quote = undefined;
+      else word += char;
+    } else if (char === '"' || char === "'") {
+      quote = char;
+      word ??= "";
+    } else if (/\s/.test(char)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else {
+      word = (word ?? "") + char;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
+/**
+ * The permission flags of a `deno run` task command: every `--allow-*`, `--deny-*` and
+ * `--ignore-*` word, their short forms (`-A`, `-R`, `-W`, `-I`, `-N`, `-E`, `-S`), `-P` /
+ * `--permission-set` and `--no-prompt`, in order. Words after the entry point are the program's
+ * arguments and are not looked at.
+ *
+ * @example
+ * ```ts
+ * import { permissionFlags } from "./compile.ts";
+ *
+ * const flags = permissionFlags("deno run --allow-read=. --allow-env --check cli.ts --allow-x");
+ * console.assert(flags.join(" ") === "--allow-read=. --allow-env");
+ * ```
+ */
+export function permissionFlags(taskCommand: string): string[] {
+  const flags: string[] = [];
+  const words = shellWords(taskCommand);
+  const run = words.indexOf("run");
+  for (const word of words.slice(run + 1)) {
+    if (SHELL_OPERATORS.has(word)) break;
+    if (!word.startsWith("-")) {
+      if (run >= 0 && ENTRY_POINT.test(word)) break;
+      continue;
+    }
+    if (
+      SHORT_PERMISSION.test(word) || LONG_PERMISSION.test(word) || PERMISSION_SET.test(word) ||
+      word === "--no-prompt"
+    ) {
+      flags.push(word);
+    }
+  }
+  return flags;
+}
+
+/** Finds `needle` in `haystack` from `from` on (Boyer–Moore–Horspool); -1 when absent. */
+function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from = 0): number {
+  const n = needle.length;
+  if (n === 0) return Math.min(from, haystack.length);
+  const skip = new Int32Array(256).fill(n);
+  for (let i = 0; i < n - 1; i++) skip[needle[i]] = n - 1 - i;
+  const last = needle[n - 1];
+  for (let i = Math.max(from, 0); i <= haystack.length - n; i += skip[haystack[i + n - 1]]) {
+    if (haystack[i + n - 1] !== last) continue;
+    let j = n - 2;
+    while (j >= 0 && haystack[i + j] === needle[j]) j--;
+    if (j < 0) return i;
+  }
+  return -1;
+}
+
+/** The end (exclusive) of the JSON array or object starting at `start`, or -1. */
+function jsonEnd(bytes: Uint8Array, start: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (inString) {
+      if (byte === 0x5c) i++; // backslash: skip the escaped byte
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) {
+      inString = true;
+    } else if (byte === 0x5b || byte === 0x7b) {
+      depth++;
+    } else if (byte === 0x5d || byte === 0x7d) {
+      if (--depth === 0) return i + 1;
+    } else if (byte === 0) {
+      return -1; // JSON text holds no NUL byte: this was no JSON
+    }
+  }
+  return -1;
+}
+
+type TreeEntry = Record<string, { n?: unknown; e?: unknown }>;
+
+function walkTree(entries: unknown, prefix: string, files: string[]): void {
+  if (!Array.isArray(entries)) return;
+  for (const entry of entries as TreeEntry[]) {
+    if (typeof entry !== "object" || entry === null) continue;
+    for (const [kind, body] of Object.entries(entry)) {
+      if (typeof body?.n !== "string") continue;
+      const path = prefix ? `${prefix}/${body.n}` : body.n;
+      if (kind === "Dir") walkTree(body.e, path, files);
+      else files.push(path);
+    }
+  }
+}
+
+const TREE_STARTS = ['[{"Dir":{"n":"', '[{"File":{"n":"'].map((s) => new TextEncoder().encode(s));
+
+/**
+ * The paths of the files embedded in a binary made by `deno compile` (Deno 2's file tree:
+ * `[{"Dir":{"n":"core","e":[{"File":{"n":"main.ts",…}}]}}]`), relative to the tree's root, or
+ * `undefined` when the binary holds no such tree.
+ *
+ * @example
+ * ```ts
+ * import { embeddedFiles } from "./compile.ts";
+ *
+ * const tree = '[{"Dir":{"n":"core","e":[{"File":{"n":"main.ts","o":[0,1]}}]}}]';
+ * const files = embeddedFiles(new TextEncoder().encode(`\0${tree}\0`));
+ * console.assert(files?.join() === "core/main.ts");
+ * ```
+ */
+export function embeddedFiles(binary: Uint8Array): string[] | undefined {
+  const starts: number[] = [];
+  for (const needle of TREE_STARTS) {
+    for (let i = indexOfBytes(binary, needle); i >= 0; i = indexOfBytes(binary, needle, i + 1)) {
+      starts.push(i);
+    }
+  }
+  // A folder's entries look like the root's: skip the lists nested in a tree already read, and
+  // take the tree with the most files.
+  let best: string[] | undefined;
+  let readUpTo = -1;
+  for (const start of starts.sort((a, b) => a - b)) {
+    if (start < readUpTo) continue;
+    const end = jsonEnd(binary, start);
+    if (end < 0) continue;
+    let tree: unknown;
+    try {
+      tree = JSON.parse(new TextDecoder().decode(binary.subarray(start, end)));
+    } catch {
+      continue;
+    }
+    readUpTo = end;
+    const files: string[] = [];
+    walkTree(tree, "", files);
+    if (files.length > (best?.length ?? 0)) best = files;
+  }
+  return best;
+}
+
+/**
+ * The modules (paths relative to the project root, such as `commands/help.ts`) that are not in
+ * the binary's embedded file tree, in the order given; all of them when the binary has no tree.
+ *
+ * @example
+ * ```ts
+ * import { missingModules } from "./compile.ts";
+ *
+ * const tree = '[{"Dir":{"n":"commands","e":[{"File":{"n":"help.ts"}}]}}]';
+ * const binary = new TextEncoder().encode(tree);
+ * const missing = missingModules(binary, ["commands/help.ts", "commands/version.ts"]);
+ * console.assert(missing.join() === "commands/version.ts");
+ * ```
+ */
+export function missingModules(binary: Uint8Array, modules: string[]): string[] {
+  const files = embeddedFiles(binary) ?? [];
+  const embedded = new Set(files);
+  return modules.filter((module) => {
+    const path = module.replaceAll("\\", "/").replace(/^\.\//, "");
+    // The tree's root is the common folder of every embedded file, which is above the project
+    // when a module outside it is embedded too.
+    return !embedded.has(path) && !files.some((file) => file.endsWith(`/${path}`));
+  });
+}
+
+/** The default output, relative to the project root, for a target (the host when none). */
+export function defaultOutput(target: Target | undefined, os: string = Deno.build.os): string {
+  const windows = target ? target.includes("windows") : os === "windows";
+  return `dist/manage${target ? `-${target}` : ""}${windows ? ".exe" : ""}`;
+}
+
+const USAGE = `Usage: deno task compile [--target ${TARGETS.join("|")}] [--output PATH] [--verify]`;
+
+interface Args {
+  target?: Target;
+  output?: string;
+  verify: boolean;
+  help: boolean;
+}
+
+/** Thrown for a wrong command line: exit code 2. */
+class UsageError extends Error {}
+
+function parseArgs(args: readonly string[]): Args {
+  const parsed: Args = { verify: false, help: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
+    const value = () => {
+      const v = inline ?? args[++i];
+      if (v === undefined || v === "") {
+        throw new UsageError(`Option ${flag} needs a value\n${USAGE}`);
+      }
+      return v;
+    };
+    if (flag === "--target") {
+      const target = value();
+      if (!(TARGETS as readonly string[]).includes(target)) {
+        throw new UsageError(`Unknown target '${target}': use one of ${TARGETS.join(", ")}`);
+      }
+      parsed.target = target as Target;
+    } else if (flag === "--output" || flag === "-o") {
+      parsed.output = value();
+    } else if (flag === "--verify" && inline === undefined) {
+      parsed.verify = true;
+    } else if ((flag === "--help" || flag === "-h") && inline === undefined) {
+      parsed.help = true;
+    } else {
+      throw new UsageError(`Unknown argument '${arg}'\n${USAGE}`);
+    }
+  }
+  return parsed;
+}
+
+function toPath(url: URL): string {
+  const path = decodeURIComponent(url.pathname);
+  return Deno.build.os === "windows" ? path.slice(1).replaceAll("/", "\\") : path;
+}
+
+function isAbsolute(path: string): boolean {
+  return path.startsWith("/") || path.startsWith("\\\\") || /^[A-Za-z]:[\\/]/.test(path);
+}
+
+function resolve(base: string, path: string): string {
+  if (isAbsolute(path)) return path;
+  const sep = Deno.build.os === "windows" ? "\\" : "/";
+  return `${base.replace(/[\\/]+$/, "")}${sep}${path.replace(/^\.[\\/]/, "")}`;
+}
+
+function fail(message: string, code = 1): never {
+  console.error(`error: ${message}`);
+  Deno.exit(code);
+}
+
+async function readManageTask(root: URL): Promise<string> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+  const task: unknown = config?.tasks?.manage;
+  const command = typeof task === "object" && task !== null
+    ? (task as { command?: unknown }).command
+    : task;
+  if (typeof command !== "string") {
+    fail("deno.json has no 'manage' task: the binary's permissions are taken from it");
+  }
+  return command;
+}
+
+async function registeredModules(): Promise<string[]> {
+  const { registry } = await import("../commands/_registry.ts");
+  return [...registry.commands, ...registry.checks].map((entry) => entry.module);
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+async function main(args: readonly string[]): Promise<number> {
+  const started = performance.now();
+  let parsed: Args;
+  try {
+    parsed = parseArgs(args);
+  } catch (error) {
+    if (error instanceof UsageError) fail(error.message, 2);
+    throw error;
+  }
+  if (parsed.help) {
+    console.log(USAGE);
+    return 0;
+  }
+
+  const rootUrl = new URL("../", import.meta.url);
+  const root = toPath(rootUrl);
+  const output = parsed.output === undefined
+    ? resolve(root, defaultOutput(parsed.target))
+    : resolve(Deno.cwd(), parsed.output);
+  // deno compile adds `.exe` for Windows; add it here so that --verify reads the right file.
+  const windows = parsed.target ? parsed.target.includes("windows") : Deno.build.os === "windows";
+  const binary = windows && !output.toLowerCase().endsWith(".exe") ? `${output}.exe` : output;
+  const shown = binary.startsWith(root) ? binary.slice(root.length) : binary;
+
+  const flags = permissionFlags(await readManageTask(rootUrl));
+  console.log(`permissions (the manage task in deno.json): ${flags.join(" ") || "(none)"}`);
+
+  const env: Record<string, string> = {};
+  const denort = Deno.env.get("DENORT_BIN");
+  if (denort) {
+    const path = resolve(Deno.cwd(), denort);
+    const info = await Deno.stat(path).catch(() => undefined);
+    if (!info?.isFile) fail(`DENORT_BIN is set to '${denort}', which is not a file`);
+    env.DENORT_BIN = path;
+    console.log(`runtime: ${path} (DENORT_BIN)`);
+  }
+
+  const compileArgs = [
+    "compile",
+    ...flags,
+    "--output",
+    binary,
+    ...(parsed.target ? ["--target", parsed.target] : []),
+    toPath(new URL("cli.ts", rootUrl)),
+  ];
+  console.log(`deno ${compileArgs.join(" ")}`);
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: compileArgs,
+    cwd: root,
+    env,
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (code !== 0) {
+    const hint = denort
+      ? ""
+      : " (where denort cannot be downloaded, set DENORT_BIN to a local one)";
+    fail(`deno compile exited with code ${code}${hint}`, code);
+  }
+
+  const size = (await Deno.stat(binary)).size;
+  const target = parsed.target ?? Deno.build.target;
+  let verified = "";
+  if (parsed.verify) {
+    const modules = await registeredModules();
+    const bytes = await Deno.readFile(binary);
+    const missing = missingModules(bytes, modules);
+    console.log(`embedded: ${modules.length - missing.length}/${modules.length} modules`);
+    if (missing.length > 0) {
+      if (embeddedFiles(bytes) === undefined) {
+        console.error(`error: ${shown} holds no embedded file tree that this script can read`);
+      }
+      for (const module of missing) console.error(`error: ${module} is not embedded in ${shown}`);
+      return 1;
+    }
+    verified = `, ${modules.length} registered modules verified`;
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`Built ${shown} for ${target} (${megabytes(size)}) in ${seconds} s${verified}`);
+  return 0;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
