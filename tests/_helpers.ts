@@ -1,4 +1,5 @@
 import { pathToFileURL } from "node:url";
+import { permissionFlags } from "../scripts/compile.ts";
 
 // Shared by the tests: run the real `cli.ts` as a process, and make throwaway copies of the
 // project with extra files (fixture apps) and a regenerated registry.
@@ -6,15 +7,10 @@ import { pathToFileURL } from "node:url";
 /** The project root. */
 export const ROOT = new URL("../", import.meta.url);
 
-/** The permissions `cli.ts` runs with in the tests: those of the `manage` task. */
-export const CLI_PERMISSIONS = [
-  "--allow-read=.",
-  "--allow-write=.",
-  "--allow-env",
-  "--allow-run",
-  "--allow-net",
-  "--allow-sys",
-];
+/** The permissions `cli.ts` runs with in the tests: those of the `manage` task in deno.json. */
+export const CLI_PERMISSIONS: string[] = permissionFlags(
+  JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))).tasks.manage,
+);
 
 /** What a process printed and how it ended. */
 export interface RunResult {
