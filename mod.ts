@@ -96,5 +96,31 @@ export {
 } from "./core/style.ts";
 export type { SharedValues } from "./core/shared_options.ts";
 export type { Check, CheckContext, CheckLevel, CheckMessage } from "./core/checks.ts";
-export type { CheckModuleEntry, Registry, RegistryEntry } from "./core/registry.ts";
+export type {
+  CheckModuleEntry,
+  DatabaseEntry,
+  MigrationEntry,
+  Registry,
+  RegistryEntry,
+} from "./core/registry.ts";
 export { callCommand } from "./core/call_command.ts";
+export {
+  type Database,
+  type LazyDatabase,
+  type OpenDatabase,
+  type OpenOptions,
+  type Queryable,
+  redactUrl,
+  type Row,
+} from "./core/database.ts";
+export {
+  defineMigration,
+  isMigration,
+  MIGRATION,
+  type Migration,
+  type MigrationDefinition,
+  type MigrationRef,
+  type Operation,
+  type RunSQL,
+  runSQL,
+} from "./core/migration.ts";

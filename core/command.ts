@@ -22,6 +22,7 @@ import {
   type ValuesOf,
   type ValueType,
 } from "./arguments.ts";
+import type { LazyDatabase } from "./database.ts";
 import { DefinitionError } from "./errors.ts";
 import { signatureOf } from "./signature.ts";
 import type { OutputWrapper, TextSink } from "./output.ts";
@@ -75,6 +76,11 @@ export interface CommandContext<O = Record<string, unknown>> {
   callCommand(name: string, args?: readonly string[], options?: CallOptions): Promise<unknown>;
   /** Registers a clean-up that runs when the command ends, however it ends (last in, first out). */
   defer(cleanup: () => unknown): void;
+  /**
+   * The database (`--database`, `DATABASE_URL`, or the embedded default), opened on first use
+   * and closed when the command ends.
+   */
+  readonly db: LazyDatabase;
 }
 
 /** The brand that marks an object as a command (see {@linkcode isCommand}). */
@@ -92,6 +98,8 @@ export interface Command<V = Record<string, unknown>, R = unknown> {
   readonly signature: Signature;
   /** The system checks run before `handle` (and `--skip-checks` is offered). */
   readonly requiresSystemChecks: boolean;
+  /** The command uses the database (and `--database` is offered). */
+  readonly requiresDatabase: boolean;
   /** Runs the command. */
   handle(ctx: CommandContext<V>): R | Promise<R>;
 }
@@ -112,6 +120,8 @@ export interface CommandDefinition<A, O, S, R> {
   subcommands?: S;
   /** Run the system checks before `handle` (and offer `--skip-checks`). */
   requiresSystemChecks?: boolean;
+  /** The command uses the database: offer `--database URL`. */
+  requiresDatabase?: boolean;
   /** Runs the command; a string it returns is written to stdout. */
   handle(
     ctx: CommandContext<ValuesOf<{ arguments: A; options: O; subcommands: S }>>,
@@ -144,13 +154,15 @@ export function defineCommand<
   definition: CommandDefinition<A, O, S, R>,
 ): Command<ValuesOf<{ arguments: A; options: O; subcommands: S }>, R> {
   const requiresSystemChecks = definition.requiresSystemChecks ?? false;
+  const requiresDatabase = definition.requiresDatabase ?? false;
   const decl: ArgumentsDecl = definition;
   return {
     [COMMAND]: true,
     help: definition.help,
     epilog: definition.epilog,
-    signature: signatureOf(decl, sharedOptions({ requiresSystemChecks })),
+    signature: signatureOf(decl, sharedOptions({ requiresSystemChecks, requiresDatabase })),
     requiresSystemChecks,
+    requiresDatabase,
     handle: definition.handle,
   };
 }
@@ -320,6 +332,8 @@ export abstract class BaseCommand {
   epilog?: string;
   /** Run the system checks before `handle` (and offer `--skip-checks`). */
   requiresSystemChecks = false;
+  /** The command uses the database: offer `--database URL`. */
+  requiresDatabase = false;
   /** Standard output, set before `handle` runs. */
   stdout!: OutputWrapper;
   /** Standard error, set before `handle` runs. */
@@ -349,13 +363,17 @@ export function commandFromClass(Class: CommandClass): Command {
   const prototype = new Class();
   const parser = new CommandParser();
   prototype.addArguments(parser);
-  const requiresSystemChecks = prototype.requiresSystemChecks;
+  const { requiresSystemChecks, requiresDatabase } = prototype;
   return {
     [COMMAND]: true,
     help: prototype.help,
     epilog: prototype.epilog,
-    signature: signatureOf(parser.toDeclaration(), sharedOptions({ requiresSystemChecks })),
+    signature: signatureOf(
+      parser.toDeclaration(),
+      sharedOptions({ requiresSystemChecks, requiresDatabase }),
+    ),
     requiresSystemChecks,
+    requiresDatabase,
     handle(ctx) {
       const instance = new Class();
       instance.stdout = ctx.stdout;

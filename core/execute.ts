@@ -11,6 +11,7 @@
 
 import { type CheckLevel, formatCheckReport, runChecks, SystemCheckError } from "./checks.ts";
 import type { CallOptions, Command, CommandContext } from "./command.ts";
+import { type Database, lazyDatabase, type OpenDatabase } from "./database.ts";
 import { CommandError } from "./errors.ts";
 import { formatHelp } from "./help.ts";
 import { OutputWrapper, type TextSink } from "./output.ts";
@@ -127,6 +128,7 @@ export async function invoke(
 
   const cleanups: (() => unknown)[] = [];
   const signal = run.signal ?? new AbortController().signal;
+  const db = lazyDatabase(() => openDatabase(run, options.database ?? env.DATABASE_URL, stderr));
   const childRun: RunEnvironment = { ...run, signal };
   const ctx: CommandContext = {
     options,
@@ -143,12 +145,36 @@ export async function invoke(
     cwd: run.cwd ?? ".",
     callCommand: (other, args, callOptions) => caller(other, args, callOptions, childRun),
     defer: (cleanup) => void cleanups.push(cleanup),
+    db,
   };
   try {
     const result = await command.handle(ctx);
     if (typeof result === "string" && result !== "") stdout.write(result);
     return result;
   } finally {
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    try {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    } finally {
+      await db.close();
+    }
   }
+}
+
+/** Opens the database through the provider the registry names. */
+async function openDatabase(
+  run: RunEnvironment,
+  url: string | undefined,
+  stderr: OutputWrapper,
+): Promise<Database> {
+  if (!run.registry.database) {
+    throw new CommandError(
+      "No app provides a database: the registry names no apps/<app>/database.ts",
+    );
+  }
+  const open = (await run.registry.database.load()).default as OpenDatabase;
+  return await open(url, {
+    env: run.env,
+    cwd: run.cwd ?? ".",
+    notice: (line) => stderr.write(line, { style: (t) => t }),
+  });
 }

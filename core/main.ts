@@ -10,6 +10,7 @@
  */
 
 import { loadCommand } from "./checks.ts";
+import { redactUrl, urlPassword } from "./database.ts";
 import type { Command } from "./command.ts";
 import { CommandError, DefinitionError, UsageError } from "./errors.ts";
 import { runIn } from "./call_command.ts";
@@ -25,6 +26,23 @@ export const SIGNAL_EXIT_CODES: Readonly<Record<string, number>> = { SIGINT: 130
 function beforeDashes(argv: readonly string[]): readonly string[] {
   const end = argv.indexOf("--");
   return end < 0 ? argv : argv.slice(0, end);
+}
+
+/** The secrets that must never be printed: passwords in database URLs, superuser passwords. */
+function secretsIn(
+  env: Readonly<Record<string, string | undefined>>,
+  words: readonly string[],
+): string[] {
+  const urls = [env.DATABASE_URL, ...words.filter((w) => w.includes("://"))];
+  const secrets = urls.map(urlPassword).filter((p): p is string => p !== undefined && p.length > 0);
+  if (env.MANAGE_SUPERUSER_PASSWORD) secrets.push(env.MANAGE_SUPERUSER_PASSWORD);
+  return secrets;
+}
+
+function redact(text: string, secrets: readonly string[]): string {
+  let out = redactUrl(text);
+  for (const secret of secrets) out = out.replaceAll(secret, "****");
+  return out;
 }
 
 /** Picks the command name and its words from argv (`manage`, `manage -h` → help). */
@@ -65,7 +83,9 @@ export async function main(argv: readonly string[], run: RunEnvironment): Promis
     env: run.env,
   });
   const style = makeStyle(palette);
-  const stderr = new OutputWrapper(run.stderr);
+  // Whatever an error says, a password from the environment or the command line is not printed.
+  const secrets = secretsIn(run.env, flags);
+  const stderr = new OutputWrapper({ write: (text) => run.stderr.write(redact(text, secrets)) });
 
   const entry = findCommand(run.registry, name);
   if (!entry) {

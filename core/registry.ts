@@ -37,12 +37,38 @@ export interface CheckModuleEntry {
   readonly load: () => Promise<{ readonly default?: unknown }>;
 }
 
-/** Every command and check module of a project. */
+/** One migration: `apps/<app>/migrations/<name>.ts`. */
+export interface MigrationEntry {
+  /** The app. */
+  readonly app: string;
+  /** The migration's name: its file name without `.ts` (`0001_initial`). */
+  readonly name: string;
+  /** The module, relative to the project root. */
+  readonly module: string;
+  /** Imports the module, whose default export is a migration. */
+  readonly load: () => Promise<{ readonly default?: unknown }>;
+}
+
+/** The module of the app that provides the database (`apps/<app>/database.ts`). */
+export interface DatabaseEntry {
+  /** The app. */
+  readonly app: string;
+  /** The module, relative to the project root. */
+  readonly module: string;
+  /** Imports the module, whose default export opens a database (`OpenDatabase`). */
+  readonly load: () => Promise<{ readonly default?: unknown }>;
+}
+
+/** Every command, check module and migration of a project, and its database provider. */
 export interface Registry {
   /** The commands, sorted by name. */
   readonly commands: readonly RegistryEntry[];
   /** The apps' check modules. */
   readonly checks: readonly CheckModuleEntry[];
+  /** The apps' migrations, sorted by app and name. */
+  readonly migrations?: readonly MigrationEntry[];
+  /** The database provider, when an app provides one. */
+  readonly database?: DatabaseEntry;
 }
 
 /** The app name of the built-in commands. */

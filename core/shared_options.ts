@@ -19,6 +19,8 @@ export interface SharedValues {
   forceColor: boolean;
   /** System checks were skipped (`--skip-checks`). */
   skipChecks: boolean;
+  /** The database URL given with `--database` or `DATABASE_URL` (commands that use a database). */
+  database?: string;
 }
 
 const HELP: OptionDecl = { type: "boolean", short: "h", help: "show this help message and exit" };
@@ -40,15 +42,25 @@ const COMMON = {
 
 const SKIP_CHECKS: OptionDecl = { type: "boolean", help: "Skip system checks." };
 
+const DATABASE: OptionDecl = {
+  metavar: "URL",
+  env: "DATABASE_URL",
+  help: "The database: postgres://user@host/name, pglite:<dir> or pglite:memory " +
+    "(default: the embedded database in .manage/db).",
+};
+
 /** What decides which shared options a command has. */
 export interface SharedOptionsFor {
   /** The command runs the system checks first, so it takes `--skip-checks`. */
   requiresSystemChecks?: boolean;
+  /** The command uses the database, so it takes `--database URL`. */
+  requiresDatabase?: boolean;
 }
 
 /**
  * The shared options of a command: `-h/--help`, `--version`, `-v/--verbosity`, `--traceback`,
- * `--no-color`, `--force-color`, and `--skip-checks` where checks apply.
+ * `--no-color`, `--force-color`, `--database` where a database is used, and `--skip-checks` where
+ * checks apply.
  *
  * @example
  * ```ts
@@ -62,6 +74,7 @@ export function sharedOptions(flags: SharedOptionsFor = {}): Record<string, Opti
   return {
     help: HELP,
     ...COMMON,
+    ...(flags.requiresDatabase ? { database: DATABASE } : {}),
     ...(flags.requiresSystemChecks ? { skipChecks: SKIP_CHECKS } : {}),
   };
 }

@@ -1,0 +1,146 @@
+/**
+ * The one database interface commands see as `ctx.db`, whatever the driver: PostgreSQL servers
+ * (postgres.js) or the embedded PostgreSQL (PGlite). Parameters are always bound, never
+ * interpolated. The drivers live in the app that provides the database (`apps/db`); the
+ * registry names it, and `ctx.db` opens it on first use and closes it when the command ends.
+ *
+ * @module
+ */
+
+/** A result row: column name → value. */
+export type Row = Record<string, unknown>;
+
+/** What can run queries: a database, or a transaction on one. */
+export interface Queryable {
+  /**
+   * Runs one statement with bound parameters and returns its rows:
+   * ``await db.sql`SELECT name FROM myapp_mymodel WHERE id = ${id}` ``.
+   */
+  sql<T extends Row = Row>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]>;
+  /** Runs one statement given as text with `$1`-style bound parameters. */
+  query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs SQL text that may hold several statements and takes no parameters (migrations). */
+  exec(text: string): Promise<void>;
+}
+
+/** A connection to a database. */
+export interface Database extends Queryable {
+  /** Which driver: a server (`postgres`) or the embedded database (`pglite`). */
+  readonly driver: "postgres" | "pglite";
+  /** The database's URL with any password replaced by `****`. */
+  readonly url: string;
+  /** Runs `fn` in a transaction: committed when it resolves, rolled back when it throws. */
+  transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R>;
+  /** Takes a session-level advisory lock if it is free; true when taken. */
+  tryAdvisoryLock(key: bigint): Promise<boolean>;
+  /** Releases a session-level advisory lock taken by this connection. */
+  advisoryUnlock(key: bigint): Promise<void>;
+  /** Calls `onMessage` for each notification on `channel`; resolves to a function that stops. */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Sends a notification. */
+  notify(channel: string, payload: string): Promise<void>;
+  /** Closes the connection. */
+  close(): Promise<void>;
+}
+
+/** What opening a database is given. */
+export interface OpenOptions {
+  /** The environment. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** The working directory (the default embedded database lives in `<cwd>/.manage/db`). */
+  cwd: string;
+  /** Writes a one-line notice (such as "Created the embedded database in .manage/db"). */
+  notice: (line: string) => void;
+}
+
+/** Opens a database by URL (`postgres://…`, `pglite:<dir>`, `pglite:memory`, or the default). */
+export type OpenDatabase = (url: string | undefined, options: OpenOptions) => Promise<Database>;
+
+/**
+ * Replaces the password of every URL in `text` with `****`.
+ *
+ * @example
+ * ```ts
+ * import { redactUrl } from "./database.ts";
+ *
+ * console.assert(redactUrl("postgres://app:s3cret@db:5432/app") === "postgres://app:****@db:5432/app");
+ * ```
+ */
+export function redactUrl(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):[^@/\s]*@/gi, "$1:****@");
+}
+
+/** The password in a database URL, if it has one (to redact it wherever it might appear). */
+export function urlPassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  const match = /^[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:([^@/\s]*)@/i.exec(url);
+  if (!match || match[1] === "") return undefined;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return match[1];
+  }
+}
+
+/** Turns a tagged template into `$1`-style SQL text and its parameters. */
+export function toQuery(
+  strings: TemplateStringsArray,
+  values: readonly unknown[],
+): [string, unknown[]] {
+  let text = strings[0];
+  for (let i = 1; i < strings.length; i++) text += `$${i}${strings[i]}`;
+  return [text, [...values]];
+}
+
+/** A database opened on first use (`ctx.db`). */
+export interface LazyDatabase extends Database {
+  /** Whether a query has opened it. */
+  readonly opened: boolean;
+  /** Opens it now (if it is not open) and returns the open database. */
+  connect(): Promise<Database>;
+}
+
+/**
+ * A database opened on first use: every method waits for the connection, which `open` makes
+ * once. `close()` closes it only if it was opened.
+ */
+export function lazyDatabase(open: () => Promise<Database>): LazyDatabase {
+  let connecting: Promise<Database> | undefined;
+  let ready: Database | undefined;
+  const get = () =>
+    connecting ??= open().then((db) => {
+      ready = db;
+      return db;
+    });
+  const opened = (what: string): Database => {
+    if (!ready) {
+      throw new Error(
+        `ctx.db.${what} is known once the database is open: await ctx.db.connect() first`,
+      );
+    }
+    return ready;
+  };
+  return {
+    get driver() {
+      return opened("driver").driver;
+    },
+    get url() {
+      return opened("url").url;
+    },
+    get opened() {
+      return connecting !== undefined;
+    },
+    connect: get,
+    sql: async (strings, ...values) => (await get()).sql(strings, ...values),
+    query: async (text, params) => (await get()).query(text, params),
+    exec: async (text) => (await get()).exec(text),
+    transaction: async (fn) => (await get()).transaction(fn),
+    tryAdvisoryLock: async (key) => (await get()).tryAdvisoryLock(key),
+    advisoryUnlock: async (key) => (await get()).advisoryUnlock(key),
+    listen: async (channel, onMessage) => (await get()).listen(channel, onMessage),
+    notify: async (channel, payload) => (await get()).notify(channel, payload),
+    async close() {
+      if (connecting) await (await connecting).close();
+    },
+  };
+}
