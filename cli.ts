@@ -38,5 +38,7 @@ const code = await main(Deno.args, {
   terminalWidth: columns,
   prog: "manage",
   cwd: Deno.cwd(),
+  stdin: Deno.stdin.readable,
+  stdinIsTerminal: Deno.stdin.isTerminal(),
 });
 Deno.exit(code);

@@ -4,6 +4,10 @@ import { CommandError } from "../core/errors.ts";
 
 export default defineCommand({
   help: "Checks the whole project for potential problems",
+  epilog:
+    "With a database (--database URL, or DATABASE_URL), also checks that it answers, that no " +
+    "migration is unapplied and that no applied migration was edited.",
+  requiresDatabase: true,
   arguments: {
     apps: { nargs: "*", metavar: "app_label", help: "only check these apps" },
   },
@@ -14,7 +18,7 @@ export default defineCommand({
       help: "message level that makes the command exit with a non-zero status",
     },
   },
-  async handle({ options, registry, stdout, stderr, style }) {
+  async handle({ options, registry, stdout, stderr, style, db }) {
     const known = new Set(registry.commands.map((c) => c.app));
     for (const app of options.apps) {
       if (!known.has(app)) {
@@ -26,6 +30,7 @@ export default defineCommand({
     const messages = await runChecks({
       registry,
       apps: options.apps.length > 0 ? options.apps : undefined,
+      db: options.database === undefined ? undefined : db,
     });
     const report = formatCheckReport(messages, { failLevel: options.failLevel, style });
     if (report.failed) throw new SystemCheckError(report.text);

@@ -72,7 +72,7 @@ export async function runIn(
     { name, command, argv: args, named },
     run,
     (other, otherArgs, options, parent) => {
-      const { stdout, stderr, signal, registry, env, ...rest } = options ?? {};
+      const { stdout, stderr, signal, registry, env, stdin, ...rest } = options ?? {};
       const child: RunEnvironment = {
         ...parent,
         registry: registry ?? parent.registry,
@@ -80,6 +80,7 @@ export async function runIn(
         stderr: stderr ?? parent.stderr,
         signal: signal ?? parent.signal,
         env: env ?? parent.env,
+        stdin: stdin ?? parent.stdin,
       };
       return runIn(child, other, otherArgs ?? [], rest);
     },
@@ -113,7 +114,7 @@ export async function callCommand<R = unknown>(
   args: readonly string[] = [],
   options: CallOptions = {},
 ): Promise<R> {
-  const { stdout, stderr, signal, registry, env, ...named } = options;
+  const { stdout, stderr, signal, registry, env, stdin, ...named } = options;
   const run: RunEnvironment = {
     registry: registry ?? EMPTY_REGISTRY,
     stdout: stdout ?? streamSink(Deno.stdout),
@@ -123,6 +124,7 @@ export async function callCommand<R = unknown>(
     env: env ?? processEnv(),
     signal,
     cwd: Deno.cwd(),
+    stdin,
   };
   return await runIn(run, target as string | Command | CommandClass, args, named) as R;
 }

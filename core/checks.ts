@@ -8,6 +8,7 @@
  */
 
 import { type Command, toCommand } from "./command.ts";
+import type { LazyDatabase } from "./database.ts";
 import { CommandError } from "./errors.ts";
 import type { Registry, RegistryEntry } from "./registry.ts";
 import type { Style } from "./style.ts";
@@ -44,6 +45,8 @@ export interface CheckContext {
   registry: Registry;
   /** Only these apps, when given. */
   apps?: readonly string[];
+  /** The database, when database checks are asked for (`check --database URL`). */
+  db?: LazyDatabase;
 }
 
 /** A system check. */

@@ -42,6 +42,8 @@ export interface CallOptions {
   registry?: Registry;
   /** Environment for options' `env` fallbacks and colour settings. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Standard input for the command (prompts, SQL to run); none when left out. */
+  stdin?: ReadableStream<Uint8Array>;
   /** Options given by key, as on the command line (`{ verbose: true }`). */
   [option: string]: unknown;
 }
@@ -72,6 +74,10 @@ export interface CommandContext<O = Record<string, unknown>> {
   readonly terminalWidth: number;
   /** The working directory the command was run from. */
   readonly cwd: string;
+  /** Standard input, when the command has one (the terminal or a pipe; none in `callCommand`). */
+  readonly stdin?: ReadableStream<Uint8Array>;
+  /** Standard input is a terminal (a person may answer prompts). */
+  readonly stdinIsTerminal: boolean;
   /** Runs another command in-process with this one's streams, signal and registry. */
   callCommand(name: string, args?: readonly string[], options?: CallOptions): Promise<unknown>;
   /** Registers a clean-up that runs when the command ends, however it ends (last in, first out). */

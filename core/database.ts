@@ -29,7 +29,10 @@ export interface Database extends Queryable {
   readonly driver: "postgres" | "pglite";
   /** The database's URL with any password replaced by `****`. */
   readonly url: string;
-  /** Runs `fn` in a transaction: committed when it resolves, rolled back when it throws. */
+  /**
+   * Runs `fn` in a transaction: committed when it resolves, rolled back when it throws. Inside
+   * `fn`, query through `tx`: the connection itself waits for the transaction to end.
+   */
   transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R>;
   /** Takes a session-level advisory lock if it is free; true when taken. */
   tryAdvisoryLock(key: bigint): Promise<boolean>;
@@ -111,6 +114,10 @@ export function lazyDatabase(open: () => Promise<Database>): LazyDatabase {
     connecting ??= open().then((db) => {
       ready = db;
       return db;
+    }, (error) => {
+      // A failed open is not kept: the next use tries again (`check_database --wait`).
+      connecting = undefined;
+      throw error;
     });
   const opened = (what: string): Database => {
     if (!ready) {
@@ -140,7 +147,9 @@ export function lazyDatabase(open: () => Promise<Database>): LazyDatabase {
     listen: async (channel, onMessage) => (await get()).listen(channel, onMessage),
     notify: async (channel, payload) => (await get()).notify(channel, payload),
     async close() {
-      if (connecting) await (await connecting).close();
+      // A connection that failed to open has nothing to close (its error was already thrown).
+      const db = await connecting?.catch(() => undefined);
+      await db?.close();
     },
   };
 }

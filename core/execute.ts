@@ -43,6 +43,10 @@ export interface RunEnvironment {
   prog?: string;
   /** The working directory (`ctx.cwd`); `.` when left out. */
   cwd?: string;
+  /** Standard input (`ctx.stdin`). */
+  stdin?: ReadableStream<Uint8Array>;
+  /** Standard input is a terminal. */
+  stdinIsTerminal?: boolean;
 }
 
 /** What to run: a command by name, with command-line words and values by key. */
@@ -143,6 +147,8 @@ export async function invoke(
     registry: run.registry,
     terminalWidth: run.terminalWidth ?? 80,
     cwd: run.cwd ?? ".",
+    stdin: run.stdin,
+    stdinIsTerminal: run.stdinIsTerminal ?? false,
     callCommand: (other, args, callOptions) => caller(other, args, callOptions, childRun),
     defer: (cleanup) => void cleanups.push(cleanup),
     db,

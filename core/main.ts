@@ -34,9 +34,28 @@ function secretsIn(
   words: readonly string[],
 ): string[] {
   const urls = [env.DATABASE_URL, ...words.filter((w) => w.includes("://"))];
-  const secrets = urls.map(urlPassword).filter((p): p is string => p !== undefined && p.length > 0);
+  const secrets: string[] = [];
+  for (const url of urls) {
+    const password = urlPassword(url);
+    if (!password || url === undefined) continue;
+    // A password that is also a visible part of its URL (postgres://postgres:postgres@…) would
+    // turn every mention of that part into ****; redactUrl already hides it inside URLs.
+    const visible =
+      /^([a-z][a-z0-9+.-]*):\/\/([^:/?#@\s]*):[^@/\s]*@([^/:?#\s]*)[^/?#\s]*\/?([^?#\s]*)/i
+        .exec(url);
+    if (visible && visible.slice(1).some((part) => safeDecode(part) === password)) continue;
+    secrets.push(password);
+  }
   if (env.MANAGE_SUPERUSER_PASSWORD) secrets.push(env.MANAGE_SUPERUSER_PASSWORD);
   return secrets;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function redact(text: string, secrets: readonly string[]): string {

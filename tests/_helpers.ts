@@ -56,7 +56,16 @@ export async function runCli(args: string[], options: RunCliOptions = {}): Promi
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
 }
 
-const PROJECT_ENTRIES = ["cli.ts", "mod.ts", "deno.json", "core", "commands", "apps", "scripts"];
+const PROJECT_ENTRIES = [
+  "cli.ts",
+  "mod.ts",
+  "deno.json",
+  "deno.lock",
+  "core",
+  "commands",
+  "apps",
+  "scripts",
+];
 
 async function copyTree(from: URL, to: URL): Promise<void> {
   const info = await Deno.stat(from);

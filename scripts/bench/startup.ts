@@ -108,12 +108,14 @@ export default defineCommand({
 `;
 }
 
-function toPath(url: URL): string {
+/** A file URL as a path. */
+export function toPath(url: URL): string {
   const path = decodeURIComponent(url.pathname);
   return Deno.build.os === "windows" ? path.slice(1).replaceAll("/", "\\") : path;
 }
 
-async function copyTree(from: string, to: string): Promise<void> {
+/** Copies a file or a folder tree. */
+export async function copyTree(from: string, to: string): Promise<void> {
   const info = await Deno.stat(from);
   if (info.isDirectory) {
     await Deno.mkdir(to, { recursive: true });
@@ -128,7 +130,7 @@ async function copyTree(from: string, to: string): Promise<void> {
 const ENV = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
 
 /** Runs `deno` with `args` in `cwd`; throws, with its output, when it fails. */
-async function deno(args: string[], cwd: string): Promise<string> {
+export async function deno(args: string[], cwd: string): Promise<string> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args,
     cwd,
@@ -225,7 +227,8 @@ function parseArgs(args: readonly string[]): { rounds: number; json: boolean } {
   return { rounds, json };
 }
 
-function formatTable(results: readonly BenchResult[], extra: string[]): string {
+/** The results as a text table, with `extra` lines below it. */
+export function formatTable(results: readonly BenchResult[], extra: string[]): string {
   const rows = [
     ["command", "median", "IQR", "vs baseline", "target", "result"],
     ...results.map((r) => [

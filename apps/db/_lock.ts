@@ -1,0 +1,114 @@
+/**
+ * An exclusive lock on a file beside an embedded database's directory (`<dir>.lock`). PGlite
+ * takes no lock of its own: two processes on one directory each keep their own copy of the
+ * database in memory and whichever closes last overwrites the other's committed writes.
+ *
+ * The lock is the operating system's (`flock` on Unix, `LockFileEx` on Windows), so it goes
+ * away with the process that held it, however that process ended. The file itself stays: it
+ * names the holder (process id and command) so that others can say who has the database.
+ *
+ * @module
+ */
+
+/** Who holds a lock, as written in its file. */
+export interface LockHolder {
+  /** The process id. */
+  readonly pid: number;
+  /** What that process runs (`manage worker`). */
+  readonly command: string;
+}
+
+/** A lock this process holds. */
+export interface FileLock {
+  /** Releases the lock (once; later calls do nothing). */
+  release(): Promise<void>;
+}
+
+/** The lock is held by another open file: another process, or another open in this one. */
+export class LockedError extends Error {
+  /** The holder, when its file names one. */
+  readonly holder: LockHolder | undefined;
+
+  /** Creates the error for `path` and its holder. */
+  constructor(path: string, holder: LockHolder | undefined) {
+    super(`${path} is locked${holder ? ` by process ${holder.pid} (${holder.command})` : ""}`);
+    this.name = "LockedError";
+    this.holder = holder;
+  }
+}
+
+/**
+ * Takes the exclusive lock on the file at `path` (created if missing) without waiting, and
+ * writes `holder` into it. Throws {@linkcode LockedError} when someone else holds it.
+ */
+export async function tryLockFile(path: string, holder: LockHolder): Promise<FileLock> {
+  const file = await Deno.open(path, { read: true, write: true, create: true });
+  let locked = false;
+  try {
+    locked = await file.tryLock(true);
+    if (!locked) throw new LockedError(path, parseHolder(await readAll(file)));
+    await file.truncate(0);
+    await file.seek(0, Deno.SeekMode.Start);
+    await writeAll(file, new TextEncoder().encode(JSON.stringify(holder) + "\n"));
+  } catch (error) {
+    if (locked) await file.unlock().catch(() => {});
+    file.close();
+    throw error;
+  }
+  let released = false;
+  return {
+    async release() {
+      if (released) return;
+      released = true;
+      try {
+        // The file stays (deleting it would let a third process lock a new file while a second
+        // still waits on the old one); emptying it says nobody holds it.
+        await file.truncate(0);
+        await file.unlock();
+      } finally {
+        file.close();
+      }
+    },
+  };
+}
+
+/** What this process is, for the lock file: `manage <command>` when it is the manage program. */
+export function describeProcess(): string {
+  const main = Deno.mainModule.split(/[\\/]/).pop() ?? "deno";
+  const command = Deno.args[0];
+  const program = main === "cli.ts" || main === "manage" ? "manage" : main;
+  // Only the first word: later ones may hold secrets (URLs with passwords).
+  return command && /^[\w.:-]+$/.test(command) ? `${program} ${command}` : program;
+}
+
+function parseHolder(text: string): LockHolder | undefined {
+  try {
+    const value = JSON.parse(text);
+    if (typeof value?.pid === "number" && typeof value?.command === "string") return value;
+  } catch {
+    // An empty or half-written file: the holder has not said who it is yet.
+  }
+  return undefined;
+}
+
+async function readAll(file: Deno.FsFile): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(4096);
+  for (let total = 0; total < 65536;) {
+    const n = await file.read(buffer);
+    if (n === null) break;
+    chunks.push(buffer.slice(0, n));
+    total += n;
+  }
+  const bytes = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) offset += await file.write(bytes.subarray(offset));
+}

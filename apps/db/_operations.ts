@@ -1,0 +1,58 @@
+// What a migration's operations are and the SQL they run: the `--plan` descriptions and
+// `sqlmigrate`'s output, and the refusal to unapply what cannot be undone.
+
+import { CommandError } from "../../core/errors.ts";
+import type { Migration, Operation } from "../../core/migration.ts";
+import type { MigrationNode, PlanStep } from "./_graph.ts";
+
+/** What a migration's operation is, in a line, as Django's `Operation.describe()`. */
+export function describeOperation(operation: Operation): string {
+  switch (operation.kind) {
+    case "sql":
+      return "Raw SQL operation";
+  }
+}
+
+/** The index of the first operation of `migration` that cannot be undone, or -1. */
+function irreversibleOperation(migration: Migration): number {
+  return migration.operations.findIndex((op) => op.reverse === undefined);
+}
+
+function irreversibleError(node: MigrationNode, index: number): CommandError {
+  return new CommandError(
+    `Migration ${node.key} is irreversible: its operation ${index + 1} has no reverse SQL ` +
+      `(${node.module}); give runSQL a reverse to unapply it`,
+  );
+}
+
+/** Throws {@linkcode CommandError} when a step of `plan` unapplies an irreversible migration. */
+export function assertReversible(plan: readonly PlanStep[]): void {
+  for (const step of plan) {
+    if (!step.backwards) continue;
+    const index = irreversibleOperation(step.node.migration);
+    if (index >= 0) throw irreversibleError(step.node, index);
+  }
+}
+
+/**
+ * The SQL that applies (or with `backwards`, unapplies) a migration, as Django's `sqlmigrate`
+ * prints it: each operation under a `-- Raw SQL operation` header, statements ending in `;`, and
+ * `BEGIN;`/`COMMIT;` around an atomic migration. Empty for a migration without operations.
+ * Throws {@linkcode CommandError} for `backwards` of an irreversible migration.
+ */
+export function migrationSQL(node: MigrationNode, backwards = false): string {
+  const { migration } = node;
+  if (backwards) {
+    const index = irreversibleOperation(migration);
+    if (index >= 0) throw irreversibleError(node, index);
+  }
+  const operations = backwards ? [...migration.operations].reverse() : migration.operations;
+  const lines: string[] = [];
+  for (const operation of operations) {
+    lines.push("--", `-- ${describeOperation(operation)}`, "--");
+    const sql = ((backwards ? operation.reverse : operation.sql) ?? "").trim();
+    lines.push(sql === "" ? "-- (no-op)" : sql.endsWith(";") ? sql : `${sql};`);
+  }
+  if (lines.length === 0) return "";
+  return (migration.atomic ? ["BEGIN;", ...lines, "COMMIT;"] : lines).join("\n");
+}

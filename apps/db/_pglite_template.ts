@@ -1,0 +1,104 @@
+/**
+ * New embedded databases are copies of a template: a fresh PGlite cluster made once per project
+ * (initdb in WebAssembly takes about 5 s) and kept in `.manage/cache/pglite-<version>/`, which
+ * holds `data/` (the cluster, cleanly shut down) and `fresh.tar.gz` (the same cluster as PGlite's
+ * `dumpDataDir` writes it, for in-memory databases). Copying `data/` and opening the copy takes
+ * under a second; PGlite's own `loadDataDir` from the tarball takes about 1.7 s, and initdb 5 s.
+ *
+ * The cache is inside the project because the `manage` program may write only there; it is
+ * made in a temporary folder and renamed into place, so a crash never leaves half a template,
+ * and two processes making it at once both succeed.
+ *
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+
+/** The PGlite version in deno.json's import map; templates are kept per version. */
+export const PGLITE_VERSION = "0.5.16";
+
+/** A project's template: the fresh cluster and its tarball. */
+export interface Template {
+  /** The cluster's data directory. */
+  readonly dataDir: string;
+  /** The cluster as a gzipped tar (PGlite's `dumpDataDir` format). */
+  readonly tarball: string;
+}
+
+/** Where the template of the project in `cwd` is kept. */
+export function templatePaths(cwd: string): Template & { readonly root: string } {
+  const root = join(cwd, ".manage", "cache", `pglite-${PGLITE_VERSION}`);
+  return { root, dataDir: join(root, "data"), tarball: join(root, "fresh.tar.gz") };
+}
+
+/** Returns the project's template, making it first if it does not exist. */
+export async function ensureTemplate(cwd: string): Promise<Template> {
+  const paths = templatePaths(cwd);
+  if (await isComplete(paths)) return paths;
+  await Deno.mkdir(dirname(paths.root), { recursive: true });
+  const temp = `${paths.root}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await Deno.mkdir(temp);
+    const { PGlite } = await import("@electric-sql/pglite");
+    const pg = await PGlite.create(join(temp, "data"));
+    try {
+      const dump = await pg.dumpDataDir("gzip");
+      await Deno.writeFile(join(temp, "fresh.tar.gz"), new Uint8Array(await dump.arrayBuffer()));
+    } finally {
+      await pg.close();
+    }
+    try {
+      await Deno.rename(temp, paths.root);
+    } catch (error) {
+      // Another process made it first: keep theirs.
+      if (!(await isComplete(paths))) throw error;
+    }
+  } finally {
+    await Deno.remove(temp, { recursive: true }).catch(() => {});
+  }
+  return paths;
+}
+
+/**
+ * Makes a new database in `dir` (absent or empty) as a copy of the template. The copy is made
+ * beside it and renamed into place, so `dir` is either complete or absent.
+ */
+export async function createFromTemplate(dir: string, cwd: string): Promise<void> {
+  const template = await ensureTemplate(cwd);
+  const temp = `${dir}.creating-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await copyTree(template.dataDir, temp);
+    // rename() replaces an empty directory on Unix but not on Windows.
+    await Deno.remove(dir).catch(() => {});
+    await Deno.rename(temp, dir);
+  } finally {
+    await Deno.remove(temp, { recursive: true }).catch(() => {});
+  }
+}
+
+/** The template's tarball, for `loadDataDir` (an in-memory database). */
+export async function templateTarball(cwd: string): Promise<Blob> {
+  const template = await ensureTemplate(cwd);
+  return new Blob([await Deno.readFile(template.tarball)], { type: "application/x-gzip" });
+}
+
+async function isComplete(paths: Template): Promise<boolean> {
+  try {
+    await Deno.stat(join(paths.dataDir, "PG_VERSION"));
+    await Deno.stat(paths.tarball);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  const copies: Promise<void>[] = [];
+  for await (const entry of Deno.readDir(from)) {
+    const source = join(from, entry.name);
+    const target = join(to, entry.name);
+    copies.push(entry.isDirectory ? copyTree(source, target) : Deno.copyFile(source, target));
+  }
+  await Promise.all(copies);
+}
