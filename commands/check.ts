@@ -12,6 +12,12 @@ export default defineCommand({
     apps: { nargs: "*", metavar: "app_label", help: "only check these apps" },
   },
   options: {
+    tag: {
+      short: "t",
+      multiple: true,
+      metavar: "TAG",
+      help: "run only the checks with this tag (repeatable), such as database",
+    },
     failLevel: {
       choices: ["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"],
       default: "ERROR",
@@ -31,6 +37,7 @@ export default defineCommand({
       registry,
       apps: options.apps.length > 0 ? options.apps : undefined,
       db: options.database === undefined ? undefined : db,
+      tags: options.tag.length > 0 ? options.tag : undefined,
     });
     const report = formatCheckReport(messages, { failLevel: options.failLevel, style });
     if (report.failed) throw new SystemCheckError(report.text);

@@ -47,10 +47,18 @@ export interface CheckContext {
   apps?: readonly string[];
   /** The database, when database checks are asked for (`check --database URL`). */
   db?: LazyDatabase;
+  /** Only the checks with one of these tags, when given. */
+  tags?: readonly string[];
 }
 
-/** A system check. */
-export type Check = (ctx: CheckContext) => CheckMessage[] | Promise<CheckMessage[]>;
+/**
+ * A system check. A check may carry `tags` (as Django's `register(check, Tags.database)`):
+ * `check --tag database` runs only those, and commands with `requiresMigrationsChecks` run the
+ * `database` ones before `handle`.
+ */
+export type Check = ((ctx: CheckContext) => CheckMessage[] | Promise<CheckMessage[]>) & {
+  tags?: readonly string[];
+};
 
 /** Loads a registered command, as the dispatcher does. */
 export async function loadCommand(entry: RegistryEntry): Promise<Command> {
@@ -113,8 +121,11 @@ export async function runChecks(ctx: CheckContext): Promise<CheckMessage[]> {
     }
     checks.push(...(loaded as Check[]));
   }
+  const chosen = ctx.tags
+    ? checks.filter((check) => check.tags?.some((tag) => ctx.tags!.includes(tag)))
+    : checks;
   const messages: CheckMessage[] = [];
-  for (const check of checks) messages.push(...await check(ctx));
+  for (const check of chosen) messages.push(...await check(ctx));
   return messages;
 }
 

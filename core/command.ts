@@ -106,6 +106,8 @@ export interface Command<V = Record<string, unknown>, R = unknown> {
   readonly requiresSystemChecks: boolean;
   /** The command uses the database (and `--database` is offered). */
   readonly requiresDatabase: boolean;
+  /** Unapplied migrations are reported (a warning) before `handle` runs, as Django's. */
+  readonly requiresMigrationsChecks: boolean;
   /** Runs the command. */
   handle(ctx: CommandContext<V>): R | Promise<R>;
 }
@@ -128,6 +130,8 @@ export interface CommandDefinition<A, O, S, R> {
   requiresSystemChecks?: boolean;
   /** The command uses the database: offer `--database URL`. */
   requiresDatabase?: boolean;
+  /** Warn about unapplied migrations before `handle` runs (implies `requiresDatabase`). */
+  requiresMigrationsChecks?: boolean;
   /** Runs the command; a string it returns is written to stdout. */
   handle(
     ctx: CommandContext<ValuesOf<{ arguments: A; options: O; subcommands: S }>>,
@@ -160,7 +164,8 @@ export function defineCommand<
   definition: CommandDefinition<A, O, S, R>,
 ): Command<ValuesOf<{ arguments: A; options: O; subcommands: S }>, R> {
   const requiresSystemChecks = definition.requiresSystemChecks ?? false;
-  const requiresDatabase = definition.requiresDatabase ?? false;
+  const requiresMigrationsChecks = definition.requiresMigrationsChecks ?? false;
+  const requiresDatabase = (definition.requiresDatabase ?? false) || requiresMigrationsChecks;
   const decl: ArgumentsDecl = definition;
   return {
     [COMMAND]: true,
@@ -169,6 +174,7 @@ export function defineCommand<
     signature: signatureOf(decl, sharedOptions({ requiresSystemChecks, requiresDatabase })),
     requiresSystemChecks,
     requiresDatabase,
+    requiresMigrationsChecks,
     handle: definition.handle,
   };
 }
@@ -340,6 +346,8 @@ export abstract class BaseCommand {
   requiresSystemChecks = false;
   /** The command uses the database: offer `--database URL`. */
   requiresDatabase = false;
+  /** Warn about unapplied migrations before `handle` runs (implies `requiresDatabase`). */
+  requiresMigrationsChecks = false;
   /** Standard output, set before `handle` runs. */
   stdout!: OutputWrapper;
   /** Standard error, set before `handle` runs. */
@@ -369,7 +377,8 @@ export function commandFromClass(Class: CommandClass): Command {
   const prototype = new Class();
   const parser = new CommandParser();
   prototype.addArguments(parser);
-  const { requiresSystemChecks, requiresDatabase } = prototype;
+  const { requiresSystemChecks, requiresMigrationsChecks } = prototype;
+  const requiresDatabase = prototype.requiresDatabase || requiresMigrationsChecks;
   return {
     [COMMAND]: true,
     help: prototype.help,
@@ -380,6 +389,7 @@ export function commandFromClass(Class: CommandClass): Command {
     ),
     requiresSystemChecks,
     requiresDatabase,
+    requiresMigrationsChecks,
     handle(ctx) {
       const instance = new Class();
       instance.stdout = ctx.stdout;

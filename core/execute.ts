@@ -130,9 +130,9 @@ export async function invoke(
     if (messages.some((m) => m.level === "WARNING")) stderr.write(report.text, { style: (t) => t });
   }
 
+  const db = lazyDatabase(() => openDatabase(run, options.database ?? env.DATABASE_URL, stderr));
   const cleanups: (() => unknown)[] = [];
   const signal = run.signal ?? new AbortController().signal;
-  const db = lazyDatabase(() => openDatabase(run, options.database ?? env.DATABASE_URL, stderr));
   const childRun: RunEnvironment = { ...run, signal };
   const ctx: CommandContext = {
     options,
@@ -154,6 +154,15 @@ export async function invoke(
     db,
   };
   try {
+    if (command.requiresMigrationsChecks && !options.skipChecks) {
+      const messages = await runChecks({ registry: run.registry, db, tags: ["database"] });
+      const visible = messages.filter((m) => m.level !== "DEBUG" && m.level !== "INFO");
+      const report = formatCheckReport(visible, { style: errorStyle });
+      if (report.failed) throw new SystemCheckError(report.text);
+      for (const m of visible) {
+        stderr.write(`${m.msg}${m.hint ? `\n${m.hint}` : ""}`, { style: errorStyle.NOTICE });
+      }
+    }
     const result = await command.handle(ctx);
     if (typeof result === "string" && result !== "") stdout.write(result);
     return result;

@@ -50,4 +50,6 @@ const databaseChecks: Check = async ({ db, registry }) => {
   return messages;
 };
 
+databaseChecks.tags = ["database"];
+
 export default [databaseChecks];

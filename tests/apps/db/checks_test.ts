@@ -12,8 +12,20 @@ export default defineMigration({
 });
 `;
 
+const SERVE = `import { defineCommand } from "../../../mod.ts";
+
+export default defineCommand({
+  help: "Serves the shop",
+  requiresMigrationsChecks: true,
+  handle: ({ stdout }) => stdout.write("serving"),
+});
+`;
+
 Deno.test("check --database reports unapplied and edited migrations and a dead database", async (t) => {
-  await using project = await copyProject({ "apps/shop/migrations/0001_initial.ts": INITIAL });
+  await using project = await copyProject({
+    "apps/shop/migrations/0001_initial.ts": INITIAL,
+    "apps/shop/commands/serve.ts": SERVE,
+  });
 
   await t.step("a database that does not answer is an error, its password not shown", async () => {
     const result = await project.run([
@@ -41,10 +53,23 @@ Deno.test("check --database reports unapplied and edited migrations and a dead d
       before.stderr,
       /db: \(db\.W001\) You have 1 unapplied migration\(s\)\. Your project may not work properly until you apply the migrations for app\(s\): shop\.\n\tHINT: Run 'manage migrate' to apply them\./,
     );
+    const serving = await project.run(["serve"], { env });
+    assert.equal(serving.code, 0, serving.stderr);
+    assert.equal(serving.stdout, "serving\n");
+    assert.equal(
+      serving.stderr,
+      "You have 1 unapplied migration(s). Your project may not work properly until you apply the " +
+        "migrations for app(s): shop.\nRun 'manage migrate' to apply them.\n",
+    );
+    const tagged = await project.run(["check", "--tag", "database"], { env });
+    assert.match(tagged.stderr, /db\.W001/);
+    assert.doesNotMatch(tagged.stderr, /commands\./);
     const migrated = await project.run(["migrate"], { env });
     assert.equal(migrated.code, 0, migrated.stderr);
     const after = await project.run(["check"], { env });
     assert.equal(after.stdout, "System check identified no issues (0 silenced).\n", after.stderr);
+    const served = await project.run(["serve"], { env });
+    assert.deepEqual([served.stdout, served.stderr], ["serving\n", ""]);
 
     const file = new URL("apps/shop/migrations/0001_initial.ts", project.root);
     await Deno.writeTextFile(file, INITIAL.replace("PRIMARY KEY)", "PRIMARY KEY, name text)"));
