@@ -12,7 +12,7 @@ export const registry: Registry = {
       app: "manage",
       summary: "Checks the whole project for potential problems",
       module: "commands/check.ts",
-      flags: ["--fail-level","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      flags: ["-t","--tag","--fail-level","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
       load: () => import("./check.ts"),
     },
     {
