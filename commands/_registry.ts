@@ -144,6 +144,7 @@ export const registry: Registry = {
     },
   ],
   migrations: [],
+  models: [],
   database: {
     app: "db",
     module: "apps/db/database.ts",

@@ -49,6 +49,16 @@ export interface MigrationEntry {
   readonly load: () => Promise<{ readonly default?: unknown }>;
 }
 
+/** An app's models module: `apps/<app>/models.ts`. */
+export interface ModelsEntry {
+  /** The app. */
+  readonly app: string;
+  /** The module, relative to the project root. */
+  readonly module: string;
+  /** Imports the module, whose exported models (`defineModel`) are the app's models. */
+  readonly load: () => Promise<Readonly<Record<string, unknown>>>;
+}
+
 /** The module of the app that provides the database (`apps/<app>/database.ts`). */
 export interface DatabaseEntry {
   /** The app. */
@@ -67,6 +77,8 @@ export interface Registry {
   readonly checks: readonly CheckModuleEntry[];
   /** The apps' migrations, sorted by app and name. */
   readonly migrations?: readonly MigrationEntry[];
+  /** The apps' models modules, sorted by app. */
+  readonly models?: readonly ModelsEntry[];
   /** The database provider, when an app provides one. */
   readonly database?: DatabaseEntry;
 }
