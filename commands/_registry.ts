@@ -28,7 +28,7 @@ export const registry: Registry = {
       app: "manage",
       summary: "Prints a shell completion script for bash, zsh or fish",
       module: "commands/completion.ts",
-      flags: ["--words","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
       load: () => import("./completion.ts"),
     },
     {

@@ -105,6 +105,7 @@ export default defineCommand({
   },
   options: {
     words: {
+      hidden: true,
       metavar: "COMMAND",
       help: "print the words that complete after COMMAND, one per line: the command names " +
         "when COMMAND is empty (the scripts call this)",

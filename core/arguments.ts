@@ -67,6 +67,8 @@ export interface OptionDecl extends CommonDecl {
   negatable?: boolean;
   /** An environment variable whose value is used when the option is not given. */
   env?: string;
+  /** Leave the option out of help, usage and completion (for options meant for scripts). */
+  hidden?: boolean;
   /**
    * What giving the option does, as argparse's `action`, when its type does not say it:
    * `"store_false"` makes a boolean flag that sets the value to false (default true).
@@ -190,6 +192,8 @@ export interface ArgSpec {
   readonly metavar?: string;
   /** Environment fallback. */
   readonly env?: string;
+  /** Left out of help, usage and completion. */
+  readonly hidden?: boolean;
   /** One of the options every command shares (listed after the command's own). */
   readonly shared?: boolean;
 }

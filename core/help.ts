@@ -54,7 +54,7 @@ function optionUsage(spec: ArgSpec): string {
 /** Options in help order: `-h` first, then the command's own, then the other shared ones. */
 function orderedOptions(signature: Signature): ArgSpec[] {
   const help = signature.options.filter((o) => o.shared && o.key === "help");
-  const own = signature.options.filter((o) => !o.shared);
+  const own = signature.options.filter((o) => !o.shared && !o.hidden);
   const shared = signature.options.filter((o) => o.shared && o.key !== "help");
   return [...help, ...own, ...shared];
 }

@@ -84,6 +84,7 @@ function optionSpec(key: string, decl: OptionDecl, shared: boolean): ArgSpec {
     help: decl.help,
     metavar: decl.metavar,
     env: decl.env,
+    ...(decl.hidden ? { hidden: true } : {}),
     shared,
   };
 }

@@ -89,6 +89,7 @@ function flagsOf(command: Command): string[] {
   const flags = new Set<string>();
   const add = (specs: Command["signature"]["options"]) => {
     for (const spec of specs) {
+      if (spec.hidden) continue;
       spec.flags.forEach((f) => flags.add(f));
       if (spec.negativeFlag) flags.add(spec.negativeFlag);
     }

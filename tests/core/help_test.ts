@@ -407,3 +407,14 @@ Deno.test("wrapText keeps paragraphs apart and wraps words", () => {
   ]);
   assert.deepEqual(wrapText("  spaced    out  ", 80), ["spaced out"]);
 });
+
+Deno.test("hidden options are parsed but left out of help and usage", async () => {
+  const { parseArgs } = await import("../../core/parser.ts");
+  const signature = signatureOf({
+    options: { words: { hidden: true }, shown: { type: "boolean" } },
+  });
+  assert.equal(parseArgs(signature, ["--words", "x"]).values.words, "x");
+  const help = formatHelp(signature, { prog: "manage", path: ["c"] });
+  assert.doesNotMatch(help, /--words/);
+  assert.match(help, /--shown/);
+});
