@@ -40,6 +40,14 @@ export const registry: Registry = {
       load: () => import("../apps/db/commands/dbshell.ts"),
     },
     {
+      name: "dumpdata",
+      app: "db",
+      summary: "Outputs the contents of the database as a fixture of the given format",
+      module: "apps/db/commands/dumpdata.ts",
+      flags: ["--format","--indent","-o","--output","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      load: () => import("../apps/db/commands/dumpdata.ts"),
+    },
+    {
       name: "flush",
       app: "db",
       summary: "Empties every table (except the migrations record), keeping the schema",
@@ -64,6 +72,22 @@ export const registry: Registry = {
       load: () => import("./help.ts"),
     },
     {
+      name: "inspectdb",
+      app: "db",
+      summary: "Prints models.ts definitions for the tables in the database",
+      module: "apps/db/commands/inspectdb.ts",
+      flags: ["--app","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      load: () => import("../apps/db/commands/inspectdb.ts"),
+    },
+    {
+      name: "loaddata",
+      app: "db",
+      summary: "Installs the named fixture(s) in the database",
+      module: "apps/db/commands/loaddata.ts",
+      flags: ["-i","--ignorenonexistent","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      load: () => import("../apps/db/commands/loaddata.ts"),
+    },
+    {
       name: "makecommand",
       app: "manage",
       summary: "Creates a command in an app: apps/<app>/commands/<name>.ts and its test",
@@ -76,7 +100,7 @@ export const registry: Registry = {
       app: "db",
       summary: "Creates new migrations for apps",
       module: "apps/db/commands/makemigrations.ts",
-      flags: ["--empty","-n","--name","--dry-run","--noinput","--no-input","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      flags: ["--empty","-n","--name","--dry-run","--check","--rename","--noinput","--no-input","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
       load: () => import("../apps/db/commands/makemigrations.ts"),
     },
     {
@@ -86,6 +110,14 @@ export const registry: Registry = {
       module: "apps/db/commands/migrate.ts",
       flags: ["--noinput","--no-input","--fake","--plan","--check","--lock-timeout","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
       load: () => import("../apps/db/commands/migrate.ts"),
+    },
+    {
+      name: "my_custom_command",
+      app: "myapp",
+      summary: "This command does something custom",
+      module: "apps/myapp/commands/my_custom_command.ts",
+      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      load: () => import("../apps/myapp/commands/my_custom_command.ts"),
     },
     {
       name: "show_status",
@@ -143,8 +175,21 @@ export const registry: Registry = {
       load: () => import("../apps/db/checks.ts"),
     },
   ],
-  migrations: [],
-  models: [],
+  migrations: [
+    {
+      app: "myapp",
+      name: "0001_initial",
+      module: "apps/myapp/migrations/0001_initial.ts",
+      load: () => import("../apps/myapp/migrations/0001_initial.ts"),
+    },
+  ],
+  models: [
+    {
+      app: "myapp",
+      module: "apps/myapp/models.ts",
+      load: () => import("../apps/myapp/models.ts"),
+    },
+  ],
   database: {
     app: "db",
     module: "apps/db/database.ts",

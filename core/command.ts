@@ -78,6 +78,8 @@ export interface CommandContext<O = Record<string, unknown>> {
   readonly stdin?: ReadableStream<Uint8Array>;
   /** Standard input is a terminal (a person may answer prompts). */
   readonly stdinIsTerminal: boolean;
+  /** Standard error is a terminal (progress may redraw one line; otherwise print whole lines). */
+  readonly stderrIsTerminal: boolean;
   /** Runs another command in-process with this one's streams, signal and registry. */
   callCommand(name: string, args?: readonly string[], options?: CallOptions): Promise<unknown>;
   /** Registers a clean-up that runs when the command ends, however it ends (last in, first out). */

@@ -21,6 +21,24 @@ export interface Queryable {
   query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]>;
   /** Runs SQL text that may hold several statements and takes no parameters (migrations). */
   exec(text: string): Promise<void>;
+  /**
+   * Bulk load: runs `COPY <target> FROM STDIN <options>` (`target` such as `"t" ("a", "b")`,
+   * `options` such as `(FORMAT csv)`) and sends it `data`, chunk by chunk. Resolves when the
+   * database has taken every row; rejects with the database's error (a bad row, a broken
+   * constraint). Optional: both drivers have it, a hand-made `Queryable` may not.
+   */
+  copyFrom?(
+    target: string,
+    options: string,
+    data: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  ): Promise<void>;
+  /**
+   * Bulk export: runs `COPY <source> TO STDOUT <options>` (`source` a table or a `(SELECT …)`)
+   * and calls `write` with each chunk of its output, in order. `write` runs synchronously, so
+   * its own pace holds the database back: memory stays flat however much the COPY sends. The
+   * embedded driver gives the whole output as one chunk (copy large tables in pages there).
+   */
+  copyTo?(source: string, options: string, write: (chunk: Uint8Array) => void): Promise<void>;
 }
 
 /** A connection to a database. */
@@ -141,6 +159,16 @@ export function lazyDatabase(open: () => Promise<Database>): LazyDatabase {
     sql: async (strings, ...values) => (await get()).sql(strings, ...values),
     query: async (text, params) => (await get()).query(text, params),
     exec: async (text) => (await get()).exec(text),
+    copyFrom: async (target, options, data) => {
+      const db = await get();
+      if (!db.copyFrom) throw new Error(`The ${db.driver} driver has no COPY FROM`);
+      return await db.copyFrom(target, options, data);
+    },
+    copyTo: async (source, options, write) => {
+      const db = await get();
+      if (!db.copyTo) throw new Error(`The ${db.driver} driver has no COPY TO`);
+      return await db.copyTo(source, options, write);
+    },
     transaction: async (fn) => (await get()).transaction(fn),
     tryAdvisoryLock: async (key) => (await get()).tryAdvisoryLock(key),
     advisoryUnlock: async (key) => (await get()).advisoryUnlock(key),

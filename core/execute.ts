@@ -149,6 +149,7 @@ export async function invoke(
     cwd: run.cwd ?? ".",
     stdin: run.stdin,
     stdinIsTerminal: run.stdinIsTerminal ?? false,
+    stderrIsTerminal: run.stderrIsTerminal ?? false,
     callCommand: (other, args, callOptions) => caller(other, args, callOptions, childRun),
     defer: (cleanup) => void cleanups.push(cleanup),
     db,

@@ -10,8 +10,8 @@
  * ```
  *
  * An app's command replaces a built-in of the same name; two apps defining one name, a file that
- * does not default-export a command, or a command whose declaration is wrong are errors that name
- * the file.
+ * does not default-export a command, a command whose declaration is wrong, or an
+ * `apps/<app>/models.ts` that exports no model are errors that name the file.
  *
  * @module
  */
@@ -69,6 +69,13 @@ async function exists(url: URL): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A model made by `defineModel`: it has a state and a manager. */
+function isModel(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const { state, objects } = value as { state?: unknown; objects?: unknown };
+  return typeof state === "object" && state !== null && objects !== undefined;
 }
 
 /** What {@linkcode buildRegistry} produced. */
@@ -149,6 +156,20 @@ export async function buildRegistry(root: URL): Promise<BuildResult> {
       }
     } catch (error) {
       errors.push(`${migration.module}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  for (const entry of models) {
+    try {
+      const module: Record<string, unknown> = await import(new URL(entry.module, root).href);
+      if (!Object.values(module).some(isModel)) {
+        errors.push(
+          `${entry.module} exports no model: export each model, as in ` +
+            `'export const MyModel = defineModel("${entry.app}.MyModel", {...})'`,
+        );
+      }
+    } catch (error) {
+      errors.push(`${entry.module}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

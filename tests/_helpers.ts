@@ -80,6 +80,12 @@ async function copyTree(from: URL, to: URL): Promise<void> {
   }
 }
 
+/** Options of {@linkcode copyProject}. */
+export interface CopyOptions {
+  /** Paths (relative to the root) to leave out of the copy, such as `apps/myapp`. */
+  without?: string[];
+}
+
 /** A throwaway copy of the project; remove it with `await using` or {@linkcode Project.remove}. */
 export interface Project extends AsyncDisposable {
   /** The copy's root folder. */
@@ -96,7 +102,10 @@ export interface Project extends AsyncDisposable {
  * Copies the project into a temporary folder, writes `files` (paths relative to the root) into
  * it and regenerates its registry.
  */
-export async function copyProject(files: Record<string, string> = {}): Promise<Project> {
+export async function copyProject(
+  files: Record<string, string> = {},
+  options: CopyOptions = {},
+): Promise<Project> {
   const dir = await Deno.makeTempDir({ prefix: "manage_test_" });
   const root = pathToFileURL(`${dir}/`);
   for (const entry of PROJECT_ENTRIES) {
@@ -105,6 +114,9 @@ export async function copyProject(files: Record<string, string> = {}): Promise<P
       new URL(entry + (isDir ? "/" : ""), ROOT),
       new URL(entry + (isDir ? "/" : ""), root),
     );
+  }
+  for (const path of options.without ?? []) {
+    await Deno.remove(new URL(path, root), { recursive: true });
   }
   for (const [path, text] of Object.entries(files)) {
     const target = new URL(path, root);
@@ -127,7 +139,7 @@ export async function copyProject(files: Record<string, string> = {}): Promise<P
     remove: () => Deno.remove(root, { recursive: true }),
     [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }),
   };
-  if (Object.keys(files).length > 0) {
+  if (Object.keys(files).length > 0 || (options.without ?? []).length > 0) {
     const built = await project.buildRegistry();
     if (built.code !== 0) {
       await project.remove();

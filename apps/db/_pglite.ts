@@ -26,7 +26,11 @@ export interface PgliteTarget {
 
 /** What PGlite and its transactions both have. */
 interface PgliteQueryable {
-  query<T>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  query<T>(
+    text: string,
+    params?: unknown[],
+    options?: { blob?: Blob },
+  ): Promise<{ rows: T[]; blob?: Blob }>;
   exec(text: string): Promise<unknown>;
 }
 
@@ -105,6 +109,19 @@ function queryable(pg: PgliteQueryable): Queryable {
     query,
     async exec(text) {
       await pg.exec(text);
+    },
+    // PGlite copies through a virtual file, /dev/blob, held in memory: COPY FROM takes the
+    // data whole, COPY TO gives its output whole.
+    async copyFrom(target, options, data) {
+      const parts: BlobPart[] = [];
+      for await (const chunk of data) parts.push(chunk as BlobPart);
+      await pg.query(`COPY ${target} FROM '/dev/blob' ${options}`, [], { blob: new Blob(parts) });
+    },
+    async copyTo(source, options, write) {
+      const result = await pg.query(`COPY ${source} TO '/dev/blob' ${options}`);
+      if (result.blob && result.blob.size > 0) {
+        write(new Uint8Array(await result.blob.arrayBuffer()));
+      }
     },
   };
 }

@@ -29,7 +29,7 @@ import {
   type PlanStep,
 } from "./_graph.ts";
 import { withMigrationLock } from "./_migration_lock.ts";
-import { assertReversible } from "./_operations.ts";
+import { assertReversible, operationSQL } from "./_operations.ts";
 import {
   appliedMigrations,
   assertConsistentHistory,
@@ -48,7 +48,7 @@ export {
   type PlanStep,
 } from "./_graph.ts";
 export { type LockOptions, MIGRATION_LOCK_KEY, withMigrationLock } from "./_migration_lock.ts";
-export { assertReversible, describeOperation, migrationSQL } from "./_operations.ts";
+export { assertReversible, describeOperation, migrationSQL, operationSQL } from "./_operations.ts";
 export {
   type AppliedMigration,
   appliedMigrations,
@@ -93,11 +93,41 @@ export async function migrationChecksum(migration: Migration): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+const isString = (value: unknown): value is string => typeof value === "string";
+const isModel = (value: unknown) =>
+  isObject(value) && isString(value.app) && isString(value.name) && isString(value.table) &&
+  isObject(value.fields) && Array.isArray(value.indexes);
+const isIndex = (value: unknown) =>
+  isObject(value) && isString(value.name) && Array.isArray(value.fields);
+
+/** The properties each kind of operation must have, and what they must be. */
+const SHAPES: Record<string, Record<string, (value: unknown) => boolean>> = {
+  sql: { sql: isString, reverse: (v) => v === undefined || isString(v) },
+  createModel: { model: isModel },
+  deleteModel: { model: isModel },
+  addField: { model: isString, table: isString, name: isString, field: isObject },
+  removeField: { model: isString, table: isString, name: isString, field: isObject },
+  alterField: { model: isString, table: isString, name: isString, from: isObject, to: isObject },
+  renameField: {
+    model: isString,
+    table: isString,
+    from: isString,
+    to: isString,
+    fromColumn: isString,
+    toColumn: isString,
+  },
+  renameModel: { from: isString, to: isString, fromTable: isString, toTable: isString },
+  addIndex: { model: isString, table: isString, index: isIndex, columns: Array.isArray },
+  removeIndex: { model: isString, table: isString, index: isIndex, columns: Array.isArray },
+};
+
 function validOperation(operation: unknown): operation is Operation {
-  if (typeof operation !== "object" || operation === null) return false;
-  const op = operation as Record<string, unknown>;
-  return op.kind === "sql" && typeof op.sql === "string" &&
-    (op.reverse === undefined || typeof op.reverse === "string");
+  if (!isObject(operation) || !isString(operation.kind)) return false;
+  const shape = Object.hasOwn(SHAPES, operation.kind) ? SHAPES[operation.kind] : undefined;
+  return shape !== undefined &&
+    Object.entries(shape).every(([key, valid]) => valid(operation[key]));
 }
 
 /**
@@ -122,7 +152,7 @@ export async function loadMigrationGraph(
       throw new CommandError(
         `${entry.module}: operation ${
           bad + 1
-        } is not an operation: make it with runSQL(sql, reverse)`,
+        } is not an operation: make it with runSQL(sql, reverse) or a schema operation (createModel, addField, …)`,
       );
     }
     const checksum = await migrationChecksum(migration);
@@ -132,16 +162,26 @@ export async function loadMigrationGraph(
 }
 
 /**
- * The installed apps: every app the registry knows of (by its commands, checks, migrations or
- * database), sorted.
+ * The installed apps: every app the registry knows of (by its commands, checks, migrations,
+ * models or database), sorted.
  */
 export function installedApps(registry: Registry): string[] {
   const apps = new Set<string>();
   for (const entry of registry.commands) if (entry.app !== "manage") apps.add(entry.app);
   for (const entry of registry.checks) apps.add(entry.app);
   for (const entry of registry.migrations ?? []) apps.add(entry.app);
+  for (const entry of registry.models ?? []) apps.add(entry.app);
   if (registry.database) apps.add(registry.database.app);
   return [...apps].sort();
+}
+
+/**
+ * What to run to give an app without migrations its first: `makemigrations <app>` for an app
+ * with models, `makemigrations --empty <app>` for one without.
+ */
+export function firstMigrationHint(registry: Registry, app: string): string {
+  const hasModels = (registry.models ?? []).some((entry) => entry.app === app);
+  return `manage makemigrations ${hasModels ? "" : "--empty "}${app}`;
 }
 
 function firstLine(error: unknown): string {
@@ -155,7 +195,7 @@ async function runOperations(db: Queryable, node: MigrationNode, backwards: bool
     ? [...node.migration.operations].reverse()
     : node.migration.operations;
   for (const operation of operations) {
-    const sql = (backwards ? operation.reverse : operation.sql) ?? "";
+    const sql = operationSQL(operation, backwards) ?? "";
     if (sql.trim() !== "") await db.exec(sql);
   }
 }

@@ -1,6 +1,16 @@
 import { defineCommand } from "../../../core/command.ts";
 import { CommandError } from "../../../core/errors.ts";
+import type { MigrationRef, SchemaOperation } from "../../../core/migration.ts";
+import type { ModelState } from "../../../core/model_state.ts";
+import { type LineReader, lineReader } from "../../../core/prompt.ts";
+import type { ModelsEntry } from "../../../core/registry.ts";
 import { isDirectory, NAME, projectRoot, rebuildRegistry } from "../../../commands/_scaffold.ts";
+import { detectChanges, parseRenames, referencedModels } from "../_autodetector.ts";
+import type { MigrationGraph } from "../_graph.ts";
+import { migrationSource } from "../_migration_writer.ts";
+import { describeOperation } from "../_operations.ts";
+import { type ProjectState, projectState, splitLabel } from "../_state.ts";
+import { installedApps, loadMigrationGraph } from "../migrator.ts";
 
 /** Migration names after the number: what the registry accepts (`0002_add_index.ts`). */
 const MIGRATION_NAME = /^[a-z0-9_]+$/;
@@ -26,21 +36,178 @@ async function lastNumber(dir: string): Promise<number> {
   return last;
 }
 
-const TEMPLATE = [
-  'import { defineMigration } from "../../../mod.ts";',
-  "",
-  "export default defineMigration({",
-  "  dependencies: [],",
-  "  operations: [],",
-  "});",
-  "",
-].join("\n");
+function lower(label: string): string {
+  return splitLabel(label)[1].toLowerCase();
+}
+
+/** `createdAt` → `created_at`. */
+function snake(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+}
+
+/** What an operation adds to a migration's name, as Django's `migration_name_fragment`. */
+function nameFragment(op: SchemaOperation): string {
+  switch (op.kind) {
+    case "createModel":
+      return op.model.name.toLowerCase();
+    case "deleteModel":
+      return `delete_${op.model.name.toLowerCase()}`;
+    case "addField":
+      return `${lower(op.model)}_${snake(op.name)}`;
+    case "removeField":
+      return `remove_${lower(op.model)}_${snake(op.name)}`;
+    case "alterField":
+      return `alter_${lower(op.model)}_${snake(op.name)}`;
+    case "renameField":
+      return `rename_${snake(op.from)}_${lower(op.model)}_${snake(op.to)}`;
+    case "renameModel":
+      return `rename_${lower(op.from)}_${lower(op.to)}`;
+    case "addIndex":
+      return `${lower(op.model)}_${op.index.name.toLowerCase()}`;
+    case "removeIndex":
+      return `remove_${lower(op.model)}_${op.index.name.toLowerCase()}`;
+  }
+}
+
+/**
+ * A migration's name after its number, as Django's `Migration.suggest_name()`: `initial` for an
+ * app's first, else its operations' fragments joined while they fit in 52 characters
+ * (`_and_more` when they do not).
+ */
+function suggestName(operations: readonly SchemaOperation[], initial: boolean): string {
+  if (initial) return "initial";
+  const fragments = operations.map((op) => nameFragment(op).replace(/[^a-z0-9_]+/g, "_"));
+  if (fragments.length === 0) return `auto_${nameTimestamp(new Date())}`;
+  let name = fragments[0];
+  for (const fragment of fragments.slice(1)) {
+    const longer = `${name}_${fragment}`;
+    if (longer.length > 52) return `${name}_and_more`;
+    name = longer;
+  }
+  return name;
+}
+
+function isModel(value: unknown): value is { state: ModelState } {
+  if (typeof value !== "object" || value === null) return false;
+  const { state, objects } = value as { state?: Partial<ModelState>; objects?: unknown };
+  return typeof state === "object" && state !== null && typeof state.app === "string" &&
+    typeof state.name === "string" && typeof state.fields === "object" && objects !== undefined;
+}
+
+/**
+ * The models of the apps' `models.ts` modules, by label. A module may re-export another app's
+ * models; each model counts once, and must be exported by its own app's module.
+ */
+async function loadModels(entries: readonly ModelsEntry[]): Promise<ProjectState> {
+  const models: ProjectState = new Map();
+  const elsewhere = new Map<string, string>();
+  for (const entry of entries) {
+    const module = await entry.load();
+    for (const value of Object.values(module)) {
+      if (!isModel(value)) continue;
+      const { state } = value;
+      const label = `${state.app}.${state.name}`;
+      if (state.app !== entry.app) {
+        if (!elsewhere.has(label)) elsewhere.set(label, entry.module);
+        continue;
+      }
+      const known = models.get(label);
+      if (known && known !== state) {
+        throw new CommandError(
+          `${entry.module} defines model ${label} twice: keep one defineModel("${label}", …)`,
+        );
+      }
+      models.set(label, state);
+    }
+  }
+  for (const [label, module] of elsewhere) {
+    if (models.has(label)) continue;
+    const app = splitLabel(label)[0];
+    throw new CommandError(
+      `${module} exports model ${label}, which apps/${app}/models.ts does not: define and ` +
+        `export it in apps/${app}/models.ts, or give it a label of app '${module.split("/")[1]}'`,
+    );
+  }
+  return models;
+}
+
+/** Asks yes/no questions on standard output, reading the answers from standard input. */
+function questioner(reader: LineReader, write: (text: string) => void) {
+  return async (question: string): Promise<boolean> => {
+    write(`${question} `);
+    for (;;) {
+      const answer = await reader.readLine();
+      if (answer === undefined) return false;
+      const first = answer.trim().toLowerCase()[0];
+      if (first === undefined) return false;
+      if (first === "y" || first === "n") return first === "y";
+      write("Please answer yes or no: ");
+    }
+  };
+}
+
+/** A migration to write. */
+interface Planned {
+  app: string;
+  name: string;
+  path: string;
+  operations: SchemaOperation[];
+  dependencies: MigrationRef[];
+}
+
+/**
+ * The dependencies of each app's new migration on other apps, as Django's: on the other app's
+ * migration made in this run, else on its latest. Throws {@linkcode CommandError} when a model
+ * pointed at has no migration and none is being made for it.
+ */
+function crossAppDependencies(
+  planned: readonly Planned[],
+  state: ProjectState,
+  graph: MigrationGraph,
+): void {
+  const byApp = new Map(planned.map((p) => [p.app, p]));
+  for (const migration of planned) {
+    const refs = new Map<string, MigrationRef>();
+    for (const target of referencedModels(migration.app, migration.operations)) {
+      const [app] = splitLabel(target);
+      const made = byApp.get(app);
+      if (made) {
+        refs.set(app, [app, made.name]);
+        continue;
+      }
+      const leaf = graph.leaf(app);
+      if (!state.has(target) || !leaf) {
+        throw new CommandError(
+          `Models of app '${migration.app}' point at ${target}, which no migration creates: ` +
+            `run 'manage makemigrations ${migration.app} ${app}' (or without app labels)`,
+        );
+      }
+      refs.set(app, [app, leaf.name]);
+    }
+    migration.dependencies = [...refs.values()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  }
+  // Two new migrations that need each other cannot be applied in any order.
+  for (const migration of planned) {
+    for (const [app] of migration.dependencies) {
+      const other = byApp.get(app);
+      if (other?.dependencies.some(([a]) => a === migration.app)) {
+        throw new CommandError(
+          `The new migrations of apps '${migration.app}' and '${app}' would depend on each ` +
+            `other (their models point at each other): make the migrations of one app first ` +
+            `with the foreign key to the other left out, then add it`,
+        );
+      }
+    }
+  }
+}
 
 export default defineCommand({
   help: "Creates new migrations for apps\n\n" +
-    "For now it writes empty migrations (--empty) to fill in with runSQL(sql, reverse); " +
-    "detecting changes to models comes later. Run it from the project root: it rebuilds the " +
-    "registry after.",
+    "Compares every app's models (apps/<app>/models.ts) with the state its migrations leave, " +
+    "and writes the next migration of each app that changed, with the operations that bring " +
+    "the database to the models. A field (or model) removed and another of the same definition " +
+    "added are a rename only when --rename says so or you confirm it at the prompt. Run it from " +
+    "the project root: it rebuilds the registry after.",
   arguments: {
     appLabels: {
       nargs: "*",
@@ -55,74 +222,145 @@ export default defineCommand({
       type: "boolean",
       help: "Just show what migrations would be made; don't actually write them",
     },
+    check: {
+      type: "boolean",
+      help: "Exit with a non-zero status if model changes are missing migrations and don't " +
+        "actually write them",
+    },
+    rename: {
+      multiple: true,
+      metavar: "RENAME",
+      help: "A rename to make instead of a removal and an addition: app.Model.old:new for a " +
+        "field, app.Old:New for a model (may be repeated)",
+    },
     noinput: {
       type: "boolean",
       aliases: ["--no-input"],
       help: "Tells manage to NOT prompt the user for input of any kind",
     },
   },
-  async handle({ options, stdout, style, verbosity, signal, cwd }) {
-    if (!options.empty) {
-      throw new CommandError(
-        "Detecting changes to models is not available yet (the model autodetector comes later): " +
-          "write a migration by hand with 'manage makemigrations --empty <app>'",
-      );
-    }
-    if (options.appLabels.length === 0) {
-      throw new CommandError(
-        "You must supply at least one app label when using --empty: " +
-          "'manage makemigrations --empty <app>'",
-      );
-    }
+  async handle(ctx) {
+    const { options, stdout, style, verbosity, signal, cwd, registry } = ctx;
     const name = options.name;
     if (name !== undefined && !MIGRATION_NAME.test(name)) {
       throw new CommandError(
         `'${name}' is not a valid migration name: use lowercase letters, digits and _`,
       );
     }
-    const root = await projectRoot("makemigrations", cwd);
-    const written: { app: string; path: string }[] = [];
-    for (const app of new Set(options.appLabels)) {
-      if (!NAME.test(app) || !(await isDirectory(`${root}/apps/${app}`))) {
+    if (options.empty && options.appLabels.length === 0) {
+      throw new CommandError(
+        "You must supply at least one app label when using --empty: " +
+          "'manage makemigrations --empty <app>'",
+      );
+    }
+    const renames = parseRenames(options.rename ?? []);
+    const writes = !options.dryRun && !options.check;
+    const root = writes ? await projectRoot("makemigrations", cwd) : cwd;
+    const graph = await loadMigrationGraph(registry.migrations);
+    const modelEntries = registry.models ?? [];
+    const known = new Set([...installedApps(registry), ...modelEntries.map((e) => e.app)]);
+    const appLabels = [...new Set(options.appLabels)];
+    for (const app of appLabels) {
+      if (!NAME.test(app) || !(known.has(app) || await isDirectory(`${root}/apps/${app}`))) {
         throw new CommandError(
           `No installed app with label '${app}': create it with 'manage startapp ${app}'`,
         );
       }
-      const last = await lastNumber(`${root}/apps/${app}/migrations`);
+    }
+
+    let changes: Map<string, SchemaOperation[]>;
+    let state: ProjectState = new Map();
+    if (options.empty) {
+      changes = new Map(appLabels.map((app) => [app, []]));
+    } else {
+      state = projectState(graph);
+      const models = await loadModels(modelEntries);
+      let reader: LineReader | undefined;
+      const interactive = ctx.stdinIsTerminal && !options.noinput;
+      try {
+        if (interactive) reader = lineReader(ctx.stdin);
+        changes = await detectChanges(state, models, {
+          apps: appLabels.length > 0 ? appLabels : undefined,
+          renames,
+          ask: reader
+            ? questioner(reader, (text) => stdout.write(text, { ending: "" }))
+            : undefined,
+        });
+      } finally {
+        reader?.release();
+      }
+    }
+
+    if (changes.size === 0) {
+      if (verbosity >= 1) {
+        stdout.write(
+          appLabels.length === 0
+            ? "No changes detected"
+            : appLabels.length === 1
+            ? `No changes detected in app '${appLabels[0]}'`
+            : `No changes detected in apps '${appLabels.join("', '")}'`,
+        );
+      }
+      return;
+    }
+
+    const planned: Planned[] = [];
+    for (const [app, operations] of [...changes].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+      const leaf = graph.leaf(app);
+      const last = Math.max(
+        leaf ? Number(leaf.name.slice(0, 4)) : 0,
+        await lastNumber(`${root}/apps/${app}/migrations`),
+      );
       if (last >= 9999) {
         throw new CommandError(`App '${app}' has migration 9999: no number is left after it`);
       }
       const number = String(last + 1).padStart(4, "0");
-      const file = `${number}_${
-        name ?? (last === 0 ? "initial" : `auto_${nameTimestamp(new Date())}`)
-      }.ts`;
-      written.push({ app, path: `apps/${app}/migrations/${file}` });
+      const file = `${number}_${name ?? suggestName(operations, last === 0)}`;
+      planned.push({
+        app,
+        name: file,
+        path: `apps/${app}/migrations/${file}.ts`,
+        operations,
+        dependencies: [],
+      });
     }
-    for (const { app, path } of written) {
+    crossAppDependencies(planned, state, graph);
+
+    for (const migration of planned) {
+      const source = migrationSource(migration);
       if (verbosity >= 1) {
-        stdout.write(style.MIGRATE_HEADING(`Migrations for '${app}':`));
-        stdout.write(`  ${style.MIGRATE_LABEL(path)}`);
+        stdout.write(style.MIGRATE_HEADING(`Migrations for '${migration.app}':`));
+        stdout.write(`  ${style.MIGRATE_LABEL(migration.path)}`);
+        for (const op of migration.operations) stdout.write(`    - ${describeOperation(op)}`);
       }
-      if (options.dryRun) {
-        if (verbosity >= 1) {
-          stdout.write(style.MIGRATE_HEADING(`Full migrations file '${path.split("/").at(-1)}':`));
-          stdout.write(TEMPLATE, { ending: "" });
+      if (!writes) {
+        if (verbosity >= 3) {
+          stdout.write(style.MIGRATE_HEADING(`Full migrations file '${migration.name}.ts':`));
+          stdout.write(source, { ending: "" });
         }
         continue;
       }
-      await Deno.mkdir(`${root}/apps/${app}/migrations`, { recursive: true });
+      await Deno.mkdir(`${root}/apps/${migration.app}/migrations`, { recursive: true });
       try {
-        await Deno.writeTextFile(`${root}/${path}`, TEMPLATE, { createNew: true });
+        await Deno.writeTextFile(`${root}/${migration.path}`, source, { createNew: true });
       } catch (error) {
         if (error instanceof Deno.errors.AlreadyExists) {
-          throw new CommandError(`${path} already exists: choose another name with --name`);
+          throw new CommandError(
+            `${migration.path} already exists: choose another name with --name`,
+          );
         }
         throw error;
       }
     }
-    if (!options.dryRun) {
+    if (options.check) {
+      throw new CommandError(
+        `Models in app(s) '${planned.map((p) => p.app).join("', '")}' have changes that are ` +
+          "not in a migration: run 'manage makemigrations' and commit the migrations",
+      );
+    }
+    if (writes) {
       const report = await rebuildRegistry(root, {
-        created: written.map((w) => w.path).join(" and "),
+        created: planned.map((w) => w.path).join(" and "),
         signal,
       });
       if (verbosity >= 2 && report) stdout.write(report);

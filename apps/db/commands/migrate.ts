@@ -1,11 +1,13 @@
 import { defineCommand } from "../../../core/command.ts";
 import { CommandError, UsageError } from "../../../core/errors.ts";
 import type { Operation } from "../../../core/migration.ts";
+import type { Registry } from "../../../core/registry.ts";
 import {
   appliedMigrations,
   assertConsistentHistory,
   assertUnchanged,
   describeOperation,
+  firstMigrationHint,
   installedApps,
   loadMigrationGraph,
   migrate,
@@ -19,8 +21,14 @@ function truncate(text: string, n: number): string {
   return text.length > n ? `${text.slice(0, n - 1)}…` : text;
 }
 
-/** One line for `--plan`, as Django's `describe_operation`; irreversible undos are errors. */
+/**
+ * One line for `--plan`, as Django's `describe_operation`: raw SQL shows its SQL, a schema
+ * operation undone is prefixed `Undo `; irreversible undos are errors.
+ */
 function planLine(operation: Operation, backwards: boolean): [string, boolean] {
+  if (operation.kind !== "sql") {
+    return [(backwards ? "Undo " : "") + describeOperation(operation), false];
+  }
   const sql = backwards ? operation.reverse : operation.sql;
   const action = sql === undefined ? "IRREVERSIBLE" : sql.replaceAll("\n", "");
   return [
@@ -30,6 +38,7 @@ function planLine(operation: Operation, backwards: boolean): [string, boolean] {
 }
 
 function resolveTarget(
+  registry: Registry,
   graph: MigrationGraph,
   apps: readonly string[],
   app: string | undefined,
@@ -43,7 +52,9 @@ function resolveTarget(
   }
   if (graph.appNodes(app).length === 0) {
     throw new CommandError(
-      `App '${app}' does not have migrations: create one with 'manage makemigrations --empty ${app}'`,
+      `App '${app}' does not have migrations: create one with '${
+        firstMigrationHint(registry, app)
+      }'`,
     );
   }
   if (name === undefined) return { kind: "app", app };
@@ -101,7 +112,13 @@ export default defineCommand({
       );
     }
     const graph = await loadMigrationGraph(registry.migrations);
-    const target = resolveTarget(graph, installedApps(registry), appLabel, migrationName);
+    const target = resolveTarget(
+      registry,
+      graph,
+      installedApps(registry),
+      appLabel,
+      migrationName,
+    );
     const say = (text: string, ending?: string) => {
       if (verbosity >= 1) stdout.write(text, { ending });
     };

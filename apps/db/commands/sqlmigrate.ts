@@ -1,6 +1,11 @@
 import { defineCommand } from "../../../core/command.ts";
 import { CommandError } from "../../../core/errors.ts";
-import { installedApps, loadMigrationGraph, migrationSQL } from "../migrator.ts";
+import {
+  firstMigrationHint,
+  installedApps,
+  loadMigrationGraph,
+  migrationSQL,
+} from "../migrator.ts";
 
 export default defineCommand({
   help: "Prints the SQL statements for the named migration\n\n" +
@@ -25,7 +30,9 @@ export default defineCommand({
       const installed = installedApps(registry);
       throw new CommandError(
         installed.includes(appLabel)
-          ? `App '${appLabel}' does not have migrations: create one with 'manage makemigrations --empty ${appLabel}'`
+          ? `App '${appLabel}' does not have migrations: create one with '${
+            firstMigrationHint(registry, appLabel)
+          }'`
           : `No installed app with label '${appLabel}' (installed: ${installed.join(", ")})`,
       );
     }

@@ -19,13 +19,9 @@ import { dropTables, recorded, snapshot, tables } from "./_migrations.ts";
 
 // ---- Fixtures ----
 
+const CREATE_PRODUCT = "CREATE TABLE shop_product (id bigserial PRIMARY KEY, name text NOT NULL)";
 const SHOP_INITIAL = defineMigration({
-  operations: [
-    runSQL(
-      "CREATE TABLE shop_product (id bigserial PRIMARY KEY, name text NOT NULL)",
-      "DROP TABLE shop_product",
-    ),
-  ],
+  operations: [runSQL(CREATE_PRODUCT, "DROP TABLE shop_product")],
 });
 const SHOP_PRICE = defineMigration({
   operations: [
@@ -249,7 +245,7 @@ Deno.test("a migration's checksum depends on its operations and atomic flag only
     operations: [{
       reverse: "DROP TABLE shop_product",
       kind: "sql",
-      sql: SHOP_INITIAL.operations[0].sql,
+      sql: CREATE_PRODUCT,
     }],
   });
   assert.equal(await migrationChecksum(same), sum);
@@ -259,7 +255,7 @@ Deno.test("a migration's checksum depends on its operations and atomic flag only
   );
   assert.notEqual(
     await migrationChecksum(defineMigration({
-      operations: [runSQL(SHOP_INITIAL.operations[0].sql, "DROP TABLE shop_product CASCADE")],
+      operations: [runSQL(CREATE_PRODUCT, "DROP TABLE shop_product CASCADE")],
     })),
     sum,
   );
