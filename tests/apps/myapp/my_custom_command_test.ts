@@ -1,43 +1,31 @@
-// my_custom_command, the seed's example, on each driver: the table made by the migrations (or
-// by plain SQL until `apps/myapp/migrations/0001_initial.ts` exists), two rows made through the
-// manager, and the seed's exact output through cli.ts and from code.
+// my_custom_command, the seed's example, on each driver: `migrate` (the migration makemigrations
+// wrote for MyModel), `loaddata` of the seed's two objects, and the seed's exact output through
+// cli.ts and from code.
 
 import assert from "node:assert/strict";
 import { callCommand, captureOutput } from "../../../mod.ts";
 import { registry } from "../../../commands/_registry.ts";
 import { MyModel } from "../../../apps/myapp/models.ts";
-import { ROOT, runCli } from "../../_helpers.ts";
+import { runCli } from "../../_helpers.ts";
 import { forEachDatabase, type TestDatabase } from "../../_database.ts";
 
 const SEED_OUTPUT = "Executing my custom command...\nObject: Object 1\nObject: Object 2\n";
 
-async function hasInitialMigration(): Promise<boolean> {
-  try {
-    await Deno.stat(new URL("apps/myapp/migrations/0001_initial.ts", ROOT));
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
-/** Makes MyModel's table and the seed's two objects; leaves the database closed. */
+/** Migrates and loads the seed's two objects from apps/myapp/fixtures/objects.json, as a user would. */
 async function seed(testDb: TestDatabase): Promise<void> {
-  const migrated = await hasInitialMigration();
-  if (migrated) {
-    const result = await runCli(["migrate"], { env: { DATABASE_URL: testDb.url } });
-    assert.equal(result.code, 0, result.stderr);
-  }
+  const env = { DATABASE_URL: testDb.url };
+  const migrated = await runCli(["migrate"], { env });
+  assert.equal(migrated.code, 0, migrated.stderr);
+  const loaded = await runCli(["loaddata", "apps/myapp/fixtures/objects.json"], { env });
+  assert.equal(loaded.code, 0, loaded.stderr);
+  assert.match(loaded.stdout + loaded.stderr, /Installed 2 object\(s\) from 1 fixture\(s\)/);
+  // The rows are there through the manager too.
   const db = await testDb.open();
   try {
-    if (!migrated) {
-      await db.exec(
-        "CREATE TABLE myapp_mymodel (id bigserial PRIMARY KEY, name varchar(100) NOT NULL)",
-      );
-    }
-    const objects = MyModel.objects.using(db);
-    await objects.create({ name: "Object 1" });
-    await objects.create({ name: "Object 2" });
+    assert.deepEqual(
+      (await MyModel.objects.using(db).all().orderBy("id").toArray()).map((o) => o.name),
+      ["Object 1", "Object 2"],
+    );
   } finally {
     // An embedded database is opened by one process at a time: let cli.ts have it.
     await db.close();
