@@ -15,6 +15,8 @@ import { type Database, type OpenOptions, type Queryable, toQuery } from "../../
 import { CommandError } from "../../core/errors.ts";
 import { describeProcess, LockedError, tryLockFile } from "./_lock.ts";
 import { createFromTemplate, templateTarball } from "./_pglite_template.ts";
+import { sessionMethods } from "./_session.ts";
+import { quoteIdent } from "../../core/model_state.ts";
 
 /** Which embedded database to open. */
 export interface PgliteTarget {
@@ -126,10 +128,6 @@ function queryable(pg: PgliteQueryable): Queryable {
   };
 }
 
-function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
 function pgliteDatabase(pg: PGlite, url: string, release: () => Promise<void>): Database {
   const base = queryable(pg);
   const listeners = new Map<string, Set<(payload: string) => void>>();
@@ -139,15 +137,8 @@ function pgliteDatabase(pg: PGlite, url: string, release: () => Promise<void>): 
     driver: "pglite",
     url,
     ...base,
+    ...sessionMethods(base),
     transaction: (fn) => pg.transaction((tx) => fn(queryable(tx))),
-    async tryAdvisoryLock(key) {
-      const [row] = await base.sql<{ locked: boolean }>`
-        SELECT pg_try_advisory_lock(${key}::bigint) AS locked`;
-      return row.locked;
-    },
-    async advisoryUnlock(key) {
-      await base.sql`SELECT pg_advisory_unlock(${key}::bigint)`;
-    },
     async listen(channel, onMessage) {
       // PGlite's own listen() lower-cases unquoted names; pg_notify() takes names as they are.
       stopNotifications ??= pg.onNotification((name, payload) => {
@@ -158,7 +149,7 @@ function pgliteDatabase(pg: PGlite, url: string, release: () => Promise<void>): 
         set = new Set();
         listeners.set(channel, set);
         try {
-          await pg.exec(`LISTEN ${quoteIdentifier(channel)}`);
+          await pg.exec(`LISTEN ${quoteIdent(channel)}`);
         } catch (error) {
           listeners.delete(channel);
           throw error;
@@ -170,11 +161,8 @@ function pgliteDatabase(pg: PGlite, url: string, release: () => Promise<void>): 
       return async () => {
         if (!channelListeners.delete(listener) || channelListeners.size > 0) return;
         if (listeners.get(channel) === channelListeners) listeners.delete(channel);
-        if (!pg.closed) await pg.exec(`UNLISTEN ${quoteIdentifier(channel)}`);
+        if (!pg.closed) await pg.exec(`UNLISTEN ${quoteIdent(channel)}`);
       };
-    },
-    async notify(channel, payload) {
-      await base.sql`SELECT pg_notify(${channel}, ${payload})`;
     },
     close() {
       return closing ??= (async () => {

@@ -24,6 +24,7 @@ import {
   urlPassword,
 } from "../../core/database.ts";
 import { CommandError } from "../../core/errors.ts";
+import { sessionMethods } from "./_session.ts";
 
 /** How long to wait for the server to accept a connection, in seconds. */
 export const CONNECT_TIMEOUT = 10;
@@ -88,6 +89,7 @@ export async function openPostgres(url: string): Promise<Database> {
     driver: "postgres",
     url: shown,
     ...base,
+    ...sessionMethods(base),
     transaction: (fn) =>
       guard(async () => {
         let result: unknown;
@@ -96,22 +98,11 @@ export async function openPostgres(url: string): Promise<Database> {
         });
         return result as Awaited<ReturnType<typeof fn>>;
       }),
-    async tryAdvisoryLock(key) {
-      const [row] = await base.sql<{ locked: boolean }>`
-        SELECT pg_try_advisory_lock(${key}::bigint) AS locked`;
-      return row.locked;
-    },
-    async advisoryUnlock(key) {
-      await base.sql`SELECT pg_advisory_unlock(${key}::bigint)`;
-    },
     listen: (channel, onMessage) =>
       guard(async () => {
         const { unlisten } = await sql.listen(channel, onMessage);
         return () => guard(() => unlisten());
       }),
-    async notify(channel, payload) {
-      await base.sql`SELECT pg_notify(${channel}, ${payload})`;
-    },
     close() {
       return closing ??= (async () => {
         try {

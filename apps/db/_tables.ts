@@ -1,13 +1,8 @@
-// The tables of the current schema that `flush` and `sqlflush` empty, and SQL quoting.
+// The tables of the current schema that `flush` and `sqlflush` empty.
 
 import type { Queryable } from "../../core/database.ts";
-
+import { quoteIdent } from "../../core/model_state.ts";
 import { MIGRATIONS_TABLE } from "./_recorder.ts";
-
-/** Quotes an identifier for SQL: `my"table` → `"my""table"`. */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
 
 /** Every table of the current schema except the migrations record, by name. */
 export async function userTables(db: Queryable): Promise<string[]> {
