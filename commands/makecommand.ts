@@ -1,7 +1,7 @@
 import { defineCommand } from "../core/command.ts";
 import { CommandError } from "../core/errors.ts";
 import { findCommand } from "../core/registry.ts";
-import { exists, isDirectory, NAME, projectRoot, rebuildRegistry } from "./_scaffold.ts";
+import { exists, isDirectory, NAME, projectRoot, rebuildRegistry } from "../core/_scaffold.ts";
 
 /** `send_invoice` → `Send invoice`: a placeholder summary the author is meant to replace. */
 function summaryOf(name: string): string {

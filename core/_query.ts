@@ -6,9 +6,20 @@
 
 import { type FieldState, modelLabel, type ModelState, quoteIdent } from "./model_state.ts";
 import type { Row as DbRow } from "./database.ts";
-import type { Lookup } from "./manager.ts";
 
 /** The lookups a filter key can end with (`age__gte`); a bare field name is `exact`. */
+/** The lookup a filter key ends with: `age__gte`, `name__icontains`, `email__isnull`. */
+export type Lookup =
+  | "exact"
+  | "in"
+  | "lt"
+  | "lte"
+  | "gt"
+  | "gte"
+  | "contains"
+  | "icontains"
+  | "isnull";
+
 export const LOOKUPS: readonly Lookup[] = [
   "exact",
   "in",

@@ -15,22 +15,13 @@ import {
   type Condition,
   fieldOf,
   fromDatabase,
+  type Lookup,
   Params,
   unknownField,
   whereSql,
 } from "./_query.ts";
 
-/** The lookup a filter key ends with: `age__gte`, `name__icontains`, `email__isnull`. */
-export type Lookup =
-  | "exact"
-  | "in"
-  | "lt"
-  | "lte"
-  | "gt"
-  | "gte"
-  | "contains"
-  | "icontains"
-  | "isnull";
+export type { Lookup } from "./_query.ts";
 
 /** A row's field names. */
 export type FieldName<Row> = Extract<keyof Row, string>;

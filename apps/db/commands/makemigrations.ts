@@ -4,7 +4,7 @@ import type { MigrationRef, SchemaOperation } from "../../../core/migration.ts";
 import type { ModelState } from "../../../core/model_state.ts";
 import { type LineReader, lineReader } from "../../../core/prompt.ts";
 import type { ModelsEntry } from "../../../core/registry.ts";
-import { isDirectory, NAME, projectRoot, rebuildRegistry } from "../../../commands/_scaffold.ts";
+import { isDirectory, NAME, projectRoot, rebuildRegistry } from "../../../core/_scaffold.ts";
 import { detectChanges, parseRenames, referencedModels } from "../_autodetector.ts";
 import type { MigrationGraph } from "../_graph.ts";
 import { migrationSource } from "../_migration_writer.ts";

@@ -2,7 +2,7 @@
 // registry in a subprocess (the build imports every command module, and a fresh process sees the
 // files just written; a compiled `manage` has no sources to rebuild from).
 
-import { CommandError } from "../core/errors.ts";
+import { CommandError } from "./errors.ts";
 
 /** App and command names: snake_case identifiers, as the registry requires of command files. */
 export const NAME = /^[a-z][a-z0-9_]*$/;
