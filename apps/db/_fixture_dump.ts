@@ -364,6 +364,7 @@ export class BinaryRowEncoder {
   readonly #dump: ModelDump;
   readonly #out: ByteBuffer;
   readonly #hooks: RowHooks;
+  readonly #paging: boolean;
   #pending: Uint8Array | undefined;
   #headerDone = false;
   #finished = false;
@@ -371,11 +372,15 @@ export class BinaryRowEncoder {
   rows = 0;
   #lastPk: number | Uint8Array | undefined;
 
-  /** `hooks.before` runs before each row is written (to write a separator), `after` after it. */
-  constructor(dump: ModelDump, out: ByteBuffer, hooks: RowHooks = {}) {
+  /**
+   * `hooks.before` runs before each row is written (to write a separator), `after` after it.
+   * With `paging`, the encoder keeps each row's pk for {@linkcode BinaryRowEncoder.lastPk}.
+   */
+  constructor(dump: ModelDump, out: ByteBuffer, hooks: RowHooks = {}, paging = false) {
     this.#dump = dump;
     this.#out = out;
     this.#hooks = hooks;
+    this.#paging = paging;
   }
 
   /** Takes the next chunk of COPY output. */
@@ -450,7 +455,7 @@ export class BinaryRowEncoder {
       p += 4;
       if (length < 0) out.bytes(NULL);
       else {
-        if (i === 0) this.#keepPk(codecs[0], data, p, length);
+        if (i === 0 && this.#paging) this.#keepPk(codecs[0], data, p, length);
         this.#value(codecs[i], data, p, length);
         p += length;
       }
@@ -744,7 +749,7 @@ export async function dumpModels(
       }
       let after: string | undefined;
       for (;;) {
-        const rowEncoder = new BinaryRowEncoder(dump, scratch, hooks);
+        const rowEncoder = new BinaryRowEncoder(dump, scratch, hooks, true);
         await tx.copyTo(
           dump.page(after, options.pageSize),
           "(FORMAT binary)",
