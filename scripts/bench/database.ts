@@ -13,7 +13,17 @@
  */
 
 import { permissionFlags } from "../compile.ts";
-import { type BenchCase, copyTree, deno, formatTable, measure, median, toPath } from "./startup.ts";
+import {
+  type BenchCase,
+  copyProject,
+  copyTree,
+  deno,
+  formatTable,
+  measure,
+  median,
+  toPath,
+  toResults,
+} from "./startup.ts";
 
 const MIGRATIONS = 200;
 
@@ -33,22 +43,7 @@ export default defineMigration({
 }
 
 async function project(root: string, tmp: string): Promise<string> {
-  const copy = `${tmp}/project`;
-  await Deno.mkdir(copy);
-  for (
-    const name of [
-      "cli.ts",
-      "mod.ts",
-      "deno.json",
-      "deno.lock",
-      "core",
-      "commands",
-      "apps",
-      "scripts",
-    ]
-  ) {
-    await copyTree(`${root}/${name}`, `${copy}/${name}`);
-  }
+  const copy = await copyProject(root, tmp);
   // The cached template of a fresh embedded database, so creating one takes a copy, not an initdb.
   await copyTree(`${root}/.manage/cache`, `${copy}/.manage/cache`).catch(() => {});
   const dir = `${copy}/apps/bench/migrations`;
@@ -138,17 +133,7 @@ async function main(args: readonly string[]): Promise<number> {
     ];
     console.error(`Timing ${cases.length} commands: 1 warm-up + ${rounds} rounds…`);
     const samples = await measure(cases, rounds, 1);
-    const baseline = median(samples[0]);
-    const results = cases.map((c, i) => ({
-      name: c.name,
-      command: `deno ${c.args.join(" ")}`,
-      medianMs: median(samples[i]),
-      iqrMs: 0,
-      ratio: median(samples[i]) / baseline,
-      target: null,
-      pass: null,
-      samplesMs: samples[i],
-    }));
+    const results = toResults(cases, samples);
     console.log(formatTable(results, [
       ...applied,
       server

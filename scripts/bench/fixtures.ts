@@ -17,7 +17,7 @@
  */
 
 import { permissionFlags } from "../compile.ts";
-import { copyTree, deno, median, toPath } from "./startup.ts";
+import { copyProject, deno, median, toPath } from "./startup.ts";
 
 const USAGE = "Usage: deno task bench:fixtures [--rounds N] [--rows N]";
 const TARGET = 2;
@@ -163,12 +163,7 @@ async function main(args: readonly string[]): Promise<number> {
   const rows = options.rows.toLocaleString("en-US");
   let created = false;
   try {
-    const copy = `${tmp}/project`;
-    await Deno.mkdir(copy);
-    const entries = ["cli.ts", "mod.ts", "deno.json", "deno.lock", "core", "commands", "apps"];
-    for (const entry of [...entries, "scripts"]) {
-      await copyTree(`${root}/${entry}`, `${copy}/${entry}`);
-    }
+    const copy = await copyProject(root, tmp);
     await Deno.mkdir(`${copy}/apps/bench`, { recursive: true });
     await Deno.writeTextFile(`${copy}/apps/bench/models.ts`, MODELS);
     await deno(["run", "-A", `${copy}/scripts/build_registry.ts`], copy);

@@ -10,7 +10,15 @@
  */
 
 import { permissionFlags } from "../compile.ts";
-import { type BenchCase, copyTree, deno, formatTable, measure, median, toPath } from "./startup.ts";
+import {
+  type BenchCase,
+  copyProject,
+  deno,
+  formatTable,
+  measure,
+  toPath,
+  toResults,
+} from "./startup.ts";
 
 const MODELS = 200;
 
@@ -48,22 +56,7 @@ async function main(args: readonly string[]): Promise<number> {
   );
   const tmp = await Deno.makeTempDir({ prefix: "manage_bench_mm_" });
   try {
-    const copy = `${tmp}/project`;
-    await Deno.mkdir(copy);
-    for (
-      const name of [
-        "cli.ts",
-        "mod.ts",
-        "deno.json",
-        "deno.lock",
-        "core",
-        "commands",
-        "apps",
-        "scripts",
-      ]
-    ) {
-      await copyTree(`${root}/${name}`, `${copy}/${name}`);
-    }
+    const copy = await copyProject(root, tmp);
     await Deno.mkdir(`${copy}/apps/bench`, { recursive: true });
     await Deno.writeTextFile(`${copy}/apps/bench/models.ts`, modelsSource());
     await deno(["run", "-A", `${copy}/scripts/build_registry.ts`], copy);
@@ -80,17 +73,7 @@ async function main(args: readonly string[]): Promise<number> {
     ];
     console.error(`Timing makemigrations on ${MODELS} models: 1 warm-up + ${rounds} rounds…`);
     const samples = await measure(cases, rounds, 1);
-    const baseline = median(samples[0]);
-    const results = cases.map((c, i) => ({
-      name: c.name,
-      command: `deno ${c.args.join(" ")}`,
-      medianMs: median(samples[i]),
-      iqrMs: 0,
-      ratio: median(samples[i]) / baseline,
-      target: null,
-      pass: null,
-      samplesMs: samples[i],
-    }));
+    const results = toResults(cases, samples);
     console.log(
       formatTable(results, [`${MODELS} models, 8 fields, a foreign key and an index each`]),
     );

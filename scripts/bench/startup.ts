@@ -182,16 +182,51 @@ export async function measure(
   return samples;
 }
 
-/** Makes the copy of the project with the synthetic commands; returns its folder. */
-async function largeProject(root: string, tmp: string): Promise<string> {
+/** The entries of the project that a benchmark's copy of it needs. */
+const PROJECT_ENTRIES = [
+  "cli.ts",
+  "mod.ts",
+  "deno.json",
+  "deno.lock",
+  "core",
+  "commands",
+  "apps",
+  "scripts",
+];
+
+/** Copies the project at `root` into `<tmp>/project`; returns that folder. */
+export async function copyProject(root: string, tmp: string): Promise<string> {
   const copy = `${tmp}/project`;
   await Deno.mkdir(copy);
-  for (const name of ["cli.ts", "mod.ts", "deno.json", "deno.lock", "core", "commands", "apps"]) {
-    await copyTree(`${root}/${name}`, `${copy}/${name}`).catch((error) => {
-      if (!(error instanceof Deno.errors.NotFound && name === "deno.lock")) throw error;
-    });
-  }
-  await copyTree(`${root}/scripts`, `${copy}/scripts`);
+  for (const name of PROJECT_ENTRIES) await copyTree(`${root}/${name}`, `${copy}/${name}`);
+  return copy;
+}
+
+/** Each case's result from its samples, as ratios against the first case (the baseline). */
+export function toResults(
+  cases: readonly BenchCase[],
+  samples: readonly number[][],
+): BenchResult[] {
+  const baseline = median(samples[0]);
+  return cases.map((c, i) => {
+    const medianMs = median(samples[i]);
+    const ratio = medianMs / baseline;
+    return {
+      name: c.name,
+      command: `deno ${c.args.join(" ")}`,
+      medianMs: roundTo(medianMs, 2),
+      iqrMs: roundTo(interquartileRange(samples[i]), 2),
+      ratio: roundTo(ratio, 3),
+      target: c.target ?? null,
+      pass: c.target === undefined ? null : ratio <= c.target,
+      samplesMs: samples[i].map((ms) => roundTo(ms, 2)),
+    };
+  });
+}
+
+/** Makes the copy of the project with the synthetic commands; returns its folder. */
+async function largeProject(root: string, tmp: string): Promise<string> {
+  const copy = await copyProject(root, tmp);
   const dir = `${copy}/apps/bench/commands`;
   await Deno.mkdir(dir, { recursive: true });
   for (let i = 0; i < SYNTHETIC_COMMANDS; i++) {
@@ -314,20 +349,7 @@ async function main(args: readonly string[]): Promise<number> {
     if (Deno.stderr.isTerminal()) log("");
 
     const baseline = median(samples[0]);
-    const results: BenchResult[] = cases.map((c, i) => {
-      const medianMs = median(samples[i]);
-      const ratio = medianMs / baseline;
-      return {
-        name: c.name,
-        command: `deno ${c.args.join(" ")}`,
-        medianMs: roundTo(medianMs, 2),
-        iqrMs: roundTo(interquartileRange(samples[i]), 2),
-        ratio: roundTo(ratio, 3),
-        target: c.target ?? null,
-        pass: c.target === undefined ? null : ratio <= c.target,
-        samplesMs: samples[i].map((ms) => roundTo(ms, 2)),
-      };
-    });
+    const results = toResults(cases, samples);
     const direct = results[1];
     const viaTask = results[5];
     const taskOverhead = {
