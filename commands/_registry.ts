@@ -48,6 +48,14 @@ export const registry: Registry = {
       load: () => import("../apps/db/commands/dumpdata.ts"),
     },
     {
+      name: "enqueue",
+      app: "jobs",
+      summary: "Enqueues a command to run in the background, and prints the job's id",
+      module: "apps/jobs/commands/enqueue.ts",
+      flags: ["-q","--queue","--at","--delay","--priority","--max-attempts","--timeout","--unique-key","--format","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      load: () => import("../apps/jobs/commands/enqueue.ts"),
+    },
+    {
       name: "flush",
       app: "db",
       summary: "Empties every table (except the migrations record), keeping the schema",
@@ -78,6 +86,15 @@ export const registry: Registry = {
       module: "apps/db/commands/inspectdb.ts",
       flags: ["--app","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
       load: () => import("../apps/db/commands/inspectdb.ts"),
+    },
+    {
+      name: "jobs",
+      app: "jobs",
+      summary: "Lists, shows, retries, cancels and prunes background jobs",
+      module: "apps/jobs/commands/jobs.ts",
+      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database","--status","--queue","--command","--limit","--format","--older-than"],
+      subcommands: ["list","show","retry","cancel","prune"],
+      load: () => import("../apps/jobs/commands/jobs.ts"),
     },
     {
       name: "loaddata",
@@ -167,6 +184,14 @@ export const registry: Registry = {
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
       load: () => import("./version.ts"),
     },
+    {
+      name: "worker",
+      app: "jobs",
+      summary: "Runs background jobs: claims them from the database and runs their commands",
+      module: "apps/jobs/commands/worker.ts",
+      flags: ["-Q","--queues","-c","--concurrency","--prefetch","--burst","--poll-interval","--lease","--grace-period","--skip-schedules","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      load: () => import("../apps/jobs/commands/worker.ts"),
+    },
   ],
   checks: [
     {
@@ -176,6 +201,12 @@ export const registry: Registry = {
     },
   ],
   migrations: [
+    {
+      app: "jobs",
+      name: "0001_initial",
+      module: "apps/jobs/migrations/0001_initial.ts",
+      load: () => import("../apps/jobs/migrations/0001_initial.ts"),
+    },
     {
       app: "myapp",
       name: "0001_initial",

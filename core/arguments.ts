@@ -21,8 +21,11 @@ export type ValueType =
   | "duration"
   | "count";
 
-/** How many values a positional argument takes, as argparse's `nargs`. */
-export type Nargs = "?" | "*" | "+" | number;
+/**
+ * How many values a positional argument takes, as argparse's `nargs`; `"..."` (argparse's
+ * `REMAINDER`) takes every word after it, options included, for a command that passes them on.
+ */
+export type Nargs = "?" | "*" | "+" | "..." | number;
 
 /** A value an argument may take as a default or a choice. */
 export type Primitive = string | number | boolean;
@@ -118,7 +121,7 @@ export type ScalarOf<D> = D extends { choices: readonly (infer C)[] } ? C
   : string;
 
 /** The type of one positional argument's value. */
-export type ArgumentValue<D> = D extends { nargs: "*" | "+" | number } ? ScalarOf<D>[]
+export type ArgumentValue<D> = D extends { nargs: "*" | "+" | "..." | number } ? ScalarOf<D>[]
   : D extends { nargs: "?" }
     ? D extends { default: unknown } ? ScalarOf<D> : ScalarOf<D> | undefined
   : ScalarOf<D>;

@@ -28,7 +28,8 @@ function optionKeys(signature: Signature): Set<string> {
   return keys;
 }
 
-function processEnv(): Record<string, string> {
+/** The process's environment, or nothing when reading it is not permitted. */
+export function processEnv(): Record<string, string> {
   try {
     return Deno.env.toObject();
   } catch {

@@ -47,6 +47,11 @@ export interface RunEnvironment {
   stdin?: ReadableStream<Uint8Array>;
   /** Standard input is a terminal. */
   stdinIsTerminal?: boolean;
+  /**
+   * A database the caller keeps open and shares (a worker's, for its jobs): `ctx.db` uses it,
+   * unless the command is given `--database`, and the run does not close it.
+   */
+  database?: () => Promise<Database>;
 }
 
 /** What to run: a command by name, with command-line words and values by key. */
@@ -130,7 +135,10 @@ export async function invoke(
     if (messages.some((m) => m.level === "WARNING")) stderr.write(report.text, { style: (t) => t });
   }
 
-  const db = lazyDatabase(() => openDatabase(run, options.database ?? env.DATABASE_URL, stderr));
+  const shared = options.database === undefined ? run.database : undefined;
+  const db = lazyDatabase(
+    shared ?? (() => openDatabase(run, options.database ?? env.DATABASE_URL, stderr)),
+  );
   const cleanups: (() => unknown)[] = [];
   const signal = run.signal ?? new AbortController().signal;
   const childRun: RunEnvironment = { ...run, signal };
@@ -171,7 +179,7 @@ export async function invoke(
     try {
       for (const cleanup of cleanups.reverse()) await cleanup();
     } finally {
-      await db.close();
+      if (!shared) await db.close();
     }
   }
 }

@@ -39,6 +39,8 @@ function positionalUsage(spec: ArgSpec): string {
       return `[${name} ...]`;
     case "+":
       return `${name} [${name} ...]`;
+    case "...":
+      return `...`;
     default:
       return Array(spec.nargs).fill(name).join(" ");
   }

@@ -58,7 +58,7 @@ function fresh(value: unknown): unknown {
 function range(nargs: Nargs | undefined): [number, number] {
   if (nargs === undefined) return [1, 1];
   if (nargs === "?") return [0, 1];
-  if (nargs === "*") return [0, Infinity];
+  if (nargs === "*" || nargs === "...") return [0, Infinity];
   if (nargs === "+") return [1, Infinity];
   return [nargs, nargs];
 }
@@ -181,8 +181,20 @@ class Parse {
       i++;
       return token;
     };
+    // The words from the remainder positional on (nargs "...") are its own, options or not.
+    const rest = this.signature.positionals.findIndex((p) => p.nargs === "...");
+    const restAt = rest < 0
+      ? Infinity
+      : this.signature.positionals.slice(0, rest).reduce((n, p) => n + range(p.nargs)[0], 0);
     for (; i < argv.length; i++) {
       const token = argv[i];
+      if (
+        this.positionalTokens.length >= restAt &&
+        (restAt > 0 || (token !== "--" && !this.looksLikeOption(token)))
+      ) {
+        for (let j = i; j < argv.length; j++) this.positionalTokens.push([j, argv[j]]);
+        break;
+      }
       if (token === "--") {
         // Every word after `--` is positional, even one that starts with a dash.
         for (let j = i + 1; j < argv.length; j++) {

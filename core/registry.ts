@@ -69,6 +69,16 @@ export interface DatabaseEntry {
   readonly load: () => Promise<{ readonly default?: unknown }>;
 }
 
+/** An app's periodic commands: `apps/<app>/schedules.ts`. */
+export interface SchedulesEntry {
+  /** The app. */
+  readonly app: string;
+  /** The module, relative to the project root. */
+  readonly module: string;
+  /** Imports the module, whose default export is a list of schedules (`defineSchedule`). */
+  readonly load: () => Promise<{ readonly default?: unknown }>;
+}
+
 /** Every command, check module and migration of a project, and its database provider. */
 export interface Registry {
   /** The commands, sorted by name. */
@@ -79,6 +89,8 @@ export interface Registry {
   readonly migrations?: readonly MigrationEntry[];
   /** The apps' models modules, sorted by app. */
   readonly models?: readonly ModelsEntry[];
+  /** The apps' schedules modules, sorted by app. */
+  readonly schedules?: readonly SchedulesEntry[];
   /** The database provider, when an app provides one. */
   readonly database?: DatabaseEntry;
 }

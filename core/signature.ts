@@ -99,8 +99,9 @@ function positionalSpec(key: string, decl: ArgumentDecl): ArgSpec {
     action: "store",
     nargs,
     choices: decl.choices,
-    default: typedDefault(decl.type ?? "string", decl.default) ?? (nargs === "*" ? [] : undefined),
-    required: nargs !== "?" && nargs !== "*",
+    default: typedDefault(decl.type ?? "string", decl.default) ??
+      (nargs === "*" || nargs === "..." ? [] : undefined),
+    required: nargs !== "?" && nargs !== "*" && nargs !== "...",
     help: decl.help,
     metavar: decl.metavar,
   };
@@ -243,16 +244,30 @@ export function signatureProblems(signature: Signature, where = ""): string[] {
       );
     } else if (
       spec.nargs !== undefined && typeof spec.nargs !== "number" &&
-      !["?", "*", "+"].includes(spec.nargs)
+      !["?", "*", "+", "..."].includes(spec.nargs)
     ) {
       problems.push(
         `Argument ${name}${at} has nargs ${
           JSON.stringify(spec.nargs)
-        }: use "?", "*", "+" or a whole number`,
+        }: use "?", "*", "+", "..." or a whole number`,
       );
     }
   }
-  const variadic = signature.positionals.filter((p) => p.nargs === "*" || p.nargs === "+");
+  const rest = signature.positionals.findIndex((p) => p.nargs === "...");
+  if (
+    rest >= 0 &&
+    (rest !== signature.positionals.length - 1 ||
+      signature.positionals.slice(0, rest).some((p) => typeof p.nargs === "string"))
+  ) {
+    problems.push(
+      `Argument ${
+        signature.positionals[rest].key
+      }${at} takes the remaining words ("..."): make it the last positional, after fixed ones`,
+    );
+  }
+  const variadic = signature.positionals.filter((p) =>
+    p.nargs === "*" || p.nargs === "+" || p.nargs === "..."
+  );
   if (variadic.length > 1) {
     problems.push(
       `Arguments ${

@@ -9,6 +9,7 @@ import { DefinitionError, UsageError } from "../../core/errors.ts";
 import { parseArgs, type ParseOptions, type ParseResult } from "../../core/parser.ts";
 import { sharedOptions } from "../../core/shared_options.ts";
 import { closeMatches, similarity } from "../../core/suggest.ts";
+import { formatUsage } from "../../core/help.ts";
 
 function run(
   decl: ArgumentsDecl,
@@ -1078,7 +1079,11 @@ Deno.test("signatureOf rejects unsound declarations", async (t) => {
     );
     badDefinition(
       { arguments: { name: { nargs: "many" as "*" } } },
-      `Argument name has nargs "many": use "?", "*", "+" or a whole number`,
+      `Argument name has nargs "many": use "?", "*", "+", "..." or a whole number`,
+    );
+    badDefinition(
+      { arguments: { rest: { nargs: "..." }, name: {} } },
+      `Argument rest takes the remaining words ("..."): make it the last positional, after fixed ones`,
     );
   });
   await t.step("an exclusive group naming an unknown option", () => {
@@ -1220,5 +1225,24 @@ Deno.test("class form: append with a single default starts a list; a boolean pos
   assert.throws(
     () => new CommandParser().addArgument("flag", { type: "boolean" }),
     (e: unknown) => e instanceof DefinitionError && /cannot be a boolean/.test(e.message),
+  );
+});
+
+Deno.test("nargs '...' takes every word after it, options included, as argparse's REMAINDER", () => {
+  const signature = signatureOf({
+    arguments: { command: {}, args: { nargs: "...", metavar: "args" } },
+    options: { queue: {} },
+  });
+  const parse = (argv: string[]) => parseArgs(signature, argv).values;
+  assert.deepEqual(parse(["--queue", "q", "greet", "John", "--shout", "--queue", "x", "--"]), {
+    command: "greet",
+    args: ["John", "--shout", "--queue", "x", "--"],
+    queue: "q",
+  });
+  assert.deepEqual(parse(["greet"]), { command: "greet", args: [], queue: undefined });
+  assert.throws(() => parse(["--queue", "q"]), /the following arguments are required: command/);
+  assert.equal(
+    formatUsage(signature, { prog: "manage", path: ["enqueue"] }).includes("command ..."),
+    true,
   );
 });

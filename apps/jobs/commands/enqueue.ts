@@ -1,0 +1,79 @@
+import { defineCommand } from "../../../core/command.ts";
+import { CommandError, UsageError } from "../../../core/errors.ts";
+import { enqueue } from "../enqueue.ts";
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE } from "../queue.ts";
+
+/** `--at`: an ISO 8601 time (`2026-12-01T09:00:00Z`; without an offset, UTC). */
+function parseAt(text: string): Date {
+  const withZone = /([zZ]|[+-]\d\d:?\d\d)$/.test(text) || !/T|\d \d/.test(text) ? text : `${text}Z`;
+  const date = new Date(withZone.replace(" ", "T"));
+  if (!/^\d{4}-\d\d-\d\d/.test(text) || Number.isNaN(date.getTime())) {
+    throw new CommandError(
+      `Invalid time '${text}' for --at: use ISO 8601, such as 2026-12-01T09:00:00Z`,
+      { returncode: 2 },
+    );
+  }
+  return date;
+}
+
+export default defineCommand({
+  help: "Enqueues a command to run in the background, and prints the job's id\n\n" +
+    "The command's arguments are checked against its declaration now, as the command line " +
+    "would check them; a `manage worker` runs the job. Options of enqueue come before the " +
+    "command's name: every word after it is the command's.",
+  requiresDatabase: true,
+  arguments: {
+    command: { help: "The command to run" },
+    args: { nargs: "...", metavar: "args", help: "Its arguments and options" },
+  },
+  options: {
+    queue: { short: "q", default: DEFAULT_QUEUE, help: "The queue to put it in" },
+    at: { help: "Run it at this time (ISO 8601, UTC unless it has an offset)" },
+    delay: { type: "duration", help: "Run it after this long (30s, 10m, 2h)" },
+    priority: { type: "integer", default: 0, help: "Higher runs first" },
+    maxAttempts: {
+      type: "integer",
+      default: DEFAULT_MAX_ATTEMPTS,
+      help: "Attempts before it fails for good (retried with backoff)",
+    },
+    timeout: { type: "duration", help: "Abort it after this long (5m)" },
+    uniqueKey: {
+      help: "While a job with this key waits or runs, give its id instead of adding another",
+    },
+    format: { choices: ["text", "json"], default: "text", help: "Output format" },
+  },
+  exclusive: [{ options: ["at", "delay"] }],
+  async handle({ options, stdout, style, db, registry, env }) {
+    const { id, created } = await enqueue(options.command, options.args, {
+      registry,
+      db,
+      env,
+      queue: options.queue,
+      runAt: options.at === undefined ? undefined : parseAt(options.at),
+      delay: options.delay,
+      priority: options.priority,
+      maxAttempts: options.maxAttempts,
+      timeout: options.timeout,
+      uniqueKey: options.uniqueKey,
+    }).catch((error) => {
+      // The command's arguments are at fault, not enqueue's: no usage line of enqueue's.
+      if (error instanceof UsageError) {
+        throw new CommandError(error.message, { returncode: error.returncode });
+      }
+      throw error;
+    });
+    if (options.format === "json") {
+      stdout.write(JSON.stringify({ id, created }));
+    } else if (created) {
+      stdout.write(
+        style.SUCCESS(`Enqueued job ${id}: ${options.command}`) + ` (queue ${options.queue})`,
+      );
+    } else {
+      stdout.write(
+        style.WARNING(
+          `Job ${id} with unique key '${options.uniqueKey}' is already waiting or running`,
+        ),
+      );
+    }
+  },
+});

@@ -1,0 +1,100 @@
+import { defineCommand } from "../../../core/command.ts";
+import type { Database } from "../../../core/database.ts";
+import { CommandError } from "../../../core/errors.ts";
+import { openWith } from "../enqueue.ts";
+import { checkQueueName, DEFAULT_QUEUE, requireQueue } from "../queue.ts";
+import { type LogLevel, Worker } from "../worker.ts";
+
+export default defineCommand({
+  help: "Runs background jobs: claims them from the database and runs their commands\n\n" +
+    "Start as many workers, on as many hosts, as the load needs: they share the queue. The " +
+    "first Ctrl-C (or SIGTERM) drains the worker: jobs not started are given back, running " +
+    "ones get --grace-period to finish. Workers also enqueue the apps' schedules.",
+  requiresDatabase: true,
+  options: {
+    queues: {
+      short: "Q",
+      default: DEFAULT_QUEUE,
+      help: "Comma-separated queues to take jobs from",
+    },
+    concurrency: { short: "c", type: "integer", default: 10, help: "Jobs run at once" },
+    prefetch: {
+      type: "integer",
+      help: "Jobs claimed ahead of a free slot, to claim in batches (4 × concurrency)",
+    },
+    burst: { type: "boolean", help: "Stop when no job is due (for CI and tests)" },
+    pollInterval: {
+      type: "duration",
+      default: 2000,
+      help: "How often to look for jobs when no notification comes",
+    },
+    lease: {
+      type: "duration",
+      default: 30_000,
+      help: "How long a silent worker keeps its jobs before others run them again",
+    },
+    gracePeriod: {
+      type: "duration",
+      default: 30_000,
+      help: "How long running jobs get to finish when the worker stops",
+    },
+    skipSchedules: { type: "boolean", help: "Do not enqueue the apps' schedules" },
+  },
+  async handle(ctx) {
+    const { options, stdout, stderr, style, verbosity, registry, env } = ctx;
+    const queues = options.queues.split(",").map((q) => checkQueueName(q.trim()));
+    if (options.concurrency < 1) throw new CommandError("--concurrency must be at least 1");
+    const db = await ctx.db.connect();
+    await requireQueue(db);
+    // A server gets a second connection for the jobs, so a slow job never holds the worker's
+    // own queries back (its heartbeat above all); the embedded database is one session.
+    let jobDb: Promise<Database> | undefined;
+    const jobDatabase = db.driver === "pglite"
+      ? undefined
+      : () =>
+        jobDb ??= openWith(registry, options.database ?? env.DATABASE_URL, {
+          env,
+          cwd: ctx.cwd,
+        });
+    ctx.defer(async () => {
+      if (jobDb) await (await jobDb).close();
+    });
+    const log = (level: LogLevel, line: string) => {
+      if (level === "error") stderr.write(line);
+      else if (level === "warning") stderr.write(line, { style: style.WARNING });
+      else if (level === "info" ? verbosity >= 1 : verbosity >= 2) stdout.write(line);
+    };
+    const worker = new Worker({
+      db,
+      jobDatabase,
+      registry,
+      queues,
+      concurrency: options.concurrency,
+      prefetch: options.prefetch,
+      burst: options.burst,
+      pollInterval: options.pollInterval,
+      lease: options.lease,
+      gracePeriod: options.gracePeriod,
+      schedules: !options.skipSchedules,
+      signal: ctx.signal,
+      env,
+      cwd: ctx.cwd,
+      log,
+    });
+    if (verbosity >= 1) {
+      stdout.write(
+        style.MIGRATE_HEADING(`Worker ${worker.id}`) +
+          ` started: queues ${queues.join(", ")}, concurrency ${options.concurrency}, ` +
+          `database ${db.url}${options.burst ? " (burst)" : ""}`,
+      );
+    }
+    const stats = await worker.run();
+    if (verbosity >= 1) {
+      stdout.write(
+        `Worker ${worker.id} stopped: ${stats.succeeded} succeeded, ${stats.failed} failed, ` +
+          `${stats.retried} retried, ${stats.cancelled} cancelled` +
+          (stats.released ? `, ${stats.released} given back` : ""),
+      );
+    }
+  },
+});
