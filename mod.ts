@@ -103,6 +103,7 @@ export type {
   ModelsEntry,
   Registry,
   RegistryEntry,
+  SchedulesEntry,
 } from "./core/registry.ts";
 export { callCommand } from "./core/call_command.ts";
 export {
@@ -190,3 +191,13 @@ export {
   QuerySet,
   type SqlQuery,
 } from "./core/manager.ts";
+export { defineSchedule, type Schedule, type ScheduleDefinition } from "./core/schedule.ts";
+export { enqueueCommand, type Enqueued, type EnqueueOptions } from "./apps/jobs/enqueue.ts";
+export type { JobOptions } from "./apps/jobs/queue.ts";
+export {
+  type LogLevel,
+  runWorker,
+  Worker,
+  type WorkerOptions,
+  type WorkerStats,
+} from "./apps/jobs/worker.ts";

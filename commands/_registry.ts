@@ -199,6 +199,11 @@ export const registry: Registry = {
       module: "apps/db/checks.ts",
       load: () => import("../apps/db/checks.ts"),
     },
+    {
+      app: "jobs",
+      module: "apps/jobs/checks.ts",
+      load: () => import("../apps/jobs/checks.ts"),
+    },
   ],
   migrations: [
     {
@@ -219,6 +224,13 @@ export const registry: Registry = {
       app: "myapp",
       module: "apps/myapp/models.ts",
       load: () => import("../apps/myapp/models.ts"),
+    },
+  ],
+  schedules: [
+    {
+      app: "myapp",
+      module: "apps/myapp/schedules.ts",
+      load: () => import("../apps/myapp/schedules.ts"),
     },
   ],
   database: {

@@ -162,7 +162,13 @@ export async function insertJob(
   job: NewJob,
 ): Promise<{ id: number; created: boolean }> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const [row] = await db.query<{ id: number }>(INSERT_JOB, jobParams(job));
+    const [row] = await db.query<{ id: number }>(INSERT_JOB, jobParams(job)).catch(
+      (error) => {
+        // undefined_table: the jobs app's migration has not run.
+        if ((error as { code?: string }).code === "42P01") throw missingTables(error);
+        throw error;
+      },
+    );
     if (row) return { id: Number(row.id), created: true };
     const [existing] = await db.query<{ id: number }>(
       "SELECT id FROM manage_job WHERE unique_key = $1",
@@ -657,9 +663,12 @@ export async function requireQueue(db: Queryable): Promise<void> {
   const [row] = await db.query<{ present: boolean }>(
     "SELECT to_regclass('manage_job') IS NOT NULL AS present",
   );
-  if (!row.present) {
-    throw new CommandError(
-      "The job queue's tables are missing: run 'manage migrate' to create them",
-    );
-  }
+  if (!row.present) throw missingTables();
+}
+
+function missingTables(cause?: unknown): CommandError {
+  return new CommandError(
+    "The job queue's tables are missing: run 'manage migrate' to create them",
+    { cause },
+  );
 }

@@ -152,6 +152,7 @@ function lastLine(text: string): string | null {
 
 /** A worker; `run()` works until the signal aborts (or, in burst mode, the queue is empty). */
 export class Worker {
+  /** This worker's id, as jobs and `manage_worker` record it. */
   readonly id: string;
   readonly #o: Required<
     Omit<WorkerOptions, "jobDatabase" | "signal" | "log" | "id" | "env" | "cwd">
@@ -162,6 +163,7 @@ export class Worker {
   readonly #signal?: AbortSignal;
   readonly #log: (level: LogLevel, line: string) => void;
   readonly #info: WorkerInfo;
+  /** What it has done so far. */
   readonly stats: WorkerStats = {
     claimed: 0,
     succeeded: 0,
@@ -189,6 +191,7 @@ export class Worker {
   #lastPrune = 0;
   #dueTimer?: ReturnType<typeof setTimeout>;
 
+  /** A worker with these options (see {@linkcode WorkerOptions} for the defaults). */
   constructor(options: WorkerOptions) {
     const concurrency = options.concurrency ?? 10;
     const lease = options.lease ?? 30_000;

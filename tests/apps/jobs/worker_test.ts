@@ -16,6 +16,7 @@ import {
   retryJob,
 } from "../../../apps/jobs/queue.ts";
 import { runWorker } from "../../../apps/jobs/worker.ts";
+import { defineSchedule } from "../../../core/schedule.ts";
 import { CommandError, UsageError } from "../../../core/errors.ts";
 import type { Database } from "../../../core/database.ts";
 import { createQueue, fast, Runs, testCommands, testRegistry, workUntil } from "./_jobs.ts";
@@ -302,6 +303,44 @@ Deno.test("the jobs of a worker that stopped heartbeating run again elsewhere", 
       const [workers] = await db.sql<{ n: number }>`SELECT count(*)::int AS n FROM manage_worker`;
       assert.equal(workers.n, 0, "the silent worker's record is gone, and the stopped one's");
     } finally {
+      await db.close();
+    }
+  });
+});
+
+Deno.test("a schedule's ticks are enqueued once each, however many workers run", async (t) => {
+  await forEachDatabase(t, async (database) => {
+    const { db, runs } = await setUp(database.open);
+    // A second worker on a connection of its own where the driver has more than one.
+    const other = database.kind === "postgres" ? await database.open() : db;
+    try {
+      const registry = testRegistry(testCommands(runs), [
+        defineSchedule({ name: "test.every_second", command: "ok", args: ["tick"], every: "1s" }),
+      ]);
+      const controller = new AbortController();
+      const workers = [db, other].map((conn) =>
+        runWorker(fast({ db: conn, registry, schedules: true, signal: controller.signal }))
+      );
+      await new Promise((resolve) => setTimeout(resolve, 3500));
+      controller.abort();
+      const stats = await Promise.all(workers);
+      const ticks = await db.sql<{ tick: Date }>`
+        SELECT tick FROM manage_schedule_tick WHERE schedule = 'test.every_second' ORDER BY tick`;
+      const jobs = await listJobs(db, { command: "ok" });
+      assert.ok(ticks.length >= 3, `${ticks.length} ticks in 3.5 s`);
+      assert.equal(jobs.length, ticks.length, "one job per tick");
+      assert.ok(jobs.every((job) => job.schedule === "test.every_second"));
+      assert.equal(stats[0].scheduled + stats[1].scheduled, ticks.length);
+      const times = ticks.map((row) => new Date(row.tick).getTime());
+      times.slice(1).forEach((time, i) =>
+        assert.equal(time - times[i], 1000, "consecutive seconds")
+      );
+      assert.equal(
+        runs.of("ok", "tick").length,
+        jobs.filter((j) => j.status === "succeeded").length,
+      );
+    } finally {
+      if (other !== db) await other.close();
       await db.close();
     }
   });
