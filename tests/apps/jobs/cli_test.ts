@@ -120,7 +120,7 @@ Deno.test("enqueue, worker --burst and jobs through cli.ts", async (t) => {
 
     const show = await run(["jobs", "show", String(okId)]);
     assert.equal(show.code, 0);
-    assert.match(show.stdout, /^Job \d+  restock tea 3\n  Status: +succeeded\n/);
+    assert.match(show.stdout, /^Job \d+ {2}restock tea 3\n {2}Status: +succeeded\n/);
     assert.match(show.stdout, /\nstdout:\nrestocking tea\nrestocked 3 tea\n$/, "no colour codes");
     const shown = json<{ stdout: string; exitCode: number }>(
       (await run(["jobs", "show", String(okId), "--format", "json"])).stdout,
