@@ -241,11 +241,13 @@ export async function claimJobs(
   queues: readonly string[],
   limit: number,
 ): Promise<ClaimedJob[]> {
+  // One queue reads the claim index in order; several read the index by priority, filtered.
+  const queue = queues.length === 1 ? "queue = $1" : "queue = ANY(string_to_array($1, ','))";
   const rows = await db.query(
     `
 WITH next AS (
   SELECT id FROM manage_job
-  WHERE status = 'queued' AND run_at <= now() AND queue = ANY(string_to_array($1, ','))
+  WHERE status = 'queued' AND run_at <= now() AND ${queue}
   ORDER BY priority DESC, run_at, id
   LIMIT $2
   FOR UPDATE SKIP LOCKED
@@ -288,7 +290,9 @@ export interface Outcome {
 /**
  * Records a batch of ended attempts in one statement: a job to retry goes back to the queue with
  * its backoff, any other moves to `manage_job_result`. Only jobs `worker` still holds are
- * touched (a job whose lease expired belongs to another worker now).
+ * touched (a job whose lease expired belongs to another worker now). Rows are found by primary
+ * key (`id = ANY(ARRAY(…))`); the worker is compared with `IS NOT DISTINCT FROM`, which no index
+ * serves, so the planner never walks the worker index in a nested loop over the batch.
  */
 export async function finishJobs(
   db: Queryable,
@@ -318,11 +322,13 @@ WITH r AS (
   SET status = 'queued', worker = NULL, started_at = NULL, last_error = r.error,
     run_at = now() + r.retry_ms * interval '1 ms'
   FROM r
-  WHERE j.id = r.id AND j.worker = $2 AND j.status = 'running' AND r.retry_ms IS NOT NULL
+  WHERE j.id = ANY(ARRAY(SELECT id FROM r WHERE retry_ms IS NOT NULL)) AND j.id = r.id
+    AND j.status = 'running' AND j.worker IS NOT DISTINCT FROM $2
   RETURNING j.id
 ), done AS (
-  DELETE FROM manage_job AS j USING r
-  WHERE j.id = r.id AND j.worker = $2 AND j.status = 'running' AND r.retry_ms IS NULL
+  DELETE FROM manage_job AS j
+  WHERE j.id = ANY(ARRAY(SELECT id FROM r WHERE retry_ms IS NULL)) AND j.status = 'running'
+    AND j.worker IS NOT DISTINCT FROM $2
   RETURNING j.*
 )
 INSERT INTO manage_job_result (id, queue, command, args, priority, status, exit_code, stdout,
@@ -403,7 +409,7 @@ export async function reapLostJobs(db: Queryable, leaseMs: number): Promise<numb
     `
 WITH lost AS (
   SELECT j.id FROM manage_job AS j
-  WHERE j.status = 'running' AND NOT EXISTS (
+  WHERE j.worker IS NOT NULL AND j.status = 'running' AND NOT EXISTS (
     SELECT 1 FROM manage_worker AS w
     WHERE w.id = j.worker AND w.heartbeat_at > now() - $1::float8 * interval '1 ms')
   FOR UPDATE SKIP LOCKED

@@ -77,6 +77,14 @@ export interface WorkerOptions {
   maxRetryDelay?: number;
   /** How long ended jobs are kept, in ms (7 days); pruned hourly. */
   retention?: number;
+  /**
+   * Let the server acknowledge the worker's own writes (claims, results, heartbeats) before
+   * they reach the disk: `synchronous_commit = off` on its session (true). Safe for the queue's
+   * promise of at least once: a server crash loses at most the last moments of those writes,
+   * so a job's claim is undone (it waits again) or its result is lost (it runs again); nothing
+   * is lost for good. Enqueueing, on other sessions, stays durable.
+   */
+  asyncCommit?: boolean;
   /** Enqueue the registry's schedules (true; never in burst mode). */
   schedules?: boolean;
   /** Aborting it drains the worker and ends `run()`. */
@@ -211,6 +219,7 @@ export class Worker {
       maxRetryDelay: options.maxRetryDelay ?? HOUR,
       retention: options.retention ?? 7 * 24 * HOUR,
       schedules: options.schedules ?? true,
+      asyncCommit: options.asyncCommit ?? true,
       styledOutput: options.styledOutput ?? true,
     };
     const host = hostname();
@@ -239,6 +248,9 @@ export class Worker {
     const { db } = this.#o;
     if (!this.#o.burst && this.#o.schedules) {
       this.#schedules = await loadSchedules(this.#o.registry);
+    }
+    if (this.#o.asyncCommit && db.driver === "postgres") {
+      await db.exec("SET synchronous_commit = off");
     }
     await heartbeat(db, this.#info);
     this.stats.recovered += await reapLostJobs(db, this.#o.lease);
@@ -296,6 +308,7 @@ export class Worker {
     while (!this.#stopping) {
       this.#startJobs();
       const room = this.#capacity - this.#running.size - this.#local.length;
+      let claimedNone = false;
       if (this.#mayHaveWork && room > 0 && this.#local.length < concurrency) {
         this.#mayHaveWork = false;
         let jobs: ClaimedJob[];
@@ -306,6 +319,8 @@ export class Worker {
           await this.#pause(this.#o.pollInterval);
           continue;
         }
+        // A full batch: there may be more. Fewer: the queue had no more due jobs just now, and
+        // a job enqueued since will notify.
         if (jobs.length === room) this.#mayHaveWork = true;
         this.stats.claimed += jobs.length;
         if (this.#stopping) {
@@ -314,12 +329,13 @@ export class Worker {
         }
         this.#local.push(...jobs);
         if (jobs.length > 0) continue;
-        if (this.#running.size === 0) {
-          if (this.#o.burst) {
-            if (await this.#burstDone()) break;
-          } else {
-            await this.#wakeWhenDue();
-          }
+        claimedNone = true;
+      }
+      if (this.#running.size === 0 && this.#local.length === 0 && !this.#mayHaveWork) {
+        if (this.#o.burst) {
+          if (await this.#burstDone()) break;
+        } else if (claimedNone) {
+          await this.#wakeWhenDue();
         }
       }
       await this.#sleep();

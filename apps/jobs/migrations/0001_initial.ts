@@ -30,7 +30,9 @@ CREATE TABLE manage_job (
 );
 CREATE INDEX manage_job_claim ON manage_job (queue, priority DESC, run_at, id)
   WHERE status = 'queued';
-CREATE INDEX manage_job_worker ON manage_job (worker) WHERE status = 'running';
+CREATE INDEX manage_job_claim_any ON manage_job (priority DESC, run_at, id)
+  WHERE status = 'queued';
+CREATE INDEX manage_job_worker ON manage_job (worker) WHERE worker IS NOT NULL;
 CREATE UNIQUE INDEX manage_job_unique_key ON manage_job (unique_key) WHERE unique_key IS NOT NULL;
 
 CREATE TABLE manage_job_result (

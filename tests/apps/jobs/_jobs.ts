@@ -5,10 +5,9 @@
 import { type Command, defineCommand } from "../../../core/command.ts";
 import type { Database } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
-import type { Migration, RunSQL } from "../../../core/migration.ts";
 import type { Registry, RegistryEntry } from "../../../core/registry.ts";
 import type { Schedule } from "../../../core/schedule.ts";
-import migration from "../../../apps/jobs/migrations/0001_initial.ts";
+import { createQueueTables } from "../../../apps/jobs/_schema.ts";
 import { Worker, type WorkerOptions, type WorkerStats } from "../../../apps/jobs/worker.ts";
 
 /** What the test commands did: each run's words and time, by command. */
@@ -120,11 +119,7 @@ export function testRegistry(
 }
 
 /** Creates the queue's tables with the jobs app's migration. */
-export async function createQueue(db: Database): Promise<void> {
-  for (const operation of (migration as Migration).operations) {
-    await db.exec((operation as RunSQL).sql);
-  }
-}
+export const createQueue: (db: Database) => Promise<void> = createQueueTables;
 
 /** Options for a worker quick enough for tests. */
 export function fast(options: WorkerOptions): WorkerOptions {
