@@ -383,16 +383,7 @@ export class Worker {
     while (this.#running.size < this.#o.concurrency && this.#local.length > 0) {
       const job = this.#local.shift()!;
       if (job.cancelRequested) {
-        const now = new Date();
-        this.#record(job, {
-          status: "cancelled",
-          exitCode: null,
-          stdout: "",
-          stderr: "",
-          error: "cancelled before it ran",
-          startedAt: now,
-          finishedAt: now,
-        });
+        this.#cancelUnstarted(job);
         continue;
       }
       this.#start(job);
@@ -563,19 +554,23 @@ export class Worker {
     while (this.#flushing) await this.#flushing;
   }
 
+  #cancelUnstarted(job: ClaimedJob): void {
+    const now = new Date();
+    this.#record(job, {
+      status: "cancelled",
+      exitCode: null,
+      stdout: "",
+      stderr: "",
+      error: "cancelled before it ran",
+      startedAt: now,
+      finishedAt: now,
+    });
+  }
+
   #cancel(id: number): void {
     const local = this.#local.findIndex((job) => job.id === id);
     if (local >= 0) {
-      const [job] = this.#local.splice(local, 1);
-      this.#record(job, {
-        status: "cancelled",
-        exitCode: null,
-        stdout: "",
-        stderr: "",
-        error: "cancelled before it ran",
-        startedAt: new Date(),
-        finishedAt: new Date(),
-      });
+      this.#cancelUnstarted(this.#local.splice(local, 1)[0]);
       return;
     }
     const entry = this.#running.get(id);

@@ -14,7 +14,15 @@ import {
 
 const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
 const FORMAT = { choices: ["text", "json"], default: "text", help: "Output format" } as const;
-const JOB_ID = { type: "integer", metavar: "id", help: "The job's id" } as const;
+
+/** A subcommand that acts on one job, by id. */
+function onJob(help: string) {
+  return {
+    help,
+    arguments: { id: { type: "integer", metavar: "id", help: "The job's id" } },
+    options: { format: FORMAT },
+  } as const;
+}
 
 function statusStyle(style: Style, status: JobRecord["status"]): (text: string) => string {
   switch (status) {
@@ -55,21 +63,9 @@ export default defineCommand({
         format: FORMAT,
       },
     },
-    show: {
-      help: "Shows a job, with its output",
-      arguments: { id: JOB_ID },
-      options: { format: FORMAT },
-    },
-    retry: {
-      help: "Runs an ended job again (or a waiting one now)",
-      arguments: { id: JOB_ID },
-      options: { format: FORMAT },
-    },
-    cancel: {
-      help: "Cancels a job: a waiting one is dropped, a running one has its signal aborted",
-      arguments: { id: JOB_ID },
-      options: { format: FORMAT },
-    },
+    show: onJob("Shows a job, with its output"),
+    retry: onJob("Runs an ended job again (or a waiting one now)"),
+    cancel: onJob("Cancels a job: a waiting one is dropped, a running one has its signal aborted"),
     prune: {
       help: "Deletes the records of jobs that ended long ago",
       options: {
