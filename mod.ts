@@ -192,12 +192,12 @@ export {
   type SqlQuery,
 } from "./core/manager.ts";
 export { defineSchedule, type Schedule, type ScheduleDefinition } from "./core/schedule.ts";
-export { enqueueCommand, type Enqueued, type EnqueueOptions } from "./apps/jobs/enqueue.ts";
-export type { JobOptions } from "./apps/jobs/queue.ts";
+export { enqueueCommand, type Enqueued, type EnqueueOptions } from "./core/jobs/enqueue.ts";
+export type { JobOptions } from "./core/jobs/queue.ts";
 export {
   type LogLevel,
   runWorker,
   Worker,
   type WorkerOptions,
   type WorkerStats,
-} from "./apps/jobs/worker.ts";
+} from "./core/jobs/worker.ts";

@@ -3,9 +3,9 @@
 // check time, not hours later in a worker's log.
 
 import type { Check, CheckMessage } from "../../core/checks.ts";
-import { checkJobArguments } from "./enqueue.ts";
-import { checkQueueName } from "./queue.ts";
-import { loadSchedules } from "./worker.ts";
+import { checkJobArguments } from "../../core/jobs/enqueue.ts";
+import { checkQueueName } from "../../core/jobs/queue.ts";
+import { loadSchedules } from "../../core/jobs/worker.ts";
 
 const scheduleChecks: Check = async ({ registry }) => {
   const messages: CheckMessage[] = [];

@@ -10,7 +10,7 @@ import {
   pruneJobs,
   requireQueue,
   retryJob,
-} from "../queue.ts";
+} from "../../../core/jobs/queue.ts";
 
 const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
 const FORMAT = { choices: ["text", "json"], default: "text", help: "Output format" } as const;

@@ -1,9 +1,9 @@
 import { defineCommand } from "../../../core/command.ts";
 import type { Database } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
-import { openWith } from "../enqueue.ts";
-import { checkQueueName, DEFAULT_QUEUE, requireQueue } from "../queue.ts";
-import { type LogLevel, Worker } from "../worker.ts";
+import { openWith } from "../../../core/jobs/enqueue.ts";
+import { checkQueueName, DEFAULT_QUEUE, requireQueue } from "../../../core/jobs/queue.ts";
+import { type LogLevel, Worker } from "../../../core/jobs/worker.ts";
 
 export default defineCommand({
   help: "Runs background jobs: claims them from the database and runs their commands\n\n" +

@@ -8,7 +8,7 @@ import { CommandError } from "../../../core/errors.ts";
 import type { Registry, RegistryEntry } from "../../../core/registry.ts";
 import type { Schedule } from "../../../core/schedule.ts";
 import { createQueueTables } from "../../../apps/jobs/_schema.ts";
-import { Worker, type WorkerOptions, type WorkerStats } from "../../../apps/jobs/worker.ts";
+import { Worker, type WorkerOptions, type WorkerStats } from "../../../core/jobs/worker.ts";
 
 /** What the test commands did: each run's words and time, by command. */
 export class Runs {

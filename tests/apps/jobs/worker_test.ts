@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { forEachDatabase } from "../../_database.ts";
-import { enqueue, enqueueCommand } from "../../../apps/jobs/enqueue.ts";
+import { enqueue, enqueueCommand } from "../../../core/jobs/enqueue.ts";
 import {
   cancelJob,
   claimJobs,
@@ -14,8 +14,8 @@ import {
   listJobs,
   newJob,
   retryJob,
-} from "../../../apps/jobs/queue.ts";
-import { runWorker } from "../../../apps/jobs/worker.ts";
+} from "../../../core/jobs/queue.ts";
+import { runWorker } from "../../../core/jobs/worker.ts";
 import { defineSchedule } from "../../../core/schedule.ts";
 import { CommandError, UsageError } from "../../../core/errors.ts";
 import type { Database } from "../../../core/database.ts";

@@ -9,9 +9,9 @@
  * @module
  */
 
-import type { Database, Queryable, Row } from "../../core/database.ts";
-import { CommandError } from "../../core/errors.ts";
-import { toMilliseconds } from "../../core/schedule.ts";
+import type { Database, Queryable, Row } from "../database.ts";
+import { CommandError } from "../errors.ts";
+import { toMilliseconds } from "../schedule.ts";
 
 /** The queue a job goes to when none is named. */
 export const DEFAULT_QUEUE = "default";

@@ -6,13 +6,13 @@
  * @module
  */
 
-import { processEnv } from "../../core/call_command.ts";
-import { loadCommand } from "../../core/checks.ts";
-import type { Database, OpenDatabase, Queryable } from "../../core/database.ts";
-import { CommandError, UsageError } from "../../core/errors.ts";
-import { parseArgs } from "../../core/parser.ts";
-import { findCommand, type Registry, unknownCommandMessage } from "../../core/registry.ts";
-import { EXIT_OPTIONS } from "../../core/shared_options.ts";
+import { processEnv } from "../call_command.ts";
+import { loadCommand } from "../checks.ts";
+import type { Database, OpenDatabase, Queryable } from "../database.ts";
+import { CommandError, UsageError } from "../errors.ts";
+import { parseArgs } from "../parser.ts";
+import { findCommand, type Registry, unknownCommandMessage } from "../registry.ts";
+import { EXIT_OPTIONS } from "../shared_options.ts";
 import { insertJob, type JobOptions, newJob } from "./queue.ts";
 
 /** Where and how to enqueue: the registry to check the command in, and the database. */

@@ -17,12 +17,12 @@
  * @module
  */
 
-import type { Database } from "../../core/database.ts";
-import { main } from "../../core/main.ts";
-import { captureOutput } from "../../core/output.ts";
-import type { Registry } from "../../core/registry.ts";
-import { isSchedule, type Schedule } from "../../core/schedule.ts";
-import { stripAnsi } from "../../core/style.ts";
+import type { Database } from "../database.ts";
+import { main } from "../main.ts";
+import { captureOutput } from "../output.ts";
+import type { Registry } from "../registry.ts";
+import { isSchedule, type Schedule } from "../schedule.ts";
+import { stripAnsi } from "../style.ts";
 import {
   CANCEL_CHANNEL,
   cancelRequested,
