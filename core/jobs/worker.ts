@@ -18,6 +18,7 @@
  */
 
 import type { Database } from "../database.ts";
+import { CommandError } from "../errors.ts";
 import { main } from "../main.ts";
 import { captureOutput } from "../output.ts";
 import type { Registry } from "../registry.ts";
@@ -136,6 +137,8 @@ interface Running {
 }
 
 const HOUR = 3_600_000;
+/** Claims that fail in a row before the worker gives up. */
+const MAX_CLAIM_FAILURES = 3;
 
 function hostname(): string {
   try {
@@ -198,6 +201,8 @@ export class Worker {
   #ticking = false;
   #lastPrune = 0;
   #dueTimer?: ReturnType<typeof setTimeout>;
+  #claimFailures = 0;
+  #failure: unknown;
 
   /** A worker with these options (see {@linkcode WorkerOptions} for the defaults). */
   constructor(options: WorkerOptions) {
@@ -279,6 +284,14 @@ export class Worker {
     try {
       await this.#loop();
       await this.#drain();
+      if (this.#failure !== undefined) {
+        throw new CommandError(
+          `The worker stopped: the database failed ${MAX_CLAIM_FAILURES} times in a row: ${
+            (this.#failure as Error)?.message ?? String(this.#failure)
+          }`,
+          { cause: this.#failure },
+        );
+      }
     } finally {
       timers.forEach(clearInterval);
       clearTimeout(this.#dueTimer);
@@ -315,10 +328,18 @@ export class Worker {
         try {
           jobs = await claimJobs(db, this.id, queues, room);
         } catch (error) {
+          // The database is unreachable: a few tries, then stop (drained) and fail, so that a
+          // supervisor restarts the worker; its jobs go to other workers after the lease.
           this.#log("error", `Could not claim jobs: ${(error as Error).message}`);
+          if (++this.#claimFailures >= MAX_CLAIM_FAILURES) {
+            this.#failure = error;
+            break;
+          }
+          this.#mayHaveWork = true;
           await this.#pause(this.#o.pollInterval);
           continue;
         }
+        this.#claimFailures = 0;
         // A full batch: there may be more. Fewer: the queue had no more due jobs just now, and
         // a job enqueued since will notify.
         if (jobs.length === room) this.#mayHaveWork = true;
