@@ -19,6 +19,8 @@ export const DEFAULT_QUEUE = "default";
 export const JOBS_CHANNEL = "manage_jobs";
 /** The channel told of cancelled running jobs (payload: the job id). */
 export const CANCEL_CHANNEL = "manage_jobs_cancel";
+/** The channel told when running jobs have written more output (payload: their ids). */
+export const OUTPUT_CHANNEL = "manage_jobs_output";
 /** Attempts a job gets when none are given. */
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
@@ -565,7 +567,7 @@ export async function getJob(db: Queryable, id: number): Promise<JobRecord | und
 SELECT ${RECORD_COLUMNS}, finished_at, exit_code, error, stdout, stderr FROM manage_job_result
 WHERE id = $1
 UNION ALL
-SELECT ${RECORD_COLUMNS}, NULL, NULL, last_error, '', '' FROM manage_job WHERE id = $1`,
+SELECT ${RECORD_COLUMNS}, NULL, NULL, last_error, stdout, stderr FROM manage_job WHERE id = $1`,
     [id],
   );
   return row ? toRecord(row, true) : undefined;
@@ -676,5 +678,31 @@ function missingTables(cause?: unknown): CommandError {
   return new CommandError(
     "The job queue's tables are missing: run 'manage migrate' to create them",
     { cause },
+  );
+}
+
+/**
+ * Stores the output so far of jobs that are still running (`jobs show` and the web console read
+ * it), and tells listeners of {@linkcode OUTPUT_CHANNEL} which jobs have more.
+ */
+export async function saveOutput(
+  db: Queryable,
+  worker: string,
+  outputs: readonly { id: number; stdout: string; stderr: string }[],
+): Promise<void> {
+  if (outputs.length === 0) return;
+  await db.query(
+    `
+WITH r AS (
+  SELECT * FROM jsonb_to_recordset($1::text::jsonb) AS r(id bigint, stdout text, stderr text)
+), saved AS (
+  UPDATE manage_job AS j SET stdout = r.stdout, stderr = r.stderr
+  FROM r
+  WHERE j.id = ANY(ARRAY(SELECT id FROM r)) AND j.id = r.id AND j.status = 'running'
+    AND j.worker IS NOT DISTINCT FROM $2
+  RETURNING j.id
+)
+SELECT pg_notify('${OUTPUT_CHANNEL}', string_agg(id::text, ',')) FROM saved HAVING count(*) > 0`,
+    [JSON.stringify(outputs), worker],
   );
 }

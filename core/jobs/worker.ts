@@ -20,7 +20,7 @@
 import type { Database } from "../database.ts";
 import { CommandError } from "../errors.ts";
 import { main } from "../main.ts";
-import { captureOutput } from "../output.ts";
+import { type CapturedOutput, captureOutput } from "../output.ts";
 import type { Registry } from "../registry.ts";
 import { isSchedule, type Schedule } from "../schedule.ts";
 import { stripAnsi } from "../style.ts";
@@ -42,6 +42,7 @@ import {
   pruneJobs,
   reapLostJobs,
   releaseJobs,
+  saveOutput,
   unregisterWorker,
   type WorkerInfo,
 } from "./queue.ts";
@@ -94,6 +95,11 @@ export interface WorkerOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** The working directory jobs run in. */
   cwd?: string;
+  /**
+   * How often the output of running jobs is stored, for those who watch them, in ms (500): only
+   * jobs that wrote more since are written, so short jobs never are.
+   */
+  outputInterval?: number;
   /** Keep the jobs' output styles (ANSI) when they have them (true). */
   styledOutput?: boolean;
   /** Where the worker says what it does. */
@@ -128,6 +134,11 @@ export interface WorkerStats {
 interface Running {
   readonly job: ClaimedJob;
   readonly controller: AbortController;
+  /** What the job has written so far. */
+  readonly stdout: CapturedOutput;
+  readonly stderr: CapturedOutput;
+  /** How much of it is stored (see `saveOutput`). */
+  saved: number;
   /** Ends when the command returns. */
   done: Promise<void>;
   /** True once its outcome is recorded (the command may still be running, if it was stuck). */
@@ -202,6 +213,7 @@ export class Worker {
   #lastPrune = 0;
   #dueTimer?: ReturnType<typeof setTimeout>;
   #claimFailures = 0;
+  #savingOutput = false;
   #failure: unknown;
 
   /** A worker with these options (see {@linkcode WorkerOptions} for the defaults). */
@@ -225,6 +237,7 @@ export class Worker {
       retention: options.retention ?? 7 * 24 * HOUR,
       schedules: options.schedules ?? true,
       asyncCommit: options.asyncCommit ?? true,
+      outputInterval: options.outputInterval ?? 500,
       styledOutput: options.styledOutput ?? true,
     };
     const host = hostname();
@@ -279,6 +292,7 @@ export class Worker {
         this.#wakeUp();
       }, this.#o.pollInterval),
       ...(this.#schedules.length > 0 ? [setInterval(() => this.#tick(), 1000)] : []),
+      setInterval(() => this.#saveOutput(), this.#o.outputInterval),
     ];
     if (this.#schedules.length > 0) await this.#tick();
     try {
@@ -422,6 +436,9 @@ export class Worker {
     const entry: Running = {
       job,
       controller,
+      stdout,
+      stderr,
+      saved: 0,
       settled: false,
       abort: (reason) => {
         controller.abort(reason);
@@ -573,6 +590,32 @@ export class Worker {
   async #flush(): Promise<void> {
     this.#flushSoon();
     while (this.#flushing) await this.#flushing;
+  }
+
+  /** Stores the output so far of running jobs that wrote more since the last time. */
+  async #saveOutput(): Promise<void> {
+    if (this.#savingOutput) return;
+    const changed = [...this.#running.values()].filter((entry) =>
+      !entry.settled && entry.stdout.text.length + entry.stderr.text.length !== entry.saved
+    );
+    if (changed.length === 0) return;
+    this.#savingOutput = true;
+    try {
+      const outputs = changed.map((entry) => {
+        const stdout = cap(entry.stdout.text);
+        const stderr = cap(entry.stderr.text);
+        entry.saved = entry.stdout.text.length + entry.stderr.text.length;
+        return { id: entry.job.id, stdout, stderr };
+      });
+      await saveOutput(this.#o.db, this.id, outputs);
+    } catch (error) {
+      this.#log(
+        "warning",
+        `Could not save the output of running jobs: ${(error as Error).message}`,
+      );
+    } finally {
+      this.#savingOutput = false;
+    }
   }
 
   #cancelUnstarted(job: ClaimedJob): void {

@@ -26,6 +26,8 @@ CREATE TABLE manage_job (
   lost integer NOT NULL DEFAULT 0,
   cancel_requested boolean NOT NULL DEFAULT false,
   last_error text,
+  stdout text NOT NULL DEFAULT '',
+  stderr text NOT NULL DEFAULT '',
   created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX manage_job_claim ON manage_job (queue, priority DESC, run_at, id)

@@ -13,6 +13,7 @@ import {
   insertJob,
   listJobs,
   newJob,
+  OUTPUT_CHANNEL,
   retryJob,
 } from "../../../core/jobs/queue.ts";
 import { runWorker } from "../../../core/jobs/worker.ts";
@@ -371,4 +372,31 @@ Deno.test({
       await database.drop();
     }
   },
+});
+
+Deno.test("a running job's output so far is stored, and its watchers told", async (t) => {
+  await forEachDatabase(t, async (database) => {
+    const { db, runs, registry } = await setUp(database.open);
+    try {
+      const id = await enqueueCommand("slow", ["watched", "1500"], { registry, db });
+      const told: string[] = [];
+      const stop = await db.listen(OUTPUT_CHANNEL, (payload) => told.push(payload));
+      let seen: string | undefined;
+      const { met } = await workUntil({ db, registry, outputInterval: 100 }, async () => {
+        if (runs.of("slow").length === 0 || seen !== undefined) {
+          return seen !== undefined && await statusOf(db, id) === "succeeded";
+        }
+        const job = await getJob(db, id);
+        if (job?.status === "running" && job.stdout !== "") seen = job.stdout;
+        return false;
+      });
+      await stop();
+      assert.ok(met);
+      assert.equal(seen, "started watched\n", "the output before the job ended");
+      assert.ok(told.some((ids) => ids.split(",").includes(String(id))), "told of the output");
+      assert.equal((await getJob(db, id))?.stdout, "started watched\nfinished watched\n");
+    } finally {
+      await db.close();
+    }
+  });
 });
