@@ -5,7 +5,8 @@
  *
  * The lock is the operating system's (`flock` on Unix, `LockFileEx` on Windows), so it goes
  * away with the process that held it, however that process ended. The file itself stays: it
- * names the holder (process id and command) so that others can say who has the database.
+ * names the holder (process id, command, and the socket on which it serves the database) so
+ * that others can reach it, or say who has the database.
  *
  * @module
  */
@@ -16,10 +17,14 @@ export interface LockHolder {
   readonly pid: number;
   /** What that process runs (`manage worker`). */
   readonly command: string;
+  /** The Unix socket on which it serves the database to other processes, if it does. */
+  readonly socket?: string;
 }
 
 /** A lock this process holds. */
 export interface FileLock {
+  /** Writes a new description of the holder into the file. */
+  update(holder: LockHolder): Promise<void>;
   /** Releases the lock (once; later calls do nothing). */
   release(): Promise<void>;
 }
@@ -47,9 +52,7 @@ export async function tryLockFile(path: string, holder: LockHolder): Promise<Fil
   try {
     locked = await file.tryLock(true);
     if (!locked) throw new LockedError(path, parseHolder(await readAll(file)));
-    await file.truncate(0);
-    await file.seek(0, Deno.SeekMode.Start);
-    await writeAll(file, new TextEncoder().encode(JSON.stringify(holder) + "\n"));
+    await describe(file, holder);
   } catch (error) {
     if (locked) await file.unlock().catch(() => {});
     file.close();
@@ -57,6 +60,7 @@ export async function tryLockFile(path: string, holder: LockHolder): Promise<Fil
   }
   let released = false;
   return {
+    update: (holder) => describe(file, holder),
     async release() {
       if (released) return;
       released = true;
@@ -81,10 +85,19 @@ export function describeProcess(): string {
   return command && /^[\w.:-]+$/.test(command) ? `${program} ${command}` : program;
 }
 
+async function describe(file: Deno.FsFile, holder: LockHolder): Promise<void> {
+  await file.truncate(0);
+  await file.seek(0, Deno.SeekMode.Start);
+  await writeAll(file, new TextEncoder().encode(JSON.stringify(holder) + "\n"));
+}
+
 function parseHolder(text: string): LockHolder | undefined {
   try {
     const value = JSON.parse(text);
-    if (typeof value?.pid === "number" && typeof value?.command === "string") return value;
+    if (typeof value?.pid === "number" && typeof value?.command === "string") {
+      const { pid, command, socket } = value;
+      return typeof socket === "string" ? { pid, command, socket } : { pid, command };
+    }
   } catch {
     // An empty or half-written file: the holder has not said who it is yet.
   }

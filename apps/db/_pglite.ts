@@ -1,22 +1,32 @@
 /**
  * The embedded driver: PGlite (PostgreSQL compiled to WebAssembly, running in this process).
  *
- * One PGlite instance is one PostgreSQL session, so session-level advisory locks and `SET`s
- * behave as on a server connection; notifications sent from the session reach its own
- * listeners. A directory is opened by one process at a time (see `_lock.ts`): a second one
- * fails at once, naming the process that has it.
+ * A directory is opened by one process at a time (see `_lock.ts`), and that process serves it to
+ * the user's other processes on a Unix socket beside it (`<dir>.sock`, see `_pglite_server.ts`):
+ * a second process that finds the directory locked uses the database through the first
+ * (`_pglite_client.ts`), with the same driver name, URL, types and errors. The one PostgreSQL
+ * session PGlite has is shared as if each process had its own (`_pglite_session.ts`):
+ * transactions take turns, advisory locks are kept per process, notifications reach every
+ * listener. When the first process closes the database, the others' next query fails, saying so.
  *
  * @module
  */
 
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import { dirname, resolve } from "node:path";
-import { type Database, type OpenOptions, type Queryable, toQuery } from "../../core/database.ts";
+import type { Database, OpenOptions } from "../../core/database.ts";
 import { CommandError } from "../../core/errors.ts";
-import { describeProcess, LockedError, tryLockFile } from "./_lock.ts";
+import {
+  describeProcess,
+  type FileLock,
+  LockedError,
+  type LockHolder,
+  tryLockFile,
+} from "./_lock.ts";
 import { createFromTemplate, templateTarball } from "./_pglite_template.ts";
-import { sessionMethods } from "./_session.ts";
-import { quoteIdent } from "../../core/model_state.ts";
+import { connectShared, NotReachedError } from "./_pglite_client.ts";
+import { listenOn, type SessionServer, socketAddress } from "./_pglite_server.ts";
+import { sessionDatabase, SharedSession } from "./_pglite_session.ts";
 
 /** Which embedded database to open. */
 export interface PgliteTarget {
@@ -26,39 +36,104 @@ export interface PgliteTarget {
   readonly url: string;
 }
 
-/** What PGlite and its transactions both have. */
-interface PgliteQueryable {
-  query<T>(
-    text: string,
-    params?: unknown[],
-    options?: { blob?: Blob },
-  ): Promise<{ rows: T[]; blob?: Blob }>;
-  exec(text: string): Promise<unknown>;
-}
+/** How long to keep trying to reach a process that holds the database but does not answer yet. */
+const REACH_TIMEOUT = 10_000;
+/** How long to wait for that process to finish opening the database (making it takes seconds). */
+const READY_TIMEOUT = 60_000;
 
 /**
  * Opens an embedded database: an in-memory one, or the directory `target.dir`, which is made
- * (and `options.notice` told) when it does not exist yet.
+ * (and `options.notice` told) when it does not exist yet. When another process holds the
+ * directory, the database is used through that process.
  */
 export async function openPglite(target: PgliteTarget, options: OpenOptions): Promise<Database> {
   if (target.dir === undefined) {
+    const { PGlite } = await import("@electric-sql/pglite");
     const pg = await PGlite.create({ loadDataDir: await templateTarball(options.cwd) });
-    return pgliteDatabase(pg, target.url, async () => {});
+    const session = new SharedSession(pg);
+    return sessionDatabase(session, target.url);
   }
+  const shown = { dir: target.dir, url: target.url };
   const dir = resolve(options.cwd, target.dir);
   await Deno.mkdir(dirname(dir), { recursive: true });
-  const lock = await tryLockFile(`${dir}.lock`, { pid: Deno.pid, command: describeProcess() })
-    .catch((error) => {
-      if (!(error instanceof LockedError)) throw error;
-      const holder = error.holder
-        ? `process ${error.holder.pid} (${error.holder.command})`
-        : "another process";
-      throw new CommandError(
-        `The embedded database ${target.dir} is in use by ${holder}; stop that process, or set ` +
-          `DATABASE_URL to a PostgreSQL server to share one database between processes`,
+  const socket = `${dir}.sock`;
+  const self: LockHolder = { pid: Deno.pid, command: describeProcess() };
+  const deadline = Date.now() + REACH_TIMEOUT;
+  for (;;) {
+    let lock: FileLock;
+    try {
+      lock = await tryLockFile(
+        `${dir}.lock`,
+        socketAddress(socket) === undefined ? self : { ...self, socket },
       );
-    });
+    } catch (error) {
+      if (!(error instanceof LockedError)) throw error;
+      const db = await reachHolder(error.holder, shown, deadline);
+      if (db) return db;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
+    }
+    return await openHere(lock, dir, socket, shown, options);
+  }
+}
+
+/**
+ * Connects to the process that holds the database; undefined when it does not answer yet (it
+ * is starting, or has just stopped: the caller looks at the lock again). Throws when it never
+ * will: it serves no one, or `deadline` has passed.
+ */
+async function reachHolder(
+  holder: LockHolder | undefined,
+  target: { dir: string; url: string },
+  deadline: number,
+): Promise<Database | undefined> {
+  const address = holder?.socket === undefined ? undefined : socketAddress(holder.socket);
+  const inUse = (why: string) => {
+    const who = holder ? `process ${holder.pid} (${holder.command})` : "another process";
+    return new CommandError(
+      `The embedded database ${target.dir} is in use by ${who}${why}; stop that process, or ` +
+        "set DATABASE_URL to a PostgreSQL server to share one database between processes",
+    );
+  };
+  if (address !== undefined) {
+    try {
+      return await connectShared({ address, ...target, helloTimeout: READY_TIMEOUT });
+    } catch (error) {
+      if (error instanceof CommandError) throw error;
+      if (!(error instanceof NotReachedError)) {
+        // Such as no permission for sockets (no --allow-net).
+        const reason = error instanceof Error ? error.message : String(error);
+        throw inUse(`, which cannot be reached on ${holder!.socket} (${reason})`);
+      }
+    }
+  }
+  // A holder serving no one fails at once; one that has not written its name yet, or does not
+  // listen yet, is given until the deadline.
+  if (holder && address === undefined) throw inUse("");
+  if (Date.now() >= deadline) {
+    throw inUse(address === undefined ? "" : `, which does not answer on ${holder!.socket}`);
+  }
+  return undefined;
+}
+
+/** Opens the database in this process, which holds `lock`, and serves it on `socket`. */
+async function openHere(
+  lock: FileLock,
+  dir: string,
+  socket: string,
+  target: { dir: string; url: string },
+  options: OpenOptions,
+): Promise<Database> {
+  let server: SessionServer | undefined;
   try {
+    if (socketAddress(socket) !== undefined) {
+      try {
+        server = await listenOn(socket, Deno.pid);
+      } catch {
+        // No socket here (a file system without them): the database serves this process alone.
+        await lock.update({ pid: Deno.pid, command: describeProcess() });
+      }
+    }
     const state = await directoryState(dir);
     if (state === "other") {
       throw new CommandError(
@@ -71,6 +146,7 @@ export async function openPglite(target: PgliteTarget, options: OpenOptions): Pr
     }
     let pg: PGlite;
     try {
+      const { PGlite } = await import("@electric-sql/pglite");
       pg = await PGlite.create(dir);
     } catch (error) {
       throw new CommandError(
@@ -80,8 +156,15 @@ export async function openPglite(target: PgliteTarget, options: OpenOptions): Pr
         { cause: error },
       );
     }
-    return pgliteDatabase(pg, target.url, () => lock.release());
+    const session = new SharedSession(pg);
+    const serving = server;
+    serving?.serve(session);
+    return sessionDatabase(session, target.url, {
+      stopServing: serving && (() => serving.close()),
+      release: () => lock.release(),
+    });
   } catch (error) {
+    await server?.close();
     await lock.release();
     throw error;
   }
@@ -101,78 +184,4 @@ async function directoryState(dir: string): Promise<"absent" | "empty" | "databa
     if (error instanceof Deno.errors.NotFound) return "absent";
     throw error;
   }
-}
-
-function queryable(pg: PgliteQueryable): Queryable {
-  const query = async <T>(text: string, params: readonly unknown[] = []) =>
-    (await pg.query<T>(text, [...params])).rows;
-  return {
-    sql: (strings, ...values) => query(...toQuery(strings, values)),
-    query,
-    async exec(text) {
-      await pg.exec(text);
-    },
-    // PGlite copies through a virtual file, /dev/blob, held in memory: COPY FROM takes the
-    // data whole, COPY TO gives its output whole.
-    async copyFrom(target, options, data) {
-      const parts: BlobPart[] = [];
-      for await (const chunk of data) parts.push(chunk as BlobPart);
-      await pg.query(`COPY ${target} FROM '/dev/blob' ${options}`, [], { blob: new Blob(parts) });
-    },
-    async copyTo(source, options, write) {
-      const result = await pg.query(`COPY ${source} TO '/dev/blob' ${options}`);
-      if (result.blob && result.blob.size > 0) {
-        write(new Uint8Array(await result.blob.arrayBuffer()));
-      }
-    },
-  };
-}
-
-function pgliteDatabase(pg: PGlite, url: string, release: () => Promise<void>): Database {
-  const base = queryable(pg);
-  const listeners = new Map<string, Set<(payload: string) => void>>();
-  let stopNotifications: (() => void) | undefined;
-  let closing: Promise<void> | undefined;
-  return {
-    driver: "pglite",
-    url,
-    ...base,
-    ...sessionMethods(base),
-    transaction: (fn) => pg.transaction((tx) => fn(queryable(tx))),
-    async listen(channel, onMessage) {
-      // PGlite's own listen() lower-cases unquoted names; pg_notify() takes names as they are.
-      stopNotifications ??= pg.onNotification((name, payload) => {
-        for (const listener of listeners.get(name) ?? []) listener(payload);
-      });
-      let set = listeners.get(channel);
-      if (!set) {
-        set = new Set();
-        listeners.set(channel, set);
-        try {
-          await pg.exec(`LISTEN ${quoteIdent(channel)}`);
-        } catch (error) {
-          listeners.delete(channel);
-          throw error;
-        }
-      }
-      const listener = (payload: string) => onMessage(payload);
-      set.add(listener);
-      const channelListeners = set;
-      return async () => {
-        if (!channelListeners.delete(listener) || channelListeners.size > 0) return;
-        if (listeners.get(channel) === channelListeners) listeners.delete(channel);
-        if (!pg.closed) await pg.exec(`UNLISTEN ${quoteIdent(channel)}`);
-      };
-    },
-    close() {
-      return closing ??= (async () => {
-        stopNotifications?.();
-        try {
-          await pg.close();
-        } finally {
-          await release();
-        }
-      })();
-    },
-  };
 }

@@ -10,8 +10,8 @@
  * | `pglite:memory`                            | an embedded database that lives in memory        |
  * | nothing (no `--database`, no DATABASE_URL) | the embedded database in `.manage/db`            |
  *
- * An embedded database that does not exist is created on first use, with a one-line notice. It
- * can be open in one process at a time; a second process fails at once, naming the first.
+ * An embedded database that does not exist is created on first use, with a one-line notice. The
+ * first process to open it serves it to the others, which use it through that one.
  *
  * @module
  */

@@ -7,6 +7,7 @@ import { callCommand, captureOutput, CommandError } from "../../../mod.ts";
 import { registry } from "../../../commands/_registry.ts";
 import { CLI_PERMISSIONS, copyProject, ROOT, runCli } from "../../_helpers.ts";
 import { forEachDatabase, pgliteTestDatabase, seedPgliteTemplate } from "../../_database.ts";
+import { tryLockFile } from "../../../apps/db/_lock.ts";
 
 const PASSWORD = "s3cr3t-Pa55";
 const DEAD_URL = `postgres://postgres:${PASSWORD}@127.0.0.1:1/app`;
@@ -58,8 +59,10 @@ Deno.test("check_database --wait 1 keeps trying for a second, then fails", async
 Deno.test("check_database --wait succeeds once the database is free", async () => {
   const testDb = await pgliteTestDatabase();
   try {
-    // This process holds the embedded database; the command waits until it lets go.
-    const holder = await testDb.open();
+    // A process that holds the embedded database and serves no one (its lock names no
+    // socket): the command waits until it lets go.
+    const dir = testDb.url.slice("pglite:".length);
+    const holder = await tryLockFile(`${dir}.lock`, { pid: Deno.pid, command: "holder" });
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "--quiet", ...CLI_PERMISSIONS, "cli.ts", "check_database", "--wait", "20"],
       cwd: ROOT,
@@ -68,7 +71,7 @@ Deno.test("check_database --wait succeeds once the database is free", async () =
       stderr: "piped",
     }).spawn();
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    await holder.close();
+    await holder.release();
     const { code, stdout, stderr } = await child.output();
     const decoder = new TextDecoder();
     assert.equal(decoder.decode(stderr), "");
@@ -79,22 +82,37 @@ Deno.test("check_database --wait succeeds once the database is free", async () =
   }
 });
 
-Deno.test("check_database reports an embedded database in use by another process", async () => {
+Deno.test("check_database connects through the process that holds the embedded database", async () => {
   const testDb = await pgliteTestDatabase();
   try {
     const holder = await testDb.open();
     try {
       const result = await runCli(["check_database"], { env: { DATABASE_URL: testDb.url } });
-      assert.equal(result.code, 1);
-      const dir = testDb.url.slice("pglite:".length);
-      assert.equal(
-        result.stderr.replace(/\(.*?\)/, "(…)"),
-        `Error connecting to the database: The embedded database ${dir} is in use by process ` +
-          `${Deno.pid} (…); stop that process, or set DATABASE_URL to a PostgreSQL server to ` +
-          "share one database between processes\n",
-      );
+      assert.deepEqual(result, { code: 0, stdout: "Database is connected!\n", stderr: "" });
     } finally {
       await holder.close();
+    }
+  } finally {
+    await testDb.drop();
+  }
+});
+
+Deno.test("check_database reports an embedded database held by a process that serves no one", async () => {
+  const testDb = await pgliteTestDatabase();
+  try {
+    const dir = testDb.url.slice("pglite:".length);
+    const holder = await tryLockFile(`${dir}.lock`, { pid: Deno.pid, command: "holder" });
+    try {
+      const result = await runCli(["check_database"], { env: { DATABASE_URL: testDb.url } });
+      assert.deepEqual(result, {
+        code: 1,
+        stdout: "",
+        stderr: `Error connecting to the database: The embedded database ${dir} is in use by ` +
+          `process ${Deno.pid} (holder); stop that process, or set DATABASE_URL to a PostgreSQL ` +
+          "server to share one database between processes\n",
+      });
+    } finally {
+      await holder.release();
     }
   } finally {
     await testDb.drop();
