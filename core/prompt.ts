@@ -17,8 +17,10 @@ export interface LineReader {
    * terminal) the terminal is put in raw mode for the read and restored however it ends: keys
    * arrive unechoed, Backspace erases, Ctrl-U clears, Enter ends the line, Ctrl-D on an empty
    * line ends the input, Ctrl-C cancels. Without it (a pipe) this is {@linkcode readLine}.
+   * `ready` is called once the terminal no longer shows what is typed, to write the prompt:
+   * whatever is typed after the prompt appears stays unseen.
    */
-  readSecret(): Promise<string | undefined>;
+  readSecret(ready?: () => void): Promise<string | undefined>;
   /** Stops reading and lets go of the stream. */
   release(): void;
 }
@@ -32,6 +34,7 @@ export interface LineReaderOptions {
 }
 
 // Escape sequences a terminal sends for arrows, Home, F-keys…: not part of a secret.
+// deno-lint-ignore no-control-regex
 const ESCAPE_SEQUENCE = /^\x1b(\[[0-9;?]*[ -/]*[@-~]|O.|.)?/s;
 
 /**
@@ -54,7 +57,14 @@ export function lineReader(
 ): LineReader {
   if (!stream) {
     const none = () => Promise.resolve(undefined);
-    return { readLine: none, readSecret: none, release() {} };
+    return {
+      readLine: none,
+      readSecret(ready) {
+        ready?.();
+        return none();
+      },
+      release() {},
+    };
   }
   const { signal, setRaw } = options;
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
@@ -123,10 +133,14 @@ export function lineReader(
 
   return {
     readLine,
-    async readSecret() {
-      if (!setRaw) return await readLine();
+    async readSecret(ready) {
+      if (!setRaw) {
+        ready?.();
+        return await readLine();
+      }
       setRaw(true);
       try {
+        ready?.();
         return await readKeys();
       } finally {
         setRaw(false);
@@ -180,8 +194,7 @@ export function prompter(
       return reader.readLine();
     },
     async askSecret(question) {
-      ctx.stdout.write(question, { ending: "" });
-      const answer = await reader.readSecret();
+      const answer = await reader.readSecret(() => ctx.stdout.write(question, { ending: "" }));
       // In raw mode the terminal did not echo the Enter that ended the answer.
       if (ctx.setRaw) ctx.stdout.write("");
       return answer;

@@ -18,6 +18,7 @@ export const EMAIL_MAX_LENGTH = 254;
 const USERNAME = /^[\p{L}\p{N}_.@+-]+$/u;
 // Django's EmailValidator: a dot-atom or quoted local part, and a domain of letter-digit labels.
 const EMAIL_USER =
+  // deno-lint-ignore no-control-regex -- a quoted local part may hold control characters
   /^([-!#$%&'*+/=?^_`{}|~0-9a-z]+(\.[-!#$%&'*+/=?^_`{}|~0-9a-z]+)*|"([\x01-\x08\x0b\x0c\x0e-\x1f!#-\[\]-\x7f]|\\[\x01-\x09\x0b\x0c\x0e-\x7f])*")$/i;
 const EMAIL_DOMAIN =
   /^((?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+)(?:[\p{L}\p{N}-]{2,63})$/iu;
@@ -98,7 +99,7 @@ export function normalizeUsername(username: string): string {
  */
 export function systemUsername(env: Readonly<Record<string, string | undefined>>): string {
   const name = env.LOGNAME || env.USER || env.LNAME || env.USERNAME || "";
-  const ascii = name.normalize("NFKD").replace(/[^\x00-\x7f]/g, "").replaceAll(" ", "")
+  const ascii = name.normalize("NFKD").replace(/\P{ASCII}/gu, "").replaceAll(" ", "")
     .toLowerCase();
   return ascii !== "" && validateUsername(ascii).length === 0 ? ascii : "";
 }
