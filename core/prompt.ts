@@ -33,9 +33,9 @@ export interface LineReaderOptions {
   setRaw?: (raw: boolean) => void;
 }
 
-// Escape sequences a terminal sends for arrows, Home, F-keys…: not part of a secret.
-// deno-lint-ignore no-control-regex
-const ESCAPE_SEQUENCE = /^\x1b(\[[0-9;?]*[ -/]*[@-~]|O.|.)?/s;
+// What follows ESC in the sequences a terminal sends for arrows, Home, F-keys…: not part of a
+// secret.
+const ESCAPE_SEQUENCE_REST = /^(\[[0-9;?]*[ -/]*[@-~]|O.)/s;
 
 /**
  * A line reader over a byte stream (`ctx.stdin`); an absent stream reads as empty.
@@ -126,7 +126,7 @@ export function lineReader(
         // Only where raw mode cannot keep Ctrl-C a signal (Windows); elsewhere it aborts the run.
         throw new CommandError("Operation cancelled.", { returncode: 130, bare: true });
       } else if (key === "\x1b") {
-        buffer = buffer.replace(ESCAPE_SEQUENCE, "");
+        buffer = buffer.replace(ESCAPE_SEQUENCE_REST, "");
       } else if (key >= " ") secret += key;
     }
   }
