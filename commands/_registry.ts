@@ -42,7 +42,7 @@ export const registry: Registry = {
     {
       name: "createsuperuser",
       app: "auth",
-      summary: "Creates a superuser: a user with every permission, who can sign in with a password",
+      summary: "Creates a superuser account (a user with every permission)",
       module: "apps/auth/commands/createsuperuser.ts",
       flags: ["--username","--email","--noinput","--no-input","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
       load: () => import("../apps/auth/commands/createsuperuser.ts"),

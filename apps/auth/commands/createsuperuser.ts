@@ -36,7 +36,7 @@ async function defaultUsername(
 }
 
 export default defineCommand({
-  help: "Creates a superuser: a user with every permission, who can sign in with a password",
+  help: "Creates a superuser account (a user with every permission)",
   epilog: "Interactively, it asks for what the options do not give, and for the password twice, " +
     "unseen; a password that fails validation (too short, too common, entirely numeric, too " +
     "similar to the username or email address) may be kept only when you confirm it. With " +
