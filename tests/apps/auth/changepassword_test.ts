@@ -71,7 +71,10 @@ Deno.test("changepassword", async (t) => {
     });
 
     await step.step("the current user by default; unknown users and blank passwords", async () => {
-      const unknown = await runCli(["changepassword"], { env: { ...env, USER: "nobody" } });
+      // LOGNAME comes first, as in Python's getpass.getuser(): cleared, USER names the user.
+      const unknown = await runCli(["changepassword"], {
+        env: { ...env, LOGNAME: "", USER: "nobody" },
+      });
       assert.deepEqual(unknown, {
         code: 1,
         stdout: "",

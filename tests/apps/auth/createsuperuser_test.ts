@@ -248,7 +248,7 @@ Deno.test("createsuperuser asks again after each mistake, as Django's", async (t
 Deno.test("createsuperuser at a terminal: passwords unseen, mismatch and weak password asked again", async (t) => {
   await forEachDatabase(t, async (database, step) => {
     await migrate(database);
-    const env = { DATABASE_URL: database.url, USER: "root" };
+    const env = { DATABASE_URL: database.url, LOGNAME: "", USER: "root" };
 
     await step.step("a whole session", async () => {
       const result = await runInTerminal(["createsuperuser"], [
