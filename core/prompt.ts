@@ -196,7 +196,7 @@ export function prompter(
     async askSecret(question) {
       const answer = await reader.readSecret(() => ctx.stdout.write(question, { ending: "" }));
       // In raw mode the terminal did not echo the Enter that ended the answer.
-      if (ctx.setRaw) ctx.stdout.write("");
+      if (ctx.setRaw && answer !== undefined) ctx.stdout.write("");
       return answer;
     },
     release: () => reader.release(),

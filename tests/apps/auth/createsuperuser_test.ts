@@ -288,15 +288,38 @@ Deno.test("createsuperuser at a terminal: passwords unseen, mismatch and weak pa
       assert.equal(await checkPassword(PASSWORD, alice.password), true);
     });
 
-    await step.step("Ctrl-C at the password prompt cancels", async () => {
-      const result = await runInTerminal(["createsuperuser", "--username", "bob"], [
-        { expect: "Email address: ", send: "\r" },
-        { expect: "Password: ", send: `${OTHER}\x03` },
-      ], env);
-      assert.equal(result.timeout, false, result.transcript);
-      assert.equal(result.transcript, "Email address: \nPassword: \nOperation cancelled.\n");
-      assert.equal(result.code, 130);
-      assert.deepEqual((await users(database)).map((u) => u.username), ["alice"]);
-    });
+    await step.step(
+      "Ctrl-C cancels, at the password prompt or a question; so does Ctrl-D",
+      async () => {
+        const result = await runInTerminal(["createsuperuser", "--username", "bob"], [
+          { expect: "Email address: ", send: "\r" },
+          { expect: "Password: ", send: `${OTHER}\x03` },
+        ], env);
+        assert.equal(result.timeout, false, result.transcript);
+        assert.equal(result.transcript, "Email address: \nPassword: \nOperation cancelled.\n");
+        assert.equal(result.code, 130);
+
+        // At a plain question the terminal itself shows ^C.
+        const atQuestion = await runInTerminal(["createsuperuser"], [
+          { expect: "Username (leave blank to use 'root'): ", send: "bo" },
+          { expect: "bo", send: "\x03" },
+        ], env);
+        assert.equal(atQuestion.timeout, false, atQuestion.transcript);
+        assert.equal(
+          atQuestion.transcript,
+          "Username (leave blank to use 'root'): bo^C\nOperation cancelled.\n",
+        );
+        assert.equal(atQuestion.code, 130);
+
+        // Ctrl-D ends the input: nothing more to read, so nothing is created.
+        const ended = await runInTerminal(["createsuperuser", "--username", "bob", "--email", ""], [
+          { expect: "Password: ", send: "\x04" },
+        ], env);
+        assert.equal(ended.timeout, false, ended.transcript);
+        assert.equal(ended.transcript, "Password: \nOperation cancelled.\n");
+        assert.equal(ended.code, 1);
+        assert.deepEqual((await users(database)).map((u) => u.username), ["alice"]);
+      },
+    );
   });
 });
