@@ -10,12 +10,31 @@ import { main, SIGNAL_EXIT_CODES } from "./core/main.ts";
 import { streamSink } from "./core/output.ts";
 
 const controller = new AbortController();
+const stdinIsTerminal = Deno.stdin.isTerminal();
+let raw = false;
 let interrupts = 0;
+
+/**
+ * Raw mode for unechoed input (passwords). `cbreak` keeps Ctrl-C a signal, so it interrupts the
+ * run as anywhere else; Windows has no cbreak, and the reader takes Ctrl-C as a key there.
+ */
+function setRaw(on: boolean): void {
+  try {
+    Deno.stdin.setRaw(on, { cbreak: on });
+  } catch {
+    Deno.stdin.setRaw(on);
+  }
+  raw = on;
+}
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   try {
     Deno.addSignalListener(signal, () => {
       // The first signal asks the command to stop and clean up; a second one ends it at once.
-      if (++interrupts > 1) Deno.exit(SIGNAL_EXIT_CODES[signal]);
+      if (++interrupts > 1) {
+        if (raw) Deno.stdin.setRaw(false);
+        Deno.exit(SIGNAL_EXIT_CODES[signal]);
+      }
       controller.abort(signal);
     });
   } catch {
@@ -39,6 +58,7 @@ const code = await main(Deno.args, {
   prog: "manage",
   cwd: Deno.cwd(),
   stdin: Deno.stdin.readable,
-  stdinIsTerminal: Deno.stdin.isTerminal(),
+  stdinIsTerminal,
+  setRaw: stdinIsTerminal ? setRaw : undefined,
 });
 Deno.exit(code);

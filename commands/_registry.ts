@@ -8,6 +8,14 @@ import type { Registry } from "../core/registry.ts";
 export const registry: Registry = {
   commands: [
     {
+      name: "changepassword",
+      app: "auth",
+      summary: "Changes a user's password",
+      module: "apps/auth/commands/changepassword.ts",
+      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      load: () => import("../apps/auth/commands/changepassword.ts"),
+    },
+    {
       name: "check",
       app: "manage",
       summary: "Checks the whole project for potential problems",
@@ -30,6 +38,14 @@ export const registry: Registry = {
       module: "commands/completion.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
       load: () => import("./completion.ts"),
+    },
+    {
+      name: "createsuperuser",
+      app: "auth",
+      summary: "Creates a superuser account (a user with every permission)",
+      module: "apps/auth/commands/createsuperuser.ts",
+      flags: ["--username","--email","--noinput","--no-input","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      load: () => import("../apps/auth/commands/createsuperuser.ts"),
     },
     {
       name: "dbshell",
@@ -207,6 +223,12 @@ export const registry: Registry = {
   ],
   migrations: [
     {
+      app: "auth",
+      name: "0001_initial",
+      module: "apps/auth/migrations/0001_initial.ts",
+      load: () => import("../apps/auth/migrations/0001_initial.ts"),
+    },
+    {
       app: "jobs",
       name: "0001_initial",
       module: "apps/jobs/migrations/0001_initial.ts",
@@ -220,6 +242,11 @@ export const registry: Registry = {
     },
   ],
   models: [
+    {
+      app: "auth",
+      module: "apps/auth/models.ts",
+      load: () => import("../apps/auth/models.ts"),
+    },
     {
       app: "myapp",
       module: "apps/myapp/models.ts",

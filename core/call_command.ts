@@ -73,7 +73,8 @@ export async function runIn(
     { name, command, argv: args, named },
     run,
     (other, otherArgs, options, parent) => {
-      const { stdout, stderr, signal, registry, env, stdin, ...rest } = options ?? {};
+      const { stdout, stderr, signal, registry, env, stdin, stdinIsTerminal, ...rest } = options ??
+        {};
       const child: RunEnvironment = {
         ...parent,
         registry: registry ?? parent.registry,
@@ -82,6 +83,11 @@ export async function runIn(
         signal: signal ?? parent.signal,
         env: env ?? parent.env,
         stdin: stdin ?? parent.stdin,
+        // Another input is no longer the terminal (unless the caller says it stands for one).
+        stdinIsTerminal: stdin
+          ? stdinIsTerminal ?? false
+          : stdinIsTerminal ?? parent.stdinIsTerminal,
+        setRaw: stdin ? undefined : parent.setRaw,
       };
       return runIn(child, other, otherArgs ?? [], rest);
     },
@@ -115,7 +121,7 @@ export async function callCommand<R = unknown>(
   args: readonly string[] = [],
   options: CallOptions = {},
 ): Promise<R> {
-  const { stdout, stderr, signal, registry, env, stdin, ...named } = options;
+  const { stdout, stderr, signal, registry, env, stdin, stdinIsTerminal, ...named } = options;
   const run: RunEnvironment = {
     registry: registry ?? EMPTY_REGISTRY,
     stdout: stdout ?? streamSink(Deno.stdout),
@@ -126,6 +132,7 @@ export async function callCommand<R = unknown>(
     signal,
     cwd: Deno.cwd(),
     stdin,
+    stdinIsTerminal: stdinIsTerminal ?? false,
   };
   return await runIn(run, target as string | Command | CommandClass, args, named) as R;
 }

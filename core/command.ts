@@ -44,6 +44,11 @@ export interface CallOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Standard input for the command (prompts, SQL to run); none when left out. */
   stdin?: ReadableStream<Uint8Array>;
+  /**
+   * Treat `stdin` as a terminal a person answers prompts at (`ctx.stdinIsTerminal`), as Django's
+   * tests pass a mock TTY: commands that ask only a person (`createsuperuser`) then ask.
+   */
+  stdinIsTerminal?: boolean;
   /** Options given by key, as on the command line (`{ verbose: true }`). */
   [option: string]: unknown;
 }
@@ -78,6 +83,12 @@ export interface CommandContext<O = Record<string, unknown>> {
   readonly stdin?: ReadableStream<Uint8Array>;
   /** Standard input is a terminal (a person may answer prompts). */
   readonly stdinIsTerminal: boolean;
+  /**
+   * Switches the terminal on standard input to raw mode (`true`: keys arrive one by one and
+   * unechoed, Ctrl-C still interrupts) and back (`false`). Present only when standard input is
+   * a real terminal; `prompter(ctx).askSecret()` in `core/prompt.ts` uses it to read passwords.
+   */
+  readonly setRaw?: (raw: boolean) => void;
   /** Standard error is a terminal (progress may redraw one line; otherwise print whole lines). */
   readonly stderrIsTerminal: boolean;
   /** Runs another command in-process with this one's streams, signal and registry. */

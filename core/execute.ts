@@ -52,6 +52,11 @@ export interface RunEnvironment {
    * unless the command is given `--database`, and the run does not close it.
    */
   database?: () => Promise<Database>;
+  /**
+   * Switches the terminal on standard input to raw mode and back (`ctx.setRaw`), for input that
+   * must not be echoed; given by `cli.ts` when standard input is a terminal.
+   */
+  setRaw?: (raw: boolean) => void;
 }
 
 /** What to run: a command by name, with command-line words and values by key. */
@@ -157,6 +162,7 @@ export async function invoke(
     cwd: run.cwd ?? ".",
     stdin: run.stdin,
     stdinIsTerminal: run.stdinIsTerminal ?? false,
+    setRaw: run.stdinIsTerminal ? run.setRaw : undefined,
     stderrIsTerminal: run.stderrIsTerminal ?? false,
     callCommand: (other, args, callOptions) => caller(other, args, callOptions, childRun),
     defer: (cleanup) => void cleanups.push(cleanup),
