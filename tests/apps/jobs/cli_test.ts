@@ -58,6 +58,12 @@ Deno.test("enqueue, worker --burst and jobs through cli.ts", async (t) => {
       bad.stderr,
       "CommandError: restock: argument count: invalid int value: 'lots' (see 'manage help restock')\n",
     );
+    const late = await run(["enqueue", "restock", "tea", "1", "--delay", "1m"]);
+    assert.equal(late.code, 2);
+    assert.match(
+      late.stderr,
+      /^CommandError: restock: unrecognized arguments: --delay 1m .*; enqueue's own options, such as --delay, go before the command's name\n$/,
+    );
     const unknown = await run(["enqueue", "restok", "tea"]);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /Unknown command: 'restok'. Did you mean restock\?/);
