@@ -243,3 +243,26 @@ export default [
   assert.match(result.stderr, /\(jobs\.E002\) Two schedules are named 'shop\.nightly'\./);
   assert.match(result.stderr, /Schedule 'shop\.nightly' \(every 1h\): Unknown command: 'restok'/);
 });
+
+Deno.test("on the embedded database, a worker in one process runs what another enqueues", async () => {
+  await using project = await copyProject(FILES, { without: ["apps/myapp"] });
+  const env = { DATABASE_URL: "pglite:.manage/db" };
+  assert.equal((await project.run(["migrate", "-v", "0"], { env })).code, 0);
+  const worker = startWorker(project, env, ["-v", "2", "--skip-schedules"]);
+  try {
+    await worker.waitFor(/started: queues default/);
+    const enqueued = await project.run(["enqueue", "restock", "tea", "2"], { env });
+    assert.equal(enqueued.code, 0, enqueued.stderr);
+    const id = /job (\d+)/.exec(enqueued.stdout)![1];
+    await worker.waitFor(new RegExp(`Job ${id} restock succeeded`));
+    const shown = await project.run(["jobs", "show", id, "--format", "json"], { env });
+    assert.equal(shown.code, 0, shown.stderr);
+    const job = JSON.parse(shown.stdout) as { status: string; stdout: string };
+    assert.equal(job.status, "succeeded");
+    assert.match(job.stdout, /restocked 2 tea/);
+  } finally {
+    worker.child.kill("SIGINT");
+    const ended = await worker.end();
+    assert.equal(ended.code, 130, ended.stderr);
+  }
+});
