@@ -148,3 +148,14 @@ export async function copyProject(
   }
   return project;
 }
+
+/** The error `promise` rejects with (failing the test when it resolves). */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof Error) return error;
+    throw new Error(`rejected with a non-Error: ${String(error)}`);
+  }
+  throw new Error("expected a rejection");
+}

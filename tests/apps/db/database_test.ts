@@ -14,7 +14,7 @@ import {
   seedPgliteTemplate,
   serverTestDatabase,
 } from "../../_database.ts";
-import { ROOT } from "../../_helpers.ts";
+import { rejection, ROOT } from "../../_helpers.ts";
 
 const ROOT_DIR = fileURLToPath(ROOT);
 const PASSWORD = "s3cr3t-Pa55";
@@ -28,16 +28,6 @@ function withPassword(serverUrl: string, name: string): string {
   url.password = PASSWORD;
   url.pathname = `/${name}`;
   return url.href;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof Error);
-    return error;
-  }
-  assert.fail("expected a rejection");
 }
 
 function nextMessage(

@@ -12,7 +12,7 @@ import { tryLockFile } from "../../../apps/db/_lock.ts";
 import { socketAddress } from "../../../apps/db/_pglite_server.ts";
 import { decodeValue, encodeValue } from "../../../apps/db/_pglite_wire.ts";
 import { pgliteTestDatabase, type TestDatabase } from "../../_database.ts";
-import { ROOT, runCli } from "../../_helpers.ts";
+import { rejection, ROOT, runCli } from "../../_helpers.ts";
 
 const ROOT_DIR = fileURLToPath(ROOT);
 
@@ -31,16 +31,6 @@ async function withHolder(
   } finally {
     await testDb.drop();
   }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof Error);
-    return error;
-  }
-  assert.fail("expected a rejection");
 }
 
 function sleep(ms: number): Promise<void> {
