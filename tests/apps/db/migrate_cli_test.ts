@@ -56,7 +56,9 @@ async function manage(project: Project, url: string, args: string[]): Promise<Ru
 }
 
 Deno.test("migrate through cli.ts: applies, round-trips, and rolls back a failing migration", async (t) => {
-  await using project = await copyProject(MIGRATIONS, { without: ["apps/myapp", "apps/jobs", "apps/auth"] });
+  await using project = await copyProject(MIGRATIONS, {
+    without: ["apps/myapp", "apps/jobs", "apps/auth", "apps/web"],
+  });
   await forEachDatabase(t, async (database, t) => {
     const url = withPassword(database.url);
     const run = (...args: string[]) => manage(project, url, args);
@@ -197,7 +199,9 @@ Deno.test("migrate through cli.ts: applies, round-trips, and rolls back a failin
 });
 
 Deno.test("sqlmigrate prints SQL without opening a database", async () => {
-  await using project = await copyProject(MIGRATIONS, { without: ["apps/myapp", "apps/jobs", "apps/auth"] });
+  await using project = await copyProject(MIGRATIONS, {
+    without: ["apps/myapp", "apps/jobs", "apps/auth", "apps/web"],
+  });
   const result = await manage(project, "postgres://postgres:pw-NEVER-SHOWN@127.0.0.1:1/none", [
     "sqlmigrate",
     "billing",
@@ -214,7 +218,9 @@ Deno.test("sqlmigrate prints SQL without opening a database", async () => {
 });
 
 Deno.test("a password in the database URL appears in no output, even when the server is unreachable", async () => {
-  await using project = await copyProject(MIGRATIONS, { without: ["apps/myapp", "apps/jobs", "apps/auth"] });
+  await using project = await copyProject(MIGRATIONS, {
+    without: ["apps/myapp", "apps/jobs", "apps/auth", "apps/web"],
+  });
   const url = `postgres://postgres:${PASSWORD}@127.0.0.1:1/nowhere`;
   for (
     const args of [
@@ -234,7 +240,7 @@ Deno.test("makemigrations --empty writes a numbered migration that migrate then 
   await using project = await copyProject({
     ...MIGRATIONS,
     "apps/inventory/mod.ts": "/** The inventory app. */\nexport {};\n",
-  }, { without: ["apps/myapp", "apps/jobs", "apps/auth"] });
+  }, { without: ["apps/myapp", "apps/jobs", "apps/auth", "apps/web"] });
   const root = project.root;
   const make = (...args: string[]) => project.run(["makemigrations", ...args]);
 
@@ -339,7 +345,9 @@ Deno.test({
       const [, app, , file] = path.split("/");
       return `${app}.${file.slice(0, -3)}`;
     }).sort();
-    await using project = await copyProject(files, { without: ["apps/myapp", "apps/jobs", "apps/auth"] });
+    await using project = await copyProject(files, {
+      without: ["apps/myapp", "apps/jobs", "apps/auth", "apps/web"],
+    });
     const databases = await testDatabases({ root: project.root });
     try {
       const database = databases.find((d) => d.kind === "postgres")!;
