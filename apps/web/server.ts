@@ -137,6 +137,8 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
     const ctx: PageContext = { nonce: makeNonce(), csrf: token };
     if (request.method === "GET") {
       const next = safeNext(url.searchParams.get("next"));
+      // Already signed in (a bookmark, the back button): straight on.
+      if (await sessionOf(request)) return redirect(next);
       return page(loginPage(ctx, { next }), { headers });
     }
     if (request.method !== "POST") return new Response(null, { status: 405 });

@@ -109,6 +109,10 @@ Deno.test("only active superusers log in; the session is a hashed key in an Http
       const commands = await client.fetch("/commands");
       assert.equal(commands.response.status, 200);
       assert.match(commands.text, /greet_user/);
+      const again = await client.fetch("/login?next=%2Fjobs");
+      assert.equal(again.response.headers.get("location"), "/jobs", "signed in: straight on");
+      const offsite = await client.fetch("/login?next=%2F%2Fevil.example");
+      assert.equal(offsite.response.headers.get("location"), "/commands", "never off the site");
 
       // Behind a proxy that terminated HTTPS, the cookie is Secure.
       const secure = new Client(app.handler);
