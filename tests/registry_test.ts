@@ -12,7 +12,8 @@ Deno.test("the registry imports modules only through string-literal specifiers",
   assert.equal(
     imports.length,
     registry.commands.length + registry.checks.length + (registry.migrations?.length ?? 0) +
-      (registry.models?.length ?? 0) + (registry.database ? 1 : 0),
+      (registry.models?.length ?? 0) + (registry.schedules?.length ?? 0) +
+      (registry.database ? 1 : 0),
   );
   for (const specifier of imports) assert.match(specifier, /^"\.{1,2}\/[\w/.-]+\.ts"$/);
   assert.doesNotMatch(
