@@ -353,6 +353,12 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
         ? "Cancelling: its worker aborts it."
         : url.searchParams.get("did") === "queued"
         ? "The job is queued to run again."
+        : url.searchParams.get("did") === "finished"
+        ? "The job had already ended: there was nothing to cancel."
+        : url.searchParams.get("did") === "running"
+        ? "The job is running: retry it once it has ended."
+        : url.searchParams.get("did") === "conflict"
+        ? "Another job with its unique key is waiting or running: it was not queued again."
         : undefined;
       return page(jobPage(ctx, job, message, ended(job) ? undefined : JOB_SCRIPT), {
         nonce: ctx.nonce,

@@ -357,6 +357,13 @@ Deno.test("a job page streams the output while the job runs, then its exit statu
       assert.match(String(last.stdout), /started k1\nfinished k1/);
       assert.match(String(last.meta), /<dd id="job-exit">0<\/dd>/);
 
+      const late = await client.fetch(`/jobs/${id}/cancel`, { form: { csrf_token } });
+      assert.equal(late.response.headers.get("location"), `/jobs/${id}?did=finished`);
+      assert.match(
+        (await client.fetch(`/jobs/${id}?did=finished`)).text,
+        /The job had already ended: there was nothing to cancel\./,
+      );
+
       // The list, filtered; cancel and retry from the job page.
       const delayed = await client.fetch("/commands/ok", {
         form: { csrf_token, f_word: "later", delay: "1h", queue: "slowlane" },
