@@ -49,7 +49,7 @@ code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
 .commands .summary{color:var(--muted);flex:1;min-width:14rem}
 pre{white-space:pre-wrap;word-break:break-word;margin:0}
 .help-text{color:var(--muted);margin:0 0 1rem}
-.usage{background:#eef1f4;padding:.5rem .75rem;border-radius:6px;overflow-x:auto;margin:0 0 1rem}
+.usage{background:#eef1f4;padding:.5rem .75rem;border-radius:6px;overflow-x:auto;margin:0 0 1rem;white-space:pre;word-break:normal}
 fieldset{border:1px solid var(--line);border-radius:8px;margin:0 0 1rem;padding:.5rem 1rem 1rem}
 legend{font-weight:600;padding:0 .25rem}
 .field{margin:.75rem 0 0}

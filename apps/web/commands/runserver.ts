@@ -33,7 +33,8 @@ export default defineCommand({
     "Active superusers (manage createsuperuser) log in. A worker runs in the same process " +
     "unless --no-worker is given, so background jobs run with nothing else started. Under " +
     "'deno task runserver' the server restarts when a source file changes.",
-  requiresDatabase: true,
+  // As Django's runserver: unapplied migrations are reported before it starts.
+  requiresMigrationsChecks: true,
   arguments: {
     addrport: {
       nargs: "?",
@@ -76,6 +77,14 @@ export default defineCommand({
     if (!tables.found) {
       throw new CommandError(
         "The web console's tables are missing: run 'manage migrate' to create them",
+      );
+    }
+    const [superusers] = await db.sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM auth_user WHERE is_active AND is_superuser`;
+    if (superusers.n === 0) {
+      stderr.write(
+        "No active superuser can log in yet: create one with 'manage createsuperuser'.",
+        { style: style.WARNING },
       );
     }
     // Web code is loaded here only, so no other command pays for it.
