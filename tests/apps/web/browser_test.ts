@@ -216,6 +216,22 @@ Deno.test({
           await page.waitForSelector("#job-exit:text-is('0')", { timeout: 20_000 });
           assert.match(await page.textContent("#job-meta") ?? "", /succeeded/);
           assert.equal(await jobCount(), 1);
+
+          // A job that is still waiting when its page opens: the page changes without a reload.
+          await page.goto(`${server.base}/commands/greet_user`);
+          await page.fill("#id_f_name", "Jane");
+          await page.fill("#id_delay", "2s");
+          await page.click("form.card button[type=submit]");
+          await page.waitForURL(/\/jobs\/\d+\?enqueued=1$/);
+          const opened = page.url();
+          assert.match(await page.textContent("#job-meta") ?? "", /queued/);
+          assert.equal(await page.textContent("#job-stdout"), "");
+          await page.evaluate("globalThis.notReloaded = true");
+          await page.waitForSelector("#job-stdout:has-text('Hello, Jane!')", { timeout: 20_000 });
+          await page.waitForSelector("#job-exit:text-is('0')", { timeout: 20_000 });
+          assert.equal(await page.evaluate("globalThis.notReloaded"), true, "no reload");
+          assert.equal(page.url(), opened);
+          assert.equal(await page.textContent("#job-live"), "");
           await page.setViewportSize({ width: 390, height: 844 });
           await page.screenshot({
             path: new URL(`job_${database.kind}.png`, SCREENSHOTS).pathname,
