@@ -4,7 +4,7 @@
 // page go to .manage/screenshots/.
 
 import assert from "node:assert/strict";
-import { forEachDatabase } from "../../_database.ts";
+import { forEachDatabase, pgliteTestDatabase } from "../../_database.ts";
 import { CLI_PERMISSIONS, ROOT, runCli } from "../../_helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -25,7 +25,7 @@ interface Server {
   stop(): Promise<number>;
 }
 
-async function startServer(database: string): Promise<Server> {
+async function startServer(database: string, extra: string[] = []): Promise<Server> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -36,6 +36,7 @@ async function startServer(database: string): Promise<Server> {
       "127.0.0.1:0",
       "--database",
       database,
+      ...extra,
     ],
     cwd: ROOT,
     env: { NO_COLOR: "1" },
@@ -273,4 +274,23 @@ Deno.test("runserver refuses a bad address (exit 1) and offers --no-worker and -
   const help = await runCli(["runserver", "--help"]);
   assert.match(help.stdout, /--no-worker/);
   assert.match(help.stdout, /--noreload/);
+});
+
+Deno.test("runserver --no-worker leaves jobs to workers elsewhere and warns of no superuser", async () => {
+  const database = await pgliteTestDatabase();
+  try {
+    const migrated = await runCli(["migrate", "--database", database.url, "-v", "0"]);
+    assert.equal(migrated.code, 0, migrated.stderr);
+    const server = await startServer(database.url, ["--no-worker"]);
+    const output = server.output();
+    const code = await server.stop();
+    assert.equal(code, 130);
+    assert.match(output, /Background jobs: not run here \(--no-worker\): start 'manage worker'/);
+    assert.match(
+      output,
+      /No active superuser can log in yet: create one with 'manage createsuperuser'\./,
+    );
+  } finally {
+    await database.drop();
+  }
 });
