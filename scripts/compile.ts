@@ -304,7 +304,14 @@ async function readManageTask(root: URL): Promise<string> {
 
 async function registeredModules(): Promise<string[]> {
   const { registry } = await import("../commands/_registry.ts");
-  return [...registry.commands, ...registry.checks].map((entry) => entry.module);
+  return [
+    ...registry.commands,
+    ...registry.checks,
+    ...(registry.migrations ?? []),
+    ...(registry.models ?? []),
+    ...(registry.schedules ?? []),
+    ...(registry.database ? [registry.database] : []),
+  ].map((entry) => entry.module);
 }
 
 function megabytes(bytes: number): string {

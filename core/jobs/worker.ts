@@ -59,7 +59,11 @@ export interface WorkerOptions {
   queues?: readonly string[];
   /** Jobs run at once (10). */
   concurrency?: number;
-  /** Jobs claimed ahead of a free slot, to claim in batches (4 × concurrency). */
+  /**
+   * Jobs claimed ahead of a free slot, to claim in batches. By default it adapts: about a
+   * quarter of a second of work at the pace jobs have been ending (at most 500), so short jobs
+   * are claimed hundreds at a time while a worker of long jobs holds none it cannot start.
+   */
   prefetch?: number;
   /** Stop when no job is due (and no retry of one this worker ran is waiting). */
   burst?: boolean;
@@ -150,6 +154,10 @@ interface Running {
 const HOUR = 3_600_000;
 /** Claims that fail in a row before the worker gives up. */
 const MAX_CLAIM_FAILURES = 3;
+/** The most jobs a worker holds ahead of free slots when it chooses. */
+const MAX_PREFETCH = 500;
+/** How much work, in seconds at the recent pace, a worker holds ahead of free slots. */
+const PREFETCH_SECONDS = 0.25;
 
 function hostname(): string {
   try {
@@ -177,7 +185,7 @@ export class Worker {
   /** This worker's id, as jobs and `manage_worker` record it. */
   readonly id: string;
   readonly #o: Required<
-    Omit<WorkerOptions, "jobDatabase" | "signal" | "log" | "id" | "env" | "cwd">
+    Omit<WorkerOptions, "jobDatabase" | "signal" | "log" | "id" | "env" | "cwd" | "prefetch">
   >;
   readonly #jobDatabase: () => Promise<Database>;
   readonly #env: Readonly<Record<string, string | undefined>>;
@@ -213,6 +221,9 @@ export class Worker {
   #lastPrune = 0;
   #dueTimer?: ReturnType<typeof setTimeout>;
   #claimFailures = 0;
+  readonly #fixedPrefetch?: number;
+  /** How long jobs have been taking, in ms: a moving average. */
+  #averageMs?: number;
   #savingOutput = false;
   #failure: unknown;
 
@@ -225,7 +236,6 @@ export class Worker {
       registry: options.registry,
       queues: options.queues?.length ? options.queues : [DEFAULT_QUEUE],
       concurrency,
-      prefetch: options.prefetch ?? concurrency * 4,
       burst: options.burst ?? false,
       pollInterval: options.pollInterval ?? 2000,
       lease,
@@ -249,6 +259,7 @@ export class Worker {
       queues: this.#o.queues,
       concurrency,
     };
+    this.#fixedPrefetch = options.prefetch;
     this.#jobDatabase = options.jobDatabase ?? (() => Promise.resolve(options.db));
     this.#env = options.env ?? {};
     this.#cwd = options.cwd ?? ".";
@@ -326,8 +337,16 @@ export class Worker {
     this.#wake = Promise.withResolvers<void>();
   }
 
+  /** Jobs held ahead of free slots: as given, or a quarter second of work at the recent pace. */
+  get #prefetch(): number {
+    if (this.#fixedPrefetch !== undefined) return this.#fixedPrefetch;
+    if (this.#averageMs === undefined) return this.#o.concurrency;
+    const perSecond = this.#o.concurrency * 1000 / Math.max(this.#averageMs, 0.01);
+    return Math.min(MAX_PREFETCH, Math.round(perSecond * PREFETCH_SECONDS));
+  }
+
   get #capacity(): number {
-    return this.#o.concurrency + this.#o.prefetch;
+    return this.#o.concurrency + this.#prefetch;
   }
 
   async #loop(): Promise<void> {
@@ -430,6 +449,7 @@ export class Worker {
     const stdout = captureOutput();
     const stderr = captureOutput();
     const startedAt = new Date();
+    const began = performance.now();
     this.#log("debug", `Job ${job.id} started: ${[job.command, ...job.args].join(" ")}`);
     let timeout: ReturnType<typeof setTimeout> | undefined;
     let giveUp: ReturnType<typeof setTimeout> | undefined;
@@ -469,6 +489,8 @@ export class Worker {
         stderr.write(`${(error as Error)?.message ?? String(error)}\n`);
         code = 1;
       }
+      const ms = performance.now() - began;
+      this.#averageMs = this.#averageMs === undefined ? ms : this.#averageMs * 0.9 + ms * 0.1;
       this.#settle(entry, code, stdout.text, stderr.text, startedAt);
     })();
     if (job.timeoutMs) timeout = setTimeout(() => entry.abort("timeout"), job.timeoutMs);

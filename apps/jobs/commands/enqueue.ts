@@ -16,6 +16,26 @@ function parseAt(text: string): Date {
   return date;
 }
 
+const OWN_FLAGS = [
+  "-q",
+  "--queue",
+  "--at",
+  "--delay",
+  "--priority",
+  "--max-attempts",
+  "--timeout",
+  "--unique-key",
+  "--format",
+];
+
+/** A hint when the words given to the command hold one of enqueue's own options. */
+function misplaced(args: readonly string[]): string {
+  const flag = args.find((word) => OWN_FLAGS.includes(word.split("=")[0]));
+  return flag === undefined
+    ? ""
+    : `; enqueue's own options, such as ${flag.split("=")[0]}, go before the command's name`;
+}
+
 export default defineCommand({
   help: "Enqueues a command to run in the background, and prints the job's id\n\n" +
     "The command's arguments are checked against its declaration now, as the command line " +
@@ -58,7 +78,9 @@ export default defineCommand({
     }).catch((error) => {
       // The command's arguments are at fault, not enqueue's: no usage line of enqueue's.
       if (error instanceof UsageError) {
-        throw new CommandError(error.message, { returncode: error.returncode });
+        throw new CommandError(error.message + misplaced(options.args), {
+          returncode: error.returncode,
+        });
       }
       throw error;
     });

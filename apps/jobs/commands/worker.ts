@@ -20,7 +20,7 @@ export default defineCommand({
     concurrency: { short: "c", type: "integer", default: 10, help: "Jobs run at once" },
     prefetch: {
       type: "integer",
-      help: "Jobs claimed ahead of a free slot, to claim in batches (4 × concurrency)",
+      help: "Jobs claimed ahead of a free slot (by default a quarter second of work, at most 500)",
     },
     burst: { type: "boolean", help: "Stop when no job is due (for CI and tests)" },
     pollInterval: {

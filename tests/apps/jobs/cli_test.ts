@@ -58,6 +58,12 @@ Deno.test("enqueue, worker --burst and jobs through cli.ts", async (t) => {
       bad.stderr,
       "CommandError: restock: argument count: invalid int value: 'lots' (see 'manage help restock')\n",
     );
+    const late = await run(["enqueue", "restock", "tea", "1", "--delay", "1m"]);
+    assert.equal(late.code, 2);
+    assert.match(
+      late.stderr,
+      /^CommandError: restock: unrecognized arguments: --delay 1m .*; enqueue's own options, such as --delay, go before the command's name\n$/,
+    );
     const unknown = await run(["enqueue", "restok", "tea"]);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /Unknown command: 'restok'. Did you mean restock\?/);
@@ -236,4 +242,27 @@ export default [
   );
   assert.match(result.stderr, /\(jobs\.E002\) Two schedules are named 'shop\.nightly'\./);
   assert.match(result.stderr, /Schedule 'shop\.nightly' \(every 1h\): Unknown command: 'restok'/);
+});
+
+Deno.test("on the embedded database, a worker in one process runs what another enqueues", async () => {
+  await using project = await copyProject(FILES, { without: ["apps/myapp"] });
+  const env = { DATABASE_URL: "pglite:.manage/db" };
+  assert.equal((await project.run(["migrate", "-v", "0"], { env })).code, 0);
+  const worker = startWorker(project, env, ["-v", "2", "--skip-schedules"]);
+  try {
+    await worker.waitFor(/started: queues default/);
+    const enqueued = await project.run(["enqueue", "restock", "tea", "2"], { env });
+    assert.equal(enqueued.code, 0, enqueued.stderr);
+    const id = /job (\d+)/.exec(enqueued.stdout)![1];
+    await worker.waitFor(new RegExp(`Job ${id} restock succeeded`));
+    const shown = await project.run(["jobs", "show", id, "--format", "json"], { env });
+    assert.equal(shown.code, 0, shown.stderr);
+    const job = JSON.parse(shown.stdout) as { status: string; stdout: string };
+    assert.equal(job.status, "succeeded");
+    assert.match(job.stdout, /restocked 2 tea/);
+  } finally {
+    worker.child.kill("SIGINT");
+    const ended = await worker.end();
+    assert.equal(ended.code, 130, ended.stderr);
+  }
 });

@@ -400,3 +400,35 @@ Deno.test("a running job's output so far is stored, and its watchers told", asyn
     }
   });
 });
+
+Deno.test("a worker of long jobs holds few ahead, so other workers share them", async (t) => {
+  await forEachDatabase(t, async (database) => {
+    const { db, runs, registry } = await setUp(database.open);
+    const other = database.kind === "postgres" ? await database.open() : db;
+    try {
+      for (let i = 0; i < 8; i++) {
+        await enqueueCommand("slow", [`s${i}`, "250"], { registry, db });
+      }
+      const ran = [0, 0];
+      const counting = (index: number) => ({
+        ...testRegistry(testCommands(runs)),
+        commands: registry.commands.map((entry) => ({
+          ...entry,
+          load: async () => {
+            if (entry.name === "slow") ran[index]++;
+            return await entry.load();
+          },
+        })),
+      });
+      await Promise.all([
+        runWorker(fast({ db, registry: counting(0), burst: true, concurrency: 1 })),
+        runWorker(fast({ db: other, registry: counting(1), burst: true, concurrency: 1 })),
+      ]);
+      assert.equal(runs.of("slow").length, 8);
+      assert.ok(ran[0] >= 2 && ran[1] >= 2, `both workers ran long jobs: ${ran}`);
+    } finally {
+      if (other !== db) await other.close();
+      await db.close();
+    }
+  });
+});
