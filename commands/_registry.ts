@@ -40,6 +40,14 @@ export const registry: Registry = {
       load: () => import("./completion.ts"),
     },
     {
+      name: "createapitoken",
+      app: "web",
+      summary: "Creates a token for the web console's JSON API and prints it, once",
+      module: "apps/web/commands/createapitoken.ts",
+      flags: ["--name","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      load: () => import("../apps/web/commands/createapitoken.ts"),
+    },
+    {
       name: "createsuperuser",
       app: "auth",
       summary: "Creates a superuser account (a user with every permission)",
@@ -153,6 +161,14 @@ export const registry: Registry = {
       load: () => import("../apps/myapp/commands/my_custom_command.ts"),
     },
     {
+      name: "runserver",
+      app: "web",
+      summary: "Starts the web console: run commands, follow their output and see the job history",
+      module: "apps/web/commands/runserver.ts",
+      flags: ["--noreload","--no-worker","-Q","--queues","-c","--concurrency","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      load: () => import("../apps/web/commands/runserver.ts"),
+    },
+    {
       name: "show_status",
       app: "myapp",
       summary: "Shows status message",
@@ -239,6 +255,12 @@ export const registry: Registry = {
       name: "0001_initial",
       module: "apps/myapp/migrations/0001_initial.ts",
       load: () => import("../apps/myapp/migrations/0001_initial.ts"),
+    },
+    {
+      app: "web",
+      name: "0001_initial",
+      module: "apps/web/migrations/0001_initial.ts",
+      load: () => import("../apps/web/migrations/0001_initial.ts"),
     },
   ],
   models: [

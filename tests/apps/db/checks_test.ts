@@ -25,7 +25,7 @@ Deno.test("check --database reports unapplied and edited migrations and a dead d
   await using project = await copyProject({
     "apps/shop/migrations/0001_initial.ts": INITIAL,
     "apps/shop/commands/serve.ts": SERVE,
-  }, { without: ["apps/myapp", "apps/jobs", "apps/auth"] });
+  }, { without: ["apps/myapp", "apps/jobs", "apps/auth", "apps/web"] });
 
   await t.step("a database that does not answer is an error, its password not shown", async () => {
     const result = await project.run([

@@ -57,7 +57,7 @@ async function manage(project: Project, url: string, args: string[]): Promise<Ru
 
 Deno.test("migrate through cli.ts: applies, round-trips, and rolls back a failing migration", async (t) => {
   await using project = await copyProject(MIGRATIONS, {
-    without: ["apps/myapp", "apps/jobs", "apps/auth"],
+    without: ["apps/myapp", "apps/jobs", "apps/auth", "apps/web"],
   });
   await forEachDatabase(t, async (database, t) => {
     const url = withPassword(database.url);
@@ -200,7 +200,7 @@ Deno.test("migrate through cli.ts: applies, round-trips, and rolls back a failin
 
 Deno.test("sqlmigrate prints SQL without opening a database", async () => {
   await using project = await copyProject(MIGRATIONS, {
-    without: ["apps/myapp", "apps/jobs", "apps/auth"],
+    without: ["apps/myapp", "apps/jobs", "apps/auth", "apps/web"],
   });
   const result = await manage(project, "postgres://postgres:pw-NEVER-SHOWN@127.0.0.1:1/none", [
     "sqlmigrate",
@@ -219,7 +219,7 @@ Deno.test("sqlmigrate prints SQL without opening a database", async () => {
 
 Deno.test("a password in the database URL appears in no output, even when the server is unreachable", async () => {
   await using project = await copyProject(MIGRATIONS, {
-    without: ["apps/myapp", "apps/jobs", "apps/auth"],
+    without: ["apps/myapp", "apps/jobs", "apps/auth", "apps/web"],
   });
   const url = `postgres://postgres:${PASSWORD}@127.0.0.1:1/nowhere`;
   for (
@@ -240,7 +240,7 @@ Deno.test("makemigrations --empty writes a numbered migration that migrate then 
   await using project = await copyProject({
     ...MIGRATIONS,
     "apps/inventory/mod.ts": "/** The inventory app. */\nexport {};\n",
-  }, { without: ["apps/myapp", "apps/jobs", "apps/auth"] });
+  }, { without: ["apps/myapp", "apps/jobs", "apps/auth", "apps/web"] });
   const root = project.root;
   const make = (...args: string[]) => project.run(["makemigrations", ...args]);
 
@@ -346,7 +346,7 @@ Deno.test({
       return `${app}.${file.slice(0, -3)}`;
     }).sort();
     await using project = await copyProject(files, {
-      without: ["apps/myapp", "apps/jobs", "apps/auth"],
+      without: ["apps/myapp", "apps/jobs", "apps/auth", "apps/web"],
     });
     const databases = await testDatabases({ root: project.root });
     try {

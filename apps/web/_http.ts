@@ -1,0 +1,146 @@
+// What the console's handlers share: their options, responses with the console's security
+// headers, cookies, and the commands' declarations (loaded once).
+
+import type { Database } from "../../core/database.ts";
+import { loadCommand } from "../../core/checks.ts";
+import type { Command } from "../../core/command.ts";
+import { findCommand, type Registry, type RegistryEntry } from "../../core/registry.ts";
+import type { Html } from "./html.ts";
+
+/** How the console runs. */
+export interface ConsoleOptions {
+  /** The database: jobs, users, sessions. */
+  db: Database;
+  /** The database commands run now get as `ctx.db`; `db` by default. */
+  jobDatabase?: () => Promise<Database>;
+  /** The registry: the commands offered. */
+  registry: Registry;
+  /** The environment commands are checked and run with. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** The working directory commands run in. */
+  cwd: string;
+  /** Aborting it ends the event streams (the server is stopping). */
+  signal?: AbortSignal;
+  /** How often a job page's stream looks at its job, in ms (250). */
+  pollInterval?: number;
+  /** How long a command run now may take, in ms (60000). */
+  inlineTimeout?: number;
+  /** Where each request is logged (method, path, status, time; never a query string or body). */
+  log?: (line: string) => void;
+}
+
+/** The name of the session cookie. */
+export const SESSION_COOKIE = "manage_session";
+/** The name of the cookie that carries the login form's CSRF token (no session yet). */
+export const LOGIN_CSRF_COOKIE = "manage_csrf";
+
+/** A request's cookies. */
+export function cookies(request: Request): Map<string, string> {
+  const jar = new Map<string, string>();
+  for (const part of (request.headers.get("cookie") ?? "").split(";")) {
+    const at = part.indexOf("=");
+    if (at < 0) continue;
+    jar.set(part.slice(0, at).trim(), part.slice(at + 1).trim());
+  }
+  return jar;
+}
+
+/** Whether the request came over HTTPS (here, or to a proxy that says so). */
+export function isSecure(request: Request): boolean {
+  return new URL(request.url).protocol === "https:" ||
+    request.headers.get("x-forwarded-proto")?.split(",")[0].trim().toLowerCase() === "https";
+}
+
+/** A `Set-Cookie` value: HttpOnly, SameSite=Lax, and Secure over HTTPS. */
+export function setCookie(
+  request: Request,
+  name: string,
+  value: string,
+  maxAgeSeconds?: number,
+): string {
+  return [
+    `${name}=${value}`,
+    "Path=/",
+    "HttpOnly",
+    "SameSite=Lax",
+    ...(maxAgeSeconds === undefined ? [] : [`Max-Age=${maxAgeSeconds}`]),
+    ...(isSecure(request) ? ["Secure"] : []),
+  ].join("; ");
+}
+
+/** A random nonce for a page's own script. */
+export function makeNonce(): string {
+  return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+}
+
+function securityHeaders(headers: Headers, nonce?: string): Headers {
+  headers.set("x-content-type-options", "nosniff");
+  headers.set("x-frame-options", "DENY");
+  headers.set("referrer-policy", "same-origin");
+  headers.set(
+    "content-security-policy",
+    "default-src 'none'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self'; " +
+      `connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'` +
+      (nonce ? `; script-src 'nonce-${nonce}'` : ""),
+  );
+  if (!headers.has("cache-control")) headers.set("cache-control", "no-store");
+  return headers;
+}
+
+/** An HTML page. */
+export function page(
+  body: Html,
+  init: { status?: number; nonce?: string; headers?: HeadersInit } = {},
+): Response {
+  const headers = securityHeaders(new Headers(init.headers), init.nonce);
+  headers.set("content-type", "text/html; charset=utf-8");
+  return new Response(body.text, { status: init.status ?? 200, headers });
+}
+
+/** A JSON response. */
+export function json(value: unknown, status = 200, init: { headers?: HeadersInit } = {}): Response {
+  const headers = securityHeaders(new Headers(init.headers));
+  headers.set("content-type", "application/json; charset=utf-8");
+  return new Response(JSON.stringify(value), { status, headers });
+}
+
+/** A redirect after a form (303: the next request is a GET). */
+export function redirect(location: string, headers: HeadersInit = {}): Response {
+  const all = securityHeaders(new Headers(headers));
+  all.set("location", location);
+  return new Response(null, { status: 303, headers: all });
+}
+
+/** A static file's response, cached for a while. */
+export function asset(text: string, type: string): Response {
+  const headers = securityHeaders(new Headers({ "cache-control": "public, max-age=3600" }));
+  headers.set("content-type", type);
+  return new Response(text, { headers });
+}
+
+/** Whether `next` is a path on this site (not `//elsewhere` or a URL). */
+export function safeNext(next: string | null | undefined): string {
+  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") &&
+      !/[\r\n]/.test(next)
+    ? next
+    : "/commands";
+}
+
+/** The commands' loaded declarations, by name, loaded on first use. */
+export class CommandCache {
+  readonly #loaded = new Map<string, Promise<Command>>();
+  constructor(readonly registry: Registry) {}
+
+  /** The registry entry and command of `name`, or undefined when there is no such command. */
+  async get(name: string): Promise<{ entry: RegistryEntry; command: Command } | undefined> {
+    const entry = findCommand(this.registry, name);
+    if (!entry) return undefined;
+    let loading = this.#loaded.get(name);
+    if (!loading) {
+      loading = loadCommand(entry);
+      loading.catch(() => this.#loaded.delete(name));
+      this.#loaded.set(name, loading);
+    }
+    return { entry, command: await loading };
+  }
+}

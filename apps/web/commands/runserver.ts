@@ -1,0 +1,185 @@
+import { defineCommand } from "../../../core/command.ts";
+import { type Database, redactUrl } from "../../../core/database.ts";
+import { CommandError } from "../../../core/errors.ts";
+import { openWith } from "../../../core/jobs/enqueue.ts";
+import { checkQueueName, DEFAULT_QUEUE, requireQueue } from "../../../core/jobs/queue.ts";
+import type { LogLevel } from "../../../core/jobs/worker.ts";
+
+const DEFAULT_ADDR = "127.0.0.1";
+const DEFAULT_PORT = 8000;
+
+/** `8000`, `0.0.0.0:8000`, `[::1]:8000`, `localhost:8000`, as Django's runserver reads them. */
+export function parseAddrport(text: string | undefined): { hostname: string; port: number } {
+  if (text === undefined || text === "") return { hostname: DEFAULT_ADDR, port: DEFAULT_PORT };
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)|([0-9a-fA-F:]*:[0-9a-fA-F:.]*))?:?(\d+)$/
+    .exec(text);
+  if (/^\d+$/.test(text)) {
+    const port = Number(text);
+    if (port <= 65535) return { hostname: DEFAULT_ADDR, port };
+  } else if (match && text.includes(":")) {
+    const port = Number(match[4]);
+    const hostname = match[1] ?? match[2] ?? match[3];
+    if (port <= 65535 && hostname) return { hostname, port };
+  }
+  throw new CommandError(`"${text}" is not a valid port number or address:port pair.`);
+}
+
+function timestamp(): string {
+  return new Date().toISOString().slice(0, 19).replace("T", " ");
+}
+
+export default defineCommand({
+  help: "Starts the web console: run commands, follow their output and see the job history\n\n" +
+    "Active superusers (manage createsuperuser) log in. A worker runs in the same process " +
+    "unless --no-worker is given, so background jobs run with nothing else started. Under " +
+    "'deno task runserver' the server restarts when a source file changes.",
+  // As Django's runserver: unapplied migrations are reported before it starts.
+  requiresMigrationsChecks: true,
+  arguments: {
+    addrport: {
+      nargs: "?",
+      metavar: "addrport",
+      help: "Optional port number, or ipaddr:port (default 127.0.0.1:8000)",
+    },
+  },
+  options: {
+    noreload: {
+      type: "boolean",
+      help: "Accepted as Django's: reloading on changes comes from 'deno task runserver' " +
+        "(deno run --watch), never from 'manage runserver' itself",
+    },
+    noWorker: {
+      type: "boolean",
+      help: "Do not run background jobs in this process (run 'manage worker' instead)",
+    },
+    queues: {
+      short: "Q",
+      default: DEFAULT_QUEUE,
+      help: "Comma-separated queues the in-process worker takes jobs from",
+    },
+    concurrency: {
+      short: "c",
+      type: "integer",
+      default: 4,
+      help: "Jobs the in-process worker runs at once",
+    },
+  },
+  async handle(ctx) {
+    const { options, stdout, stderr, style, registry, env, verbosity } = ctx;
+    const { hostname, port } = parseAddrport(options.addrport);
+    const queues = options.queues.split(",").map((q) => checkQueueName(q.trim()));
+    if (options.concurrency < 1) throw new CommandError("--concurrency must be at least 1");
+    const db = await ctx.db.connect();
+    await requireQueue(db);
+    const [tables] = await db.sql<{ found: boolean }>`
+      SELECT to_regclass('web_session') IS NOT NULL AND to_regclass('auth_user') IS NOT NULL
+        AS found`;
+    if (!tables.found) {
+      throw new CommandError(
+        "The web console's tables are missing: run 'manage migrate' to create them",
+      );
+    }
+    const [superusers] = await db.sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM auth_user WHERE is_active AND is_superuser`;
+    if (superusers.n === 0) {
+      stderr.write(
+        "No active superuser can log in yet: create one with 'manage createsuperuser'.",
+        { style: style.WARNING },
+      );
+    }
+    // Web code is loaded here only, so no other command pays for it.
+    const { consoleHandler } = await import("../server.ts");
+    const { Worker } = await import("../../../core/jobs/worker.ts");
+
+    // A server gets connections of its own for the worker and for the jobs, so that a slow job
+    // never holds a page back; the embedded database is one session, shared by everything.
+    const url = options.database ?? env.DATABASE_URL;
+    const extra: Promise<Database>[] = [];
+    const open = () => {
+      const opening = openWith(registry, url, { env, cwd: ctx.cwd });
+      extra.push(opening);
+      return opening;
+    };
+    ctx.defer(async () => {
+      for (const opening of extra) await (await opening.catch(() => undefined))?.close();
+    });
+    let jobDb: Promise<Database> | undefined;
+    const jobDatabase = db.driver === "pglite" ? () => Promise.resolve(db) : () => jobDb ??= open();
+
+    const log = (line: string) =>
+      stderr.write(`[${timestamp()}] ${redactUrl(line)}`, {
+        style: (t) => t,
+      });
+    const handler = consoleHandler({
+      db,
+      jobDatabase,
+      registry,
+      env,
+      cwd: ctx.cwd,
+      signal: ctx.signal,
+      log: verbosity >= 1 ? log : (line) => {
+        if (line.startsWith("Internal error")) log(line);
+      },
+    });
+
+    let working: Promise<unknown> = Promise.resolve();
+    let workerLine = "Background jobs: not run here (--no-worker): start 'manage worker'";
+    if (!options.noWorker) {
+      const workerLog = (level: LogLevel, line: string) => {
+        if (level === "error" || level === "warning") log(line);
+        else if (level === "info" ? verbosity >= 2 : verbosity >= 3) log(line);
+      };
+      const worker = new Worker({
+        db: db.driver === "pglite" ? db : await open(),
+        jobDatabase,
+        registry,
+        queues,
+        concurrency: options.concurrency,
+        signal: ctx.signal,
+        env,
+        cwd: ctx.cwd,
+        log: workerLog,
+      });
+      workerLine = `Background jobs: worker ${worker.id} (queues ${
+        queues.join(", ")
+      }, concurrency ${options.concurrency})`;
+      working = worker.run().catch((error) => {
+        log(`The worker stopped: ${(error as Error).message}`);
+      });
+    }
+
+    let server: Deno.HttpServer<Deno.NetAddr>;
+    try {
+      server = Deno.serve({
+        hostname,
+        port,
+        signal: ctx.signal,
+        onListen(addr) {
+          const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+          stdout.write(
+            style.MIGRATE_HEADING("Starting the web console") +
+              ` at http://${host}:${addr.port}/`,
+          );
+          stdout.write(`Database: ${db.url}`);
+          stdout.write(workerLine);
+          stdout.write("Quit the server with CONTROL-C.");
+        },
+        onError(error) {
+          log(`Internal error: ${(error as Error)?.stack ?? String(error)}`);
+          return new Response("Server error", { status: 500 });
+        },
+      }, (request, info) => handler(request, { remoteAddr: info.remoteAddr }));
+    } catch (error) {
+      if (error instanceof Deno.errors.AddrInUse) {
+        throw new CommandError(`That port is already in use: ${hostname}:${port}`);
+      }
+      if (error instanceof Deno.errors.AddrNotAvailable) {
+        throw new CommandError(`That IP address can't be assigned to: ${hostname}`);
+      }
+      throw error;
+    }
+    await server.finished;
+    await working;
+    if (verbosity >= 1) stdout.write("The web console has stopped.");
+  },
+});

@@ -1,0 +1,106 @@
+/**
+ * "Run now": a command run in the console's own process while the request waits, through the
+ * same path as the command line and the worker (`main()`, its output captured), then stored as
+ * an ended job, so that it has a job page and a place in the history like any other.
+ *
+ * @module
+ */
+
+import type { Database } from "../../core/database.ts";
+import { DEFAULT_QUEUE, OUTPUT_LIMIT } from "../../core/jobs/queue.ts";
+import { main } from "../../core/main.ts";
+import { captureOutput } from "../../core/output.ts";
+import type { Registry } from "../../core/registry.ts";
+import { stripAnsi } from "../../core/style.ts";
+
+/** What an inline run needs. */
+export interface InlineRun {
+  /** The console's database: where the job record goes. */
+  db: Database;
+  /** The database the command gets as `ctx.db`. */
+  jobDatabase: () => Promise<Database>;
+  /** The registry the command is found in. */
+  registry: Registry;
+  /** The environment it runs with. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Its working directory. */
+  cwd: string;
+  /** Aborts it (the server stopping). */
+  signal?: AbortSignal;
+  /** Its time limit, in ms; its signal aborts when it passes. */
+  timeout: number;
+  /** Who ran it, recorded as the job's worker (`web:<username>`). */
+  username: string;
+  /** The queue it is recorded in. */
+  queue?: string;
+}
+
+function cap(text: string): string {
+  return text.length <= OUTPUT_LIMIT
+    ? text
+    : `${text.slice(0, OUTPUT_LIMIT)}\n… (output cut at ${OUTPUT_LIMIT} characters)\n`;
+}
+
+function lastLine(text: string): string | null {
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const last = lines.at(-1);
+  return last === undefined ? null : stripAnsi(last);
+}
+
+/**
+ * Runs the command `name` with `args` now and records it as an ended job (one attempt, its exit
+ * code, output and times); gives the job's id. The arguments should have been checked already
+ * (`checkJobArguments`): a usage error is recorded as the failure it is.
+ */
+export async function runInline(
+  name: string,
+  args: readonly string[],
+  run: InlineRun,
+): Promise<number> {
+  const stdout = captureOutput();
+  const stderr = captureOutput();
+  const limit = AbortSignal.timeout(run.timeout);
+  const signal = run.signal ? AbortSignal.any([run.signal, limit]) : limit;
+  const started = new Date();
+  const code = await main([name, ...args], {
+    registry: run.registry,
+    stdout,
+    stderr,
+    stdoutIsTerminal: true,
+    stderrIsTerminal: true,
+    env: run.env,
+    signal,
+    cwd: run.cwd,
+    prog: "manage",
+    database: run.jobDatabase,
+  });
+  const finished = new Date();
+  const timedOut = limit.aborted && !run.signal?.aborted;
+  const status = code === 0 ? "succeeded" : run.signal?.aborted ? "cancelled" : "failed";
+  const error = code === 0
+    ? null
+    : timedOut
+    ? `Timed out after ${run.timeout} ms (run it in the background instead)`
+    : lastLine(stderr.text) ?? `Exit code ${code}`;
+  const [row] = await run.db.query<{ id: number }>(
+    `INSERT INTO manage_job_result (id, queue, command, args, priority, status, exit_code, stdout,
+  stderr, error, attempts, max_attempts, worker, created_at, run_at, started_at, finished_at)
+VALUES (nextval(pg_get_serial_sequence('manage_job', 'id')), $1, $2, $3::text::jsonb, 0, $4, $5,
+  $6, $7, $8, 1, 1, $9, $10, $10, $10, $11)
+RETURNING id`,
+    [
+      run.queue ?? DEFAULT_QUEUE,
+      name,
+      JSON.stringify(args),
+      status,
+      code,
+      cap(stdout.text),
+      cap(stderr.text),
+      error,
+      `web:${run.username}`,
+      started,
+      finished,
+    ],
+  );
+  return Number(row.id);
+}
