@@ -7,11 +7,10 @@
  */
 
 import type { Database } from "../../core/database.ts";
-import { DEFAULT_QUEUE, OUTPUT_LIMIT } from "../../core/jobs/queue.ts";
+import { capOutput, DEFAULT_QUEUE, failureLine } from "../../core/jobs/queue.ts";
 import { main } from "../../core/main.ts";
 import { captureOutput } from "../../core/output.ts";
 import type { Registry } from "../../core/registry.ts";
-import { stripAnsi } from "../../core/style.ts";
 
 /** What an inline run needs. */
 export interface InlineRun {
@@ -33,18 +32,6 @@ export interface InlineRun {
   username: string;
   /** The queue it is recorded in. */
   queue?: string;
-}
-
-function cap(text: string): string {
-  return text.length <= OUTPUT_LIMIT
-    ? text
-    : `${text.slice(0, OUTPUT_LIMIT)}\n… (output cut at ${OUTPUT_LIMIT} characters)\n`;
-}
-
-function lastLine(text: string): string | null {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-  const last = lines.at(-1);
-  return last === undefined ? null : stripAnsi(last);
 }
 
 /**
@@ -81,7 +68,7 @@ export async function runInline(
     ? null
     : timedOut
     ? `Timed out after ${run.timeout} ms (run it in the background instead)`
-    : lastLine(stderr.text) ?? `Exit code ${code}`;
+    : failureLine(stderr.text) ?? `Exit code ${code}`;
   const [row] = await run.db.query<{ id: number }>(
     `INSERT INTO manage_job_result (id, queue, command, args, priority, status, exit_code, stdout,
   stderr, error, attempts, max_attempts, worker, created_at, run_at, started_at, finished_at)
@@ -94,8 +81,8 @@ RETURNING id`,
       JSON.stringify(args),
       status,
       code,
-      cap(stdout.text),
-      cap(stderr.text),
+      capOutput(stdout.text),
+      capOutput(stderr.text),
       error,
       `web:${run.username}`,
       started,

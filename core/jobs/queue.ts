@@ -12,6 +12,7 @@
 import type { Database, Queryable, Row } from "../database.ts";
 import { CommandError } from "../errors.ts";
 import { toMilliseconds } from "../schedule.ts";
+import { stripAnsi } from "../style.ts";
 
 /** The queue a job goes to when none is named. */
 export const DEFAULT_QUEUE = "default";
@@ -26,6 +27,20 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 
 /** The largest output kept of one stream of one job. */
 export const OUTPUT_LIMIT = 1 << 20;
+
+/** A job's output as stored: cut at {@linkcode OUTPUT_LIMIT} characters, saying so. */
+export function capOutput(text: string): string {
+  return text.length <= OUTPUT_LIMIT
+    ? text
+    : `${text.slice(0, OUTPUT_LIMIT)}\n… (output cut at ${OUTPUT_LIMIT} characters)\n`;
+}
+
+/** The line that says why a run failed: the last line of its error output that says anything. */
+export function failureLine(text: string): string | null {
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const last = lines.at(-1);
+  return last === undefined ? null : stripAnsi(last);
+}
 
 /** When and how a job runs. */
 export interface JobOptions {

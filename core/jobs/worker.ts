@@ -23,13 +23,14 @@ import { main } from "../main.ts";
 import { type CapturedOutput, captureOutput } from "../output.ts";
 import type { Registry } from "../registry.ts";
 import { isSchedule, type Schedule } from "../schedule.ts";
-import { stripAnsi } from "../style.ts";
 import {
   CANCEL_CHANNEL,
   cancelRequested,
+  capOutput,
   type ClaimedJob,
   claimJobs,
   DEFAULT_QUEUE,
+  failureLine,
   finishJobs,
   heartbeat,
   insertScheduledJob,
@@ -37,7 +38,6 @@ import {
   newJob,
   nextRunAt,
   type Outcome,
-  OUTPUT_LIMIT,
   pendingAmong,
   pruneJobs,
   reapLostJobs,
@@ -165,19 +165,6 @@ function hostname(): string {
   } catch {
     return "localhost";
   }
-}
-
-function cap(text: string): string {
-  return text.length <= OUTPUT_LIMIT
-    ? text
-    : `${text.slice(0, OUTPUT_LIMIT)}\n… (output cut at ${OUTPUT_LIMIT} characters)\n`;
-}
-
-/** The line that says why a run failed: the last line of its error output that says anything. */
-function lastLine(text: string): string | null {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-  const last = lines.at(-1);
-  return last === undefined ? null : stripAnsi(last);
 }
 
 /** A worker; `run()` works until the signal aborts (or, in burst mode, the queue is empty). */
@@ -520,8 +507,8 @@ export class Worker {
     }
     const base = {
       exitCode: code,
-      stdout: cap(stdout),
-      stderr: cap(stderr),
+      stdout: capOutput(stdout),
+      stderr: capOutput(stderr),
       startedAt,
       finishedAt: new Date(),
     };
@@ -535,7 +522,7 @@ export class Worker {
     }
     const error = reason === "timeout"
       ? `timed out after ${job.timeoutMs} ms`
-      : lastLine(stderr) ?? `exit code ${code}`;
+      : failureLine(stderr) ?? `exit code ${code}`;
     const retry = code !== 2 && job.attempts < job.maxAttempts;
     this.#record(job, {
       ...base,
@@ -624,8 +611,8 @@ export class Worker {
     this.#savingOutput = true;
     try {
       const outputs = changed.map((entry) => {
-        const stdout = cap(entry.stdout.text);
-        const stderr = cap(entry.stderr.text);
+        const stdout = capOutput(entry.stdout.text);
+        const stderr = capOutput(entry.stderr.text);
         entry.saved = entry.stdout.text.length + entry.stderr.text.length;
         return { id: entry.job.id, stdout, stderr };
       });
