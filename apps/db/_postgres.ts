@@ -150,9 +150,11 @@ async function openSocket(
 function queryable(sql: Sql, guard: <T>(work: () => Promise<T>) => Promise<T>): Queryable {
   const query = <T extends Row>(text: string, params: readonly unknown[] = []) =>
     guard(async () => {
-      // The extended protocol: exactly one statement, as on PGlite.
+      // The extended protocol: exactly one statement, as on PGlite. Prepared (named, kept per
+      // connection): a statement with parameters takes one round trip after its first run, where
+      // an unnamed one would be described first, each time (two).
       const rows = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
-        prepare: false,
+        prepare: true,
         simple: false,
       } as postgres.UnsafeQueryOptions);
       return [...rows] as unknown as T[];
