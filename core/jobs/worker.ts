@@ -154,6 +154,8 @@ interface Running {
 const HOUR = 3_600_000;
 /** Claims that fail in a row before the worker gives up. */
 const MAX_CLAIM_FAILURES = 3;
+/** Jobs ended by a worker before it vacuums the pending table when it is next idle. */
+const VACUUM_AFTER = 10_000;
 /** The most jobs a worker holds ahead of free slots when it chooses. */
 const MAX_PREFETCH = 500;
 /** How much work, in seconds at the recent pace, a worker holds ahead of free slots. */
@@ -212,6 +214,7 @@ export class Worker {
   /** How long jobs have been taking, in ms: a moving average. */
   #averageMs?: number;
   #savingOutput = false;
+  #endedSinceVacuum = 0;
   #failure: unknown;
 
   /** A worker with these options (see {@linkcode WorkerOptions} for the defaults). */
@@ -373,6 +376,7 @@ export class Worker {
         claimedNone = true;
       }
       if (this.#running.size === 0 && this.#local.length === 0 && !this.#mayHaveWork) {
+        if (this.#endedSinceVacuum >= VACUUM_AFTER) await this.#vacuum();
         if (this.#o.burst) {
           if (await this.#burstDone()) break;
         } else if (claimedNone) {
@@ -538,7 +542,25 @@ export class Worker {
     return Math.round(delay / 2 + Math.random() * delay / 2);
   }
 
+  /**
+   * After a burst, when idle: vacuums the pending table, whose index the claims read in order.
+   * Every job that ended left a dead entry there, before the live ones; autovacuum comes within
+   * a minute or so, and until it does each claim steps over them all.
+   */
+  async #vacuum(): Promise<void> {
+    this.#endedSinceVacuum = 0;
+    await this.#flush();
+    try {
+      await this.#o.db.exec("VACUUM (ANALYZE, SKIP_LOCKED) manage_job");
+      this.#log("debug", "Vacuumed manage_job");
+    } catch (error) {
+      // Not the table's owner, say: autovacuum will do it.
+      this.#log("debug", `Could not vacuum manage_job: ${(error as Error).message}`);
+    }
+  }
+
   #record(job: ClaimedJob, outcome: Omit<Outcome, "id">): void {
+    this.#endedSinceVacuum++;
     const level = outcome.status === "succeeded" ? "debug" : "info";
     if (outcome.retryMs !== undefined) {
       this.stats.retried++;

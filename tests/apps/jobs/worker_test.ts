@@ -432,3 +432,32 @@ Deno.test("a worker of long jobs holds few ahead, so other workers share them", 
     }
   });
 });
+
+Deno.test("after a burst of 10,000 jobs, an idle worker vacuums the pending table", async (t) => {
+  await forEachDatabase(t, async (database) => {
+    const { db, registry } = await setUp(database.open);
+    try {
+      const vacuumed = async () => {
+        const [row] = await db.sql<{ at: Date | null }>`
+          SELECT last_vacuum AS at FROM pg_stat_user_tables WHERE relname = 'manage_job'`;
+        return row.at;
+      };
+      await db.sql`
+        INSERT INTO manage_job (command, args)
+        SELECT 'number', jsonb_build_array(g::text) FROM generate_series(1, 9999) AS g`;
+      await runWorker(fast({ db, registry, burst: true }));
+      assert.equal(await vacuumed(), null, "9,999 jobs: not yet");
+      await db.sql`INSERT INTO manage_job (command, args) VALUES ('number', '["1"]')`;
+      await runWorker(fast({ db, registry, burst: true }));
+      // A new worker counts from zero: 9,999 + 1 is not a burst of 10,000 for either.
+      assert.equal(await vacuumed(), null);
+      await db.sql`
+        INSERT INTO manage_job (command, args)
+        SELECT 'number', jsonb_build_array(g::text) FROM generate_series(1, 10000) AS g`;
+      await runWorker(fast({ db, registry, burst: true }));
+      assert.notEqual(await vacuumed(), null, "vacuumed after 10,000");
+    } finally {
+      await db.close();
+    }
+  });
+});
