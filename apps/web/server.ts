@@ -58,6 +58,20 @@ import {
 import { JOB_SCRIPT, STYLESHEET } from "./static.ts";
 import { constantTimeEqual } from "../auth/hashers.ts";
 
+/** What a job page says after a Retry or Cancel button (`?did=`). */
+const DID_MESSAGES: Readonly<Record<string, string>> = {
+  cancelled: "The job is cancelled.",
+  requested: "Cancelling: its worker aborts it.",
+  queued: "The job is queued to run again.",
+  finished: "The job had already ended: there was nothing to cancel.",
+  running: "The job is running: retry it once it has ended.",
+  conflict: "Another job with its unique key is waiting or running: it was not queued again.",
+};
+
+function didMessage(did: string | null): string | undefined {
+  return did !== null && Object.hasOwn(DID_MESSAGES, did) ? DID_MESSAGES[did] : undefined;
+}
+
 export type { ConsoleOptions };
 
 /** Where a request came from, as `Deno.serve` tells it. */
@@ -347,19 +361,7 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
       const url = new URL(request.url);
       const message = url.searchParams.get("enqueued")
         ? `Enqueued job ${id}: a worker runs it.`
-        : url.searchParams.get("did") === "cancelled"
-        ? "The job is cancelled."
-        : url.searchParams.get("did") === "requested"
-        ? "Cancelling: its worker aborts it."
-        : url.searchParams.get("did") === "queued"
-        ? "The job is queued to run again."
-        : url.searchParams.get("did") === "finished"
-        ? "The job had already ended: there was nothing to cancel."
-        : url.searchParams.get("did") === "running"
-        ? "The job is running: retry it once it has ended."
-        : url.searchParams.get("did") === "conflict"
-        ? "Another job with its unique key is waiting or running: it was not queued again."
-        : undefined;
+        : didMessage(url.searchParams.get("did"));
       return page(jobPage(ctx, job, message, ended(job) ? undefined : JOB_SCRIPT), {
         nonce: ctx.nonce,
       });
