@@ -11,12 +11,12 @@
 
 import { type CheckLevel, formatCheckReport, runChecks, SystemCheckError } from "./checks.ts";
 import type { CallOptions, Command, CommandContext } from "./command.ts";
-import { type Database, lazyDatabase, type OpenDatabase } from "./database.ts";
+import { type Database, lazyDatabase } from "./database.ts";
 import { CommandError } from "./errors.ts";
 import { formatHelp } from "./help.ts";
 import { OutputWrapper, type TextSink } from "./output.ts";
 import { parseArgs } from "./parser.ts";
-import type { Registry } from "./registry.ts";
+import { openRegistryDatabase, type Registry } from "./registry.ts";
 import { EXIT_OPTIONS, type SharedValues } from "./shared_options.ts";
 import { choosePalette, makeStyle } from "./style.ts";
 import { VERSION } from "./version.ts";
@@ -142,7 +142,12 @@ export async function invoke(
 
   const shared = options.database === undefined ? run.database : undefined;
   const db = lazyDatabase(
-    shared ?? (() => openDatabase(run, options.database ?? env.DATABASE_URL, stderr)),
+    shared ?? (() =>
+      openRegistryDatabase(run.registry, options.database ?? env.DATABASE_URL, {
+        env,
+        cwd: run.cwd ?? ".",
+        notice: (line) => stderr.write(line, { style: (t) => t }),
+      })),
   );
   const cleanups: (() => unknown)[] = [];
   const signal = run.signal ?? new AbortController().signal;
@@ -188,23 +193,4 @@ export async function invoke(
       if (!shared) await db.close();
     }
   }
-}
-
-/** Opens the database through the provider the registry names. */
-async function openDatabase(
-  run: RunEnvironment,
-  url: string | undefined,
-  stderr: OutputWrapper,
-): Promise<Database> {
-  if (!run.registry.database) {
-    throw new CommandError(
-      "No app provides a database: the registry names no apps/<app>/database.ts",
-    );
-  }
-  const open = (await run.registry.database.load()).default as OpenDatabase;
-  return await open(url, {
-    env: run.env,
-    cwd: run.cwd ?? ".",
-    notice: (line) => stderr.write(line, { style: (t) => t }),
-  });
 }

@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { Database, OpenDatabase, OpenOptions } from "./database.ts";
+import { CommandError } from "./errors.ts";
 import { closeMatches } from "./suggest.ts";
 
 /** One registered command. */
@@ -136,4 +138,22 @@ export function commandsByApp(registry: Registry): Map<string, RegistryEntry[]> 
     groups.set(entry.app, group);
   }
   return groups;
+}
+
+/**
+ * Opens the database `url` names (undefined: the default) through the provider the registry
+ * names; a registry without one is a `CommandError` saying so.
+ */
+export async function openRegistryDatabase(
+  registry: Registry,
+  url: string | undefined,
+  options: OpenOptions,
+): Promise<Database> {
+  if (!registry.database) {
+    throw new CommandError(
+      "No app provides a database: the registry names no apps/<app>/database.ts",
+    );
+  }
+  const open = (await registry.database.load()).default as OpenDatabase;
+  return await open(url, options);
 }

@@ -8,10 +8,15 @@
 
 import { processEnv } from "../call_command.ts";
 import { loadCommand } from "../checks.ts";
-import type { Database, OpenDatabase, Queryable } from "../database.ts";
+import type { Queryable } from "../database.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import { parseArgs } from "../parser.ts";
-import { findCommand, type Registry, unknownCommandMessage } from "../registry.ts";
+import {
+  findCommand,
+  openRegistryDatabase,
+  type Registry,
+  unknownCommandMessage,
+} from "../registry.ts";
 import { EXIT_OPTIONS } from "../shared_options.ts";
 import { insertJob, type JobOptions, newJob } from "./queue.ts";
 
@@ -80,9 +85,10 @@ export async function enqueue(
   const job = newJob(name, args, options);
   await checkJobArguments(options.registry, name, args, env);
   if (options.db) return await insertJob(options.db, job);
-  const db = await openWith(options.registry, options.database ?? env.DATABASE_URL, {
+  const db = await openRegistryDatabase(options.registry, options.database ?? env.DATABASE_URL, {
     env,
     cwd: options.cwd ?? Deno.cwd(),
+    notice: () => {},
   });
   try {
     return await insertJob(db, job);
@@ -109,19 +115,4 @@ export async function enqueueCommand(
   options: EnqueueOptions,
 ): Promise<number> {
   return (await enqueue(name, args, options)).id;
-}
-
-/** Opens the database `url` names through the registry's provider. */
-export async function openWith(
-  registry: Registry,
-  url: string | undefined,
-  options: { env: Readonly<Record<string, string | undefined>>; cwd: string },
-): Promise<Database> {
-  if (!registry.database) {
-    throw new CommandError(
-      "No app provides a database: the registry names no apps/<app>/database.ts",
-    );
-  }
-  const open = (await registry.database.load()).default as OpenDatabase;
-  return await open(url, { ...options, notice: () => {} });
 }

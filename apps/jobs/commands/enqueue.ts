@@ -16,27 +16,18 @@ function parseAt(text: string): Date {
   return date;
 }
 
-const OWN_FLAGS = [
-  "-q",
-  "--queue",
-  "--at",
-  "--delay",
-  "--priority",
-  "--max-attempts",
-  "--timeout",
-  "--unique-key",
-  "--format",
-];
-
 /** A hint when the words given to the command hold one of enqueue's own options. */
 function misplaced(args: readonly string[]): string {
-  const flag = args.find((word) => OWN_FLAGS.includes(word.split("=")[0]));
+  const own = new Set(
+    command.signature.options.filter((spec) => !spec.shared).flatMap((spec) => spec.flags),
+  );
+  const flag = args.map((word) => word.split("=")[0]).find((word) => own.has(word));
   return flag === undefined
     ? ""
-    : `; enqueue's own options, such as ${flag.split("=")[0]}, go before the command's name`;
+    : `; enqueue's own options, such as ${flag}, go before the command's name`;
 }
 
-export default defineCommand({
+const command = defineCommand({
   help: "Enqueues a command to run in the background, and prints the job's id\n\n" +
     "The command's arguments are checked against its declaration now, as the command line " +
     "would check them; a `manage worker` runs the job. Options of enqueue come before the " +
@@ -99,3 +90,5 @@ export default defineCommand({
     }
   },
 });
+
+export default command;

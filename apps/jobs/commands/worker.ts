@@ -1,7 +1,7 @@
 import { defineCommand } from "../../../core/command.ts";
 import type { Database } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
-import { openWith } from "../../../core/jobs/enqueue.ts";
+import { openRegistryDatabase } from "../../../core/registry.ts";
 import { checkQueueName, DEFAULT_QUEUE, requireQueue } from "../../../core/jobs/queue.ts";
 import { type LogLevel, Worker } from "../../../core/jobs/worker.ts";
 
@@ -52,9 +52,10 @@ export default defineCommand({
     const jobDatabase = db.driver === "pglite"
       ? undefined
       : () =>
-        jobDb ??= openWith(registry, options.database ?? env.DATABASE_URL, {
+        jobDb ??= openRegistryDatabase(registry, options.database ?? env.DATABASE_URL, {
           env,
           cwd: ctx.cwd,
+          notice: () => {},
         });
     ctx.defer(async () => {
       if (jobDb) await (await jobDb).close();

@@ -1,7 +1,7 @@
 import { defineCommand } from "../../../core/command.ts";
 import { type Database, redactUrl } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
-import { openWith } from "../../../core/jobs/enqueue.ts";
+import { openRegistryDatabase } from "../../../core/registry.ts";
 import { checkQueueName, DEFAULT_QUEUE, requireQueue } from "../../../core/jobs/queue.ts";
 import type { LogLevel } from "../../../core/jobs/worker.ts";
 
@@ -96,7 +96,11 @@ export default defineCommand({
     const url = options.database ?? env.DATABASE_URL;
     const extra: Promise<Database>[] = [];
     const open = () => {
-      const opening = openWith(registry, url, { env, cwd: ctx.cwd });
+      const opening = openRegistryDatabase(registry, url, {
+        env,
+        cwd: ctx.cwd,
+        notice: () => {},
+      });
       extra.push(opening);
       return opening;
     };

@@ -1,13 +1,10 @@
 // Shared by the job queue's tests: a registry of test commands (in this process, so a test can
-// see what they did), the queue's tables made from the jobs app's own migration, and a worker
-// run until a condition holds.
+// see what they did) and a worker run until a condition holds.
 
 import { type Command, defineCommand } from "../../../core/command.ts";
-import type { Database } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import type { Registry, RegistryEntry } from "../../../core/registry.ts";
 import type { Schedule } from "../../../core/schedule.ts";
-import { createQueueTables } from "../../../apps/jobs/_schema.ts";
 import { Worker, type WorkerOptions, type WorkerStats } from "../../../core/jobs/worker.ts";
 
 /** What the test commands did: each run's words and time, by command. */
@@ -117,9 +114,6 @@ export function testRegistry(
     },
   };
 }
-
-/** Creates the queue's tables with the jobs app's migration. */
-export const createQueue: (db: Database) => Promise<void> = createQueueTables;
 
 /** Options for a worker quick enough for tests. */
 export function fast(options: WorkerOptions): WorkerOptions {

@@ -18,13 +18,14 @@ import {
 } from "../../../core/jobs/queue.ts";
 import { runWorker } from "../../../core/jobs/worker.ts";
 import { defineSchedule } from "../../../core/schedule.ts";
+import { createQueueTables } from "../../../apps/jobs/_schema.ts";
 import { CommandError, UsageError } from "../../../core/errors.ts";
 import type { Database } from "../../../core/database.ts";
-import { createQueue, fast, Runs, testCommands, testRegistry, workUntil } from "./_jobs.ts";
+import { fast, Runs, testCommands, testRegistry, workUntil } from "./_jobs.ts";
 
 async function setUp(open: () => Promise<Database>) {
   const db = await open();
-  await createQueue(db);
+  await createQueueTables(db);
   const runs = new Runs();
   const registry = testRegistry(testCommands(runs));
   return { db, runs, registry };
