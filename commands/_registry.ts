@@ -8,6 +8,15 @@ import type { Registry } from "../core/registry.ts";
 export const registry: Registry = {
   commands: [
     {
+      name: "apitokens",
+      app: "web",
+      summary: "Lists and revokes the web console's API tokens (see createapitoken)",
+      module: "apps/web/commands/apitokens.ts",
+      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database","--user","--format"],
+      subcommands: ["list","revoke"],
+      load: () => import("../apps/web/commands/apitokens.ts"),
+    },
+    {
       name: "changepassword",
       app: "auth",
       summary: "Changes a user's password",
@@ -32,6 +41,14 @@ export const registry: Registry = {
       load: () => import("../apps/myapp/commands/check_database.ts"),
     },
     {
+      name: "clearsessions",
+      app: "web",
+      summary: "Deletes the web console's expired sessions, as Django's clearsessions",
+      module: "apps/web/commands/clearsessions.ts",
+      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      load: () => import("../apps/web/commands/clearsessions.ts"),
+    },
+    {
       name: "completion",
       app: "manage",
       summary: "Prints a shell completion script for bash, zsh or fish",
@@ -44,7 +61,7 @@ export const registry: Registry = {
       app: "web",
       summary: "Creates a token for the web console's JSON API and prints it, once",
       module: "apps/web/commands/createapitoken.ts",
-      flags: ["--name","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      flags: ["--name","--expires","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
       load: () => import("../apps/web/commands/createapitoken.ts"),
     },
     {
@@ -261,6 +278,12 @@ export const registry: Registry = {
       name: "0001_initial",
       module: "apps/web/migrations/0001_initial.ts",
       load: () => import("../apps/web/migrations/0001_initial.ts"),
+    },
+    {
+      app: "web",
+      name: "0002_session_password_token_expiry",
+      module: "apps/web/migrations/0002_session_password_token_expiry.ts",
+      load: () => import("../apps/web/migrations/0002_session_password_token_expiry.ts"),
     },
   ],
   models: [
