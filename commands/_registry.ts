@@ -182,7 +182,7 @@ export const registry: Registry = {
       app: "web",
       summary: "Starts the web console: run commands, follow their output and see the job history",
       module: "apps/web/commands/runserver.ts",
-      flags: ["--noreload","--no-worker","-Q","--queues","-c","--concurrency","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      flags: ["--noreload","--no-worker","-Q","--queues","-c","--concurrency","--allowed-hosts","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
       load: () => import("../apps/web/commands/runserver.ts"),
     },
     {

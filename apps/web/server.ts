@@ -6,7 +6,8 @@
  *
  * Every page but the login form needs a session; every POST needs the session's CSRF token
  * (the login form, a token from its own cookie) and, when the browser says where it comes from,
- * an `Origin` of this site.
+ * an `Origin` of this site. Before anything else, a request must name one of the console's host
+ * names, and its body must be within a size limit (64 KiB for the login form, 1 MiB elsewhere).
  *
  * @module
  */
@@ -22,6 +23,7 @@ import {
   CommandCache,
   type ConsoleOptions,
   cookies,
+  json,
   LOGIN_CSRF_COOKIE,
   makeNonce,
   page,
@@ -57,6 +59,8 @@ import {
 } from "./sessions.ts";
 import { JOB_SCRIPT, STYLESHEET } from "./static.ts";
 import { constantTimeEqual } from "../auth/hashers.ts";
+import { BODY_LIMIT, BodyTooLarge, boundBody, LOGIN_BODY_LIMIT, readForm } from "./_body.ts";
+import { DEFAULT_ALLOWED_HOSTS, hostAllowed, printableHost, requestHost } from "./_hosts.ts";
 
 /** What a job page says after a Retry or Cancel button (`?did=`). */
 const DID_MESSAGES: Readonly<Record<string, string>> = {
@@ -120,6 +124,7 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
   const { db } = options;
   const jobDatabase = options.jobDatabase ?? (() => Promise.resolve(db));
   const log = options.log ?? (() => {});
+  const allowedHosts = options.allowedHosts ?? DEFAULT_ALLOWED_HOSTS;
 
   async function sessionOf(request: Request): Promise<Session | undefined> {
     const key = cookies(request).get(SESSION_COOKIE);
@@ -132,8 +137,15 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
     return { user: session?.user, csrf: session?.csrf, nonce, database: db.url };
   }
 
-  function forbidden(ctx: PageContext, why: string): Response {
-    return page(messagePage(ctx, "Forbidden", why), { status: 403, nonce: ctx.nonce });
+  function forbidden(ctx: PageContext, why: string, headers: HeadersInit = []): Response {
+    return page(messagePage(ctx, "Forbidden", why), { status: 403, nonce: ctx.nonce, headers });
+  }
+
+  function badForm(ctx: PageContext): Response {
+    return page(messagePage(ctx, "Bad request", "The form could not be read: send it again."), {
+      status: 400,
+      nonce: ctx.nonce,
+    });
   }
 
   function notFound(ctx: PageContext, what = "There is no such page."): Response {
@@ -156,9 +168,22 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
       return page(loginPage(ctx, { next }), { headers });
     }
     if (request.method !== "POST") return new Response(null, { status: 405 });
-    const form = await request.formData();
+    // What the headers tell is checked before the body is read: a browser that was given the
+    // form has its cookie, so a POST without it is refused unread, whatever its size.
+    if (headers.length > 0) {
+      return forbidden(ctx, "CSRF cookie not set: reload the login page and try again.", headers);
+    }
+    if (!sameOrigin(request)) {
+      return forbidden(ctx, "CSRF verification failed: reload the login page and try again.");
+    }
+    const form = await readForm(request);
+    if (!form) {
+      return page(messagePage(ctx, "Bad request", "The login form was not sent as a form."), {
+        status: 400,
+      });
+    }
     const given = String(form.get("csrf_token") ?? "");
-    if (!sameOrigin(request) || !given || !constantTimeEqual(given, token)) {
+    if (!given || !constantTimeEqual(given, token)) {
       return forbidden(ctx, "CSRF verification failed: reload the login page and try again.");
     }
     const username = String(form.get("username") ?? "");
@@ -226,7 +251,8 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
       return page(commandPage(ctx, data), { nonce: ctx.nonce });
     }
     if (request.method !== "POST") return new Response(null, { status: 405 });
-    const form = await request.formData();
+    const form = await readForm(request);
+    if (!form) return badForm(ctx);
     const values = { get: (field: string) => form.has(field) ? String(form.get(field)) : null };
     if (subcommands && !subcommand) {
       return page(commandPage(ctx, { ...data, form: values, error: "Choose a subcommand." }), {
@@ -386,10 +412,12 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
     }
     const ctx = context(session);
     if (UNSAFE.has(request.method)) {
-      const given = request.headers.get("x-csrf-token") ??
-        (request.headers.get("content-type")?.includes("form")
-          ? String((await request.clone().formData()).get("csrf_token") ?? "")
-          : null);
+      let given = request.headers.get("x-csrf-token");
+      if (given === null && request.headers.get("content-type")?.includes("form")) {
+        const form = await readForm(request.clone());
+        if (!form) return badForm(ctx);
+        given = String(form.get("csrf_token") ?? "");
+      }
       if (!sameOrigin(request) || !(await validCsrf(session.key, given))) {
         return forbidden(ctx, "CSRF verification failed: reload the page and try again.");
       }
@@ -431,23 +459,66 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
     return await pages(request, url, await sessionOf(request));
   }
 
+  /** An answer in the console's form: JSON under `/api/`, a page elsewhere. */
+  function problem(
+    api: boolean,
+    status: number,
+    title: string,
+    message: string,
+    headers: HeadersInit = {},
+  ): Response {
+    return api
+      ? json({ error: message }, status, { headers })
+      : page(messagePage(context(undefined), title, message), { status, headers });
+  }
+
+  /** Answers a request whose host is allowed, its body bounded. */
+  async function answer(request: Request, info: RequestInfo | undefined, api: boolean) {
+    const path = new URL(request.url).pathname;
+    const host = requestHost(request);
+    if (host === undefined || !hostAllowed(host, allowedHosts)) {
+      log(
+        `Invalid Host header '${printableHost(request)}': add the name to --allowed-hosts ` +
+          "(MANAGE_ALLOWED_HOSTS) if the console is reached by it",
+      );
+      return problem(api, 400, "Bad request", "This console does not serve that host name.");
+    }
+    const limit = path === "/login" ? LOGIN_BODY_LIMIT : BODY_LIMIT;
+    // Nothing more of the body is read (what the client still sends, the server discards), and
+    // the connection is not kept for another request.
+    const tooLarge = () =>
+      problem(api, 413, "Too large", `The request body is too large: at most ${limit} bytes.`, {
+        connection: "close",
+      });
+    const bounded = boundBody(request, limit);
+    if (!bounded) return tooLarge();
+    try {
+      const response = await route(bounded.request, info);
+      if (!bounded.exceeded()) return response;
+      // A handler that read the body caught its error as a bad body: it was a large one.
+      await response.body?.cancel();
+      return tooLarge();
+    } catch (error) {
+      if (error instanceof BodyTooLarge) return tooLarge();
+      throw error;
+    }
+  }
+
   return async (request, info) => {
     const started = performance.now();
+    const path = new URL(request.url).pathname;
+    const api = path === "/api" || path.startsWith("/api/");
     let response: Response;
     try {
-      response = await route(request, info);
+      response = await answer(request, info, api);
     } catch (error) {
       log(
-        `Internal error on ${request.method} ${new URL(request.url).pathname}: ${
-          (error as Error)?.stack ?? String(error)
-        }`,
+        `Internal error on ${request.method} ${path}: ${(error as Error)?.stack ?? String(error)}`,
       );
-      response = page(messagePage(context(undefined), "Server error", "Something went wrong."), {
-        status: 500,
-      });
+      response = problem(api, 500, "Server error", "Something went wrong.");
     }
     const elapsed = (performance.now() - started).toFixed(1);
-    log(`${request.method} ${new URL(request.url).pathname} ${response.status} ${elapsed} ms`);
+    log(`${request.method} ${path} ${response.status} ${elapsed} ms`);
     return response;
   };
 }

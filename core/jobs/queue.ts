@@ -76,6 +76,8 @@ export interface NewJob {
 
 const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
 const INT4_MAX = 2 ** 31 - 1;
+/** The longest a job may be delayed: ten years. */
+const MAX_DELAY_MS = 3650 * 86_400_000;
 
 /** Checks a queue name; a bad one is a `CommandError` naming the rule. */
 export function checkQueueName(name: string): string {
@@ -103,6 +105,10 @@ export function newJob(
     throw new CommandError("The job's runAt is not a valid date");
   }
   const delayMs = options.delay === undefined ? 0 : duration(options.delay, "delay");
+  // Beyond this the database's timestamps overflow (1e308 ms): refused with the others' errors.
+  if (delayMs > MAX_DELAY_MS) {
+    throw new CommandError("The job's delay is too long: at most 3650 days");
+  }
   const priority = options.priority ?? 0;
   if (!Number.isInteger(priority) || Math.abs(priority) > INT4_MAX) {
     throw new CommandError(`Invalid priority ${priority}: use a whole number`);

@@ -76,6 +76,7 @@ export async function consoleOn(
     signal: controller.signal,
     pollInterval: 50,
     log: (line) => logs.push(line),
+    allowedHosts: ["console.test"],
   });
   return {
     db,
