@@ -107,6 +107,7 @@ function decode(text: string): string {
  * ```
  */
 export function redactUrl(text: string): string {
+  if (!text.includes("://")) return text;
   return text.replace(
     PASSWORD_URL,
     (_, scheme, user, _password, host, rest) => `${scheme}://${user}:****@${host}${rest}`,
