@@ -11,10 +11,12 @@ import {
   defineCommand,
   type Options,
 } from "../../core/command.ts";
+import { checkCommands } from "../../core/checks.ts";
 import { DefinitionError } from "../../core/errors.ts";
 import { main } from "../../core/main.ts";
 import { captureOutput } from "../../core/output.ts";
 import type { Registry } from "../../core/registry.ts";
+import { RUN_FROM } from "../../core/run_from.ts";
 
 function registryOf(commands: Record<string, Command>): Registry {
   return {
@@ -135,4 +137,17 @@ Deno.test("a secret output is printed on the command line, and elsewhere only wh
     assert.equal(stderr.text, "a note\n");
     assert.equal(secretStdout.text, from === "console" ? "tok_123\n" : "");
   }
+});
+
+Deno.test("manage check warns when the registry's doors are stale", async () => {
+  const registry = registryOf({
+    local: defineCommand({ help: "Local", runFrom: ["cli"], handle() {} }),
+  });
+  const stale = { ...registry, commands: [{ ...registry.commands[0], runFrom: RUN_FROM }] };
+  const fresh = { ...registry, commands: [{ ...registry.commands[0], runFrom: ["cli" as const] }] };
+  assert.deepEqual((await checkCommands({ registry: stale })).map((m) => [m.id, m.msg]), [[
+    "commands.W002",
+    "The registry is out of date with the command's runFrom or secretOutput.",
+  ]]);
+  assert.deepEqual(await checkCommands({ registry: fresh }), []);
 });
