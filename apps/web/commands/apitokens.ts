@@ -29,6 +29,8 @@ export default defineCommand({
   help: "Lists and revokes the web console's API tokens (see createapitoken)\n\n" +
     "The tokens themselves are not kept, only their hashes: a list shows what each is for, " +
     "whose it is, when it was last used and when it expires.",
+  // Where tokens are made (the terminal, the console); a job has no reason to revoke them.
+  runFrom: ["cli", "console"],
   requiresDatabase: true,
   subcommands: {
     list: {

@@ -7,6 +7,10 @@ export default defineCommand({
     "Send it as 'Authorization: Bearer <token>'. Only its hash is kept: it cannot be shown " +
     "again. The token acts as the user, who must be an active superuser, until it expires or " +
     "is revoked ('manage apitokens').",
+  // The token is shown once, to whoever asked: at the terminal, or on the console's answer.
+  // In the background no one would see it.
+  runFrom: ["cli", "console"],
+  secretOutput: true,
   requiresDatabase: true,
   arguments: { username: { help: "The user the token acts as" } },
   options: {
