@@ -98,11 +98,15 @@ interface Session {
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-/** Whether an unsafe request's `Origin` (when the browser sent one) is this site. */
+/**
+ * Whether an unsafe request's `Origin` (when the browser sent one) is this site: the host the
+ * request names, which the allow-list has let through. Behind a proxy, that is the `Host` the
+ * proxy passes on (`X-Forwarded-Host` is not trusted).
+ */
 export function sameOrigin(request: Request): boolean {
   const origin = request.headers.get("origin");
   if (origin === null) return true;
-  const host = request.headers.get("host") ?? new URL(request.url).host;
+  const host = (request.headers.get("host") ?? new URL(request.url).host).toLowerCase();
   try {
     return new URL(origin).host === host;
   } catch {
