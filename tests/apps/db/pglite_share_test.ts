@@ -3,8 +3,6 @@
 // transactions, advisory locks, notifications); when the first one stops, the others are told.
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Database } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import { MIGRATION_LOCK_KEY } from "../../../apps/db/migrator.ts";
@@ -12,9 +10,8 @@ import { tryLockFile } from "../../../apps/db/_lock.ts";
 import { socketAddress } from "../../../apps/db/_pglite_server.ts";
 import { decodeValue, encodeValue } from "../../../apps/db/_pglite_wire.ts";
 import { pgliteTestDatabase, type TestDatabase } from "../../_database.ts";
-import { rejection, ROOT, runCli } from "../../_helpers.ts";
-
-const ROOT_DIR = fileURLToPath(ROOT);
+import { rejection, runCli } from "../../_helpers.ts";
+import { sleep, spawnScript } from "./_scripts.ts";
 
 /** A test database and this process holding it: `run` gets both, then both are closed. */
 async function withHolder(
@@ -31,89 +28,6 @@ async function withHolder(
   } finally {
     await testDb.drop();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A script run by `deno run`, with `openDatabase` and `options` in scope. */
-interface Script {
-  readonly pid: number;
-  /** Resolves to the first line it prints that starts with `line` (waits for it). */
-  line(prefix: string): Promise<string>;
-  /** Closes its stdin (the scripts here end then) and returns its exit code and output. */
-  finish(): Promise<{ code: number; stdout: string; stderr: string }>;
-  /** Kills it with SIGKILL and waits for it to end. */
-  kill(): Promise<void>;
-}
-
-async function spawnScript(body: string): Promise<Script> {
-  const dir = await Deno.makeTempDir({ prefix: "manage_share_" });
-  const path = join(dir, "script.ts");
-  await Deno.writeTextFile(
-    path,
-    `import openDatabase from ${JSON.stringify(new URL("apps/db/database.ts", ROOT).href)};
-     const options = { env: {}, cwd: ${JSON.stringify(ROOT_DIR)}, notice: () => {} };
-     const untilStdinCloses = async () => { for await (const _ of Deno.stdin.readable) {} };
-     ${body}`,
-  );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "-A", "--config", fileURLToPath(new URL("deno.json", ROOT)), path],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let stdout = "";
-  const waiting: { prefix: string; resolve: (line: string) => void }[] = [];
-  const settle = () => {
-    for (const wait of [...waiting]) {
-      const found = stdout.split("\n").slice(0, -1).find((line) => line.startsWith(wait.prefix));
-      if (found !== undefined) {
-        waiting.splice(waiting.indexOf(wait), 1);
-        wait.resolve(found);
-      }
-    }
-  };
-  const reading = (async () => {
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      stdout += chunk;
-      settle();
-    }
-  })();
-  const stderr = new Response(child.stderr).text();
-  let ended: Promise<{ code: number; stdout: string; stderr: string }> | undefined;
-  const end = () =>
-    ended ??= (async () => {
-      const status = await child.status;
-      await reading;
-      const errors = await stderr;
-      await Deno.remove(dir, { recursive: true });
-      return { code: status.code, stdout, stderr: errors };
-    })();
-  return {
-    pid: child.pid,
-    line(prefix) {
-      const { promise, resolve, reject } = Promise.withResolvers<string>();
-      waiting.push({ prefix, resolve });
-      settle();
-      // A script that ends without printing it fails the wait, with what it printed.
-      end().then(
-        (result) => reject(new Error(`The script ended: ${JSON.stringify(result)}`)),
-        reject,
-      );
-      return promise;
-    },
-    async finish() {
-      await child.stdin.close().catch(() => {});
-      return await end();
-    },
-    async kill() {
-      child.kill("SIGKILL");
-      await child.stdin.close().catch(() => {});
-      await end();
-    },
-  };
 }
 
 Deno.test("another process uses the database this one holds: migrate, then dbshell sees the data", async () => {
