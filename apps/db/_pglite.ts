@@ -16,7 +16,7 @@
  */
 
 import type { PGlite } from "@electric-sql/pglite";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { Database, OpenOptions } from "../../core/database.ts";
 import { CommandError } from "../../core/errors.ts";
 import {
@@ -34,7 +34,12 @@ import {
   refusal,
 } from "./_pglite_files.ts";
 import { following } from "./_pglite_follow.ts";
-import { createFromTemplate, removeLeftovers, templateTarball } from "./_pglite_template.ts";
+import {
+  createFromTemplate,
+  removeLeftovers,
+  templateTarball,
+  tightenTemplates,
+} from "./_pglite_template.ts";
 import { connectShared, isRemote, NotReachedError } from "./_pglite_client.ts";
 import { listenOn, type SessionServer, socketAddress } from "./_pglite_server.ts";
 import { sessionDatabase, SharedSession } from "./_pglite_session.ts";
@@ -90,29 +95,42 @@ export async function openPglite(target: PgliteTarget, options: OpenOptions): Pr
 
 /**
  * Makes the folder the directory goes in, and refuses a path that is not a directory. The
- * project's `.manage` folder, when the database is in it, is made (or tightened) owner-only.
+ * project's `.manage` folder, when the database is in it, is made (or tightened) owner-only,
+ * with the template cache in it.
  */
 async function prepareFolder(place: Place): Promise<void> {
   const parent = dirname(place.dir);
   const manage = join(place.options.cwd, ".manage");
   try {
-    if (parent === manage || parent.startsWith(`${manage}/`)) await privateFolder(manage);
+    const file = await fileInTheWay(place.dir);
+    if (file !== undefined) {
+      throw new CommandError(
+        `The database URL ${place.shown.url} names ${shownPath(place, file)}, which is a ` +
+          "file, not a folder: give pglite: a folder (new, empty, or an embedded database)",
+      );
+    }
+    if (parent === manage || parent.startsWith(`${manage}/`)) {
+      await privateFolder(manage);
+      await tightenTemplates(place.options.cwd);
+    }
     await Deno.mkdir(parent, { recursive: true, mode: 0o700 });
   } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists || error instanceof Deno.errors.NotADirectory) {
-      throw notAFolder(place, parent);
-    }
-    throw refusal(error, "write to", parent);
+    throw refusal(error, "write to", shownPath(place, parent));
   }
-  const info = await Deno.stat(place.dir).catch(() => undefined);
-  if (info && !info.isDirectory) throw notAFolder(place, place.dir);
 }
 
-function notAFolder(place: Place, path: string): CommandError {
-  return new CommandError(
-    `The database URL ${place.shown.url} names ${path}, which is a file, not a folder: give ` +
-      "pglite: a folder (new, empty, or an embedded database)",
-  );
+/** The file (not a folder) at `path` or at one of the folders above it, if there is one. */
+async function fileInTheWay(path: string): Promise<string | undefined> {
+  for (let at = path;; at = dirname(at)) {
+    const info = await Deno.stat(at).catch(() => undefined);
+    if (info) return info.isDirectory ? undefined : at;
+    if (dirname(at) === at) return undefined;
+  }
+}
+
+/** `path` as the user named the database: relative to the working directory when it was. */
+function shownPath(place: Place, path: string): string {
+  return isAbsolute(place.shown.dir) ? path : relative(place.options.cwd, path) || ".";
 }
 
 /**
@@ -131,7 +149,9 @@ async function acquire(place: Place): Promise<Database> {
         socketAddress(socket) === undefined ? self : { ...self, socket },
       );
     } catch (error) {
-      if (!(error instanceof LockedError)) throw refusal(error, "write to", dirname(place.dir));
+      if (!(error instanceof LockedError)) {
+        throw refusal(error, "write to", shownPath(place, dirname(place.dir)));
+      }
       const db = await reachHolder(error.holder, place.shown, deadline);
       if (db === "waited") deadline = Date.now() + REACH_TIMEOUT;
       else if (db) return db;

@@ -103,6 +103,16 @@ export async function tightenTree(root: string): Promise<void> {
   await tighten(root, info);
 }
 
+/**
+ * Makes the folder `path` owner-only, and everything in it when it was not (a folder is
+ * tightened last, so a tight one has a tight tree).
+ */
+export async function privateTree(path: string): Promise<void> {
+  if (await isTight(path).catch(() => false)) return;
+  await privateFolder(path);
+  await tightenTree(path);
+}
+
 /** Whether group and others have no access to `path`. */
 export async function isTight(path: string): Promise<boolean> {
   return !HAS_MODES || ((await Deno.lstat(path)).mode! & 0o077) === 0;
@@ -177,14 +187,14 @@ function may(info: Deno.FileInfo, access: number): boolean {
 }
 
 /**
- * The error for an operating system's refusal (`PermissionDenied`) to `verb` `path`: the cause
- * is the file modes or owner, not Deno's permissions. Other errors are returned as they are.
+ * The error for an operating system's refusal (`PermissionDenied`) to `verb` the folder `path`:
+ * the cause is its modes or owner, not Deno's permissions. Other errors are returned as they are.
  */
 export function refusal(error: unknown, verb: string, path: string): unknown {
   if (!(error instanceof Deno.errors.PermissionDenied)) return error;
   return new CommandError(
     `Cannot ${verb} ${path}: the operating system refuses this user (uid ${Deno.uid()}) ` +
-      `(permission denied); make it writable by this user (chmod u+rwx), or run manage as its owner`,
+      `(permission denied); make it writable (chmod u+rwx ${path}), or run manage as its owner`,
     { cause: error },
   );
 }

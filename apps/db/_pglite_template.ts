@@ -15,7 +15,7 @@
 
 import { basename, dirname, join } from "node:path";
 import { withFileLock } from "./_lock.ts";
-import { isTight, privateFolder, tightenTree } from "./_pglite_files.ts";
+import { isTight, privateFolder, privateTree, tightenTree } from "./_pglite_files.ts";
 
 /** The PGlite version in deno.json's import map; templates are kept per version. */
 export const PGLITE_VERSION = "0.5.16";
@@ -43,7 +43,7 @@ export async function ensureTemplate(cwd: string): Promise<Template> {
     return paths;
   }
   await privateFolder(join(cwd, ".manage"));
-  await privateFolder(dirname(paths.root));
+  await privateTree(dirname(paths.root));
   return await withFileLock(`${paths.root}.lock`, async () => {
     if (await isComplete(paths)) return paths;
     await removeLeftovers(dirname(paths.root), `${basename(paths.root)}.tmp-`);
@@ -72,6 +72,12 @@ async function makeTemplate(paths: Template & { root: string }): Promise<void> {
   } finally {
     await Deno.remove(temp, { recursive: true }).catch(() => {});
   }
+}
+
+/** Tightens the project's template cache, when it is there and was made before it was owner-only. */
+export async function tightenTemplates(cwd: string): Promise<void> {
+  const cache = dirname(templatePaths(cwd).root);
+  if (await Deno.stat(cache).then(() => true, () => false)) await privateTree(cache);
 }
 
 /**
