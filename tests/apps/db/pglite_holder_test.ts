@@ -82,12 +82,58 @@ Deno.test("six migrate at once on a fresh embedded database: all exit 0, each mi
   }
 });
 
+Deno.test("migrate, enqueue and holders that come and go, all at once: each command succeeds or does nothing", async () => {
+  const parent = join(ROOT_DIR, ".manage", "test");
+  await Deno.mkdir(parent, { recursive: true });
+  const temp = await Deno.makeTempDir({ dir: parent, prefix: "mixed_" });
+  const url = `pglite:${join(temp, "db")}`;
+  try {
+    const env = { DATABASE_URL: url };
+    const sequence = async (count: number, args: (i: number) => string[]) => {
+      const runs: RunResult[] = [];
+      for (let i = 0; i < count; i++) runs.push(await runCli(args(i), { env }));
+      return runs;
+    };
+    const [holders, migrates, ...enqueues] = await Promise.all([
+      // Each opens the database (holding it when it is free), queries it, and stops.
+      sequence(6, () => ["dbshell", "-c", "SELECT 1 AS one"]),
+      Promise.all([1, 2, 3].map(() => runCli(["migrate"], { env }))),
+      ...[1, 2, 3].map((shell) =>
+        sequence(6, (i) => ["enqueue", "greet_user", `mixed-${shell}-${i}`])
+      ),
+    ]);
+    assert.deepEqual(holders.map((run) => run.code), [0, 0, 0, 0, 0, 0], describe(holders));
+    assert.deepEqual(migrates.map((run) => run.code), [0, 0, 0], describe(migrates));
+    const recorded = await count(url, "SELECT count(*) FROM manage_migrations");
+    assert.equal(
+      recorded,
+      await count(url, "SELECT count(DISTINCT (app, name)) FROM manage_migrations"),
+    );
+    const applying = migrates.reduce(
+      (sum, run) => sum + (run.stdout.match(/Applying /g) ?? []).length,
+      0,
+    );
+    assert.equal(applying, recorded);
+    // An enqueue that came before the tables failed, and stored nothing; each other one, once.
+    const runs = enqueues.flat();
+    for (const run of runs.filter((run) => run.code !== 0)) {
+      assert.match(run.stderr, /^CommandError: relation "manage_job" does not exist\n$/);
+    }
+    const succeeded = runs.filter((run) => run.code === 0).length;
+    assert.equal(await count(url, "SELECT count(*) FROM manage_job"), succeeded);
+    assert.equal(await count(url, "SELECT count(DISTINCT args) FROM manage_job"), succeeded);
+  } finally {
+    await Deno.remove(temp, { recursive: true });
+  }
+});
+
 Deno.test("a holder that stops first finishes a client's transaction, and the client carries on", async () => {
   const testDb = await pgliteTestDatabase();
   const url = JSON.stringify(testDb.url);
   try {
     const holder = await spawnScript(
-      `const db = await openDatabase(${url}, options);
+      `const notice = (line) => console.log("notice", line);
+       const db = await openDatabase(${url}, { ...options, notice });
        await db.exec("CREATE TABLE holder_rows (id int)");
        console.log("ready");
        await untilStdinCloses();
