@@ -241,7 +241,13 @@ async function openHere(lock: FileLock, place: Place, socket: string): Promise<D
     const serving = server;
     serving?.serve(session);
     return sessionDatabase(session, target.url, {
-      drain: serving && (() => serving.drain()),
+      drain: serving && (() =>
+        serving.drain((waiting) =>
+          options.notice(
+            "Waiting before stopping for the processes that use the embedded database " +
+              `${target.dir} through this one: ${waiting.join("; ")}`,
+          )
+        )),
       release: stopServing,
     });
   } catch (error) {

@@ -14,6 +14,7 @@
 import type { Database, Queryable } from "../../core/database.ts";
 import { toQuery } from "../../core/database.ts";
 import { CommandError } from "../../core/errors.ts";
+import { describeProcess } from "./_lock.ts";
 import {
   CHUNK,
   decodeError,
@@ -262,7 +263,11 @@ export async function connectShared(target: SharedTarget): Promise<RemoteDatabas
   };
 
   try {
-    const hello = send("hello", { version: PROTOCOL_VERSION });
+    const hello = send("hello", {
+      version: PROTOCOL_VERSION,
+      pid: Deno.pid,
+      command: describeProcess(),
+    });
     helloTimer = setTimeout(() => {
       timedOut = true;
       socket.close();

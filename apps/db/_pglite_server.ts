@@ -38,13 +38,18 @@ export interface SessionServer {
   /**
    * Finishes and answers every request received, then moves each connection to the next holder
    * as soon as it holds nothing; resolves when none is left. Connections made meanwhile wait.
+   * When that takes long, `onSlow` is told once who it waits for (`process 123 (manage dbshell),
+   * in a transaction begun in SQL`).
    */
-  drain(): Promise<void>;
+  drain(onSlow?: (waiting: string[]) => void): Promise<void>;
   /** Stops listening and removes the socket; connections still served are closed. */
   stop(): Promise<void>;
   /** Closes the connections that waited while it drained: they go to the next holder. */
   dismiss(): void;
 }
+
+/** How long a drain goes before it says whom it waits for. */
+const SLOW_DRAIN = 2000;
 
 /** The longest socket path the operating systems take (macOS: 104 bytes with the NUL). */
 const MAX_SOCKET_PATH = 103;
@@ -126,10 +131,19 @@ export async function listenOn(path: string, pid: number): Promise<SessionServer
   };
   return {
     serve: (session) => ready.resolve(session),
-    async drain() {
+    async drain(onSlow) {
       draining = true;
-      await moveAll((connection) => !connection.listening);
-      await moveAll(() => true);
+      const slow = setTimeout(() => {
+        const waiting = [...connections].map((connection) => connection.describe())
+          .filter((text) => text !== undefined);
+        if (waiting.length > 0) onSlow?.(waiting);
+      }, SLOW_DRAIN);
+      try {
+        await moveAll((connection) => !connection.listening);
+        await moveAll(() => true);
+      } finally {
+        clearTimeout(slow);
+      }
     },
     async stop() {
       if (stopped) return;
@@ -172,6 +186,8 @@ class Connection {
   readonly #uploads = new Map<number, Uint8Array[]>();
   readonly #listening = new Map<string, (turn?: Turn) => Promise<void>>();
   #nextTransaction = 1;
+  /** Who the client is, as it said in its hello. */
+  #client = "a process";
 
   constructor(socket: FrameSocket, owner: Owner, server: ServerState) {
     this.socket = socket;
@@ -190,11 +206,24 @@ class Connection {
     this.#moveIfIdle();
   }
 
+  /** What it holds that keeps it here, if anything. */
+  #holding(): string | undefined {
+    if (this.#transaction !== undefined) return "in a transaction";
+    if (this.#plain?.holding) return "in a transaction begun in SQL";
+    if (this.#session?.holdsLocks(this.owner)) return "holding an advisory lock";
+    if (this.#active > 0 || this.#uploads.size > 0) return "with a request under way";
+    return undefined;
+  }
+
+  /** Who it is and what keeps it (undefined when it waits for the next holder, or has gone). */
+  describe(): string | undefined {
+    const holding = this.#holding();
+    if (this.waiting || this.#moved || this.#closed || holding === undefined) return undefined;
+    return `${this.#client}, ${holding}`;
+  }
+
   #moveIfIdle(): void {
-    if (!this.#moveAsked || this.#moved || this.#closed) return;
-    const holding = this.#active > 0 || this.#transaction !== undefined ||
-      this.#plain?.holding || this.#uploads.size > 0 || this.#session?.holdsLocks(this.owner);
-    if (holding) return;
+    if (!this.#moveAsked || this.#moved || this.#closed || this.#holding() !== undefined) return;
     // Every reply has gone before it (the socket sends in order): what the client has not had
     // an answer to was not done, and it sends it to the next holder.
     this.#moved = true;
@@ -206,7 +235,10 @@ class Connection {
       const frames = this.socket.frames();
       const hello = await frames.next();
       if (hello.done || hello.value.kind !== "message") return;
-      const { id, version } = hello.value.message;
+      const { id, version, pid, command } = hello.value.message;
+      if (typeof pid === "number" && typeof command === "string") {
+        this.#client = `process ${pid} (${command})`;
+      }
       if (version !== PROTOCOL_VERSION) {
         await this.#reply(
           id,
