@@ -48,6 +48,9 @@ export interface SessionServer {
   dismiss(): void;
 }
 
+/** How long a stopping holder serves on the processes connected to it before it moves them. */
+const LINGER = 500;
+
 /** How long a drain goes before it says whom it waits for. */
 const SLOW_DRAIN = 2000;
 
@@ -122,6 +125,24 @@ export async function listenOn(path: string, pid: number): Promise<SessionServer
       connection.done.finally(() => connections.delete(connection));
     }
   })();
+  /**
+   * Serves the connected processes on for a while: most are short commands, done by then, and
+   * each one moved opens the database anew (half a second), one at a time.
+   */
+  const linger = async () => {
+    const until = Date.now() + LINGER;
+    for (;;) {
+      const served = [...connections].filter((connection) => !connection.waiting);
+      const left = until - Date.now();
+      if (served.length === 0 || left <= 0) return;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        ...served.map((connection) => connection.done),
+        new Promise((resolve) => timer = setTimeout(resolve, left)),
+      ]);
+      clearTimeout(timer);
+    }
+  };
   const moveAll = async (which: (connection: Connection) => boolean) => {
     const moving = [...connections].filter((connection) =>
       !connection.waiting && which(connection)
@@ -132,13 +153,14 @@ export async function listenOn(path: string, pid: number): Promise<SessionServer
   return {
     serve: (session) => ready.resolve(session),
     async drain(onSlow) {
-      draining = true;
       const slow = setTimeout(() => {
         const waiting = [...connections].map((connection) => connection.describe())
           .filter((text) => text !== undefined);
         if (waiting.length > 0) onSlow?.(waiting);
       }, SLOW_DRAIN);
       try {
+        await linger();
+        draining = true;
         await moveAll((connection) => !connection.listening);
         await moveAll(() => true);
       } finally {
