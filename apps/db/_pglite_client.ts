@@ -172,7 +172,10 @@ export async function connectShared(target: SharedTarget): Promise<RemoteDatabas
   let helloTimer: ReturnType<typeof setTimeout> | undefined;
   const stopped = (what: StoppedCase) => holderStopped(target.dir, holderPid, what);
   /** What a request comes to when the holder has died: `sent`, it may have been done. */
-  const judge = (request: Pick<Pending, "op" | "tx" | "xid">, sent: boolean) => {
+  const judge = (
+    request: Pick<Pending, "op" | "tx" | "xid">,
+    sent: boolean,
+  ): { value: undefined } | { error: Error; unknown?: true } => {
     if (request.op === "rollback" || request.op === "close") return { value: undefined };
     if (request.op === "commit") {
       // Announced: the COMMIT may have run. Not announced: it had not begun (or had nothing).
@@ -181,7 +184,7 @@ export async function connectShared(target: SharedTarget): Promise<RemoteDatabas
     }
     if (request.tx !== undefined) return { error: stopped("rolled back") };
     if (!sent || HARMLESS.has(request.op)) return { error: new NotDoneError() };
-    return { error: stopped("unknown") };
+    return { error: stopped("unknown"), unknown: true };
   };
   // Waiting for an answer keeps the process alive; an idle connection (or a listener) does not,
   // as with the database in process.
@@ -236,6 +239,9 @@ export async function connectShared(target: SharedTarget): Promise<RemoteDatabas
     if (!closed) gone ??= "lost";
     for (const request of pending.values()) {
       const outcome = gone === "lost" ? judge(request, true) : { error: new NotDoneError() };
+      // A statement of unknown outcome may have ended a block begun in SQL (its COMMIT): that
+      // block is not then said to be rolled back.
+      if ("unknown" in outcome) blockOpen = false;
       if ("error" in outcome) request.reject(outcome.error);
       else request.resolve(outcome.value);
     }

@@ -230,7 +230,7 @@ async function answerPlainly(message: Message, socket: FrameSocket): Promise<voi
   await socket.send({ id: message.id, ok: encodeValue(ok) });
 }
 
-Deno.test("a client whose holder dies at COMMIT reports what happened, never a committed change as failed", async (t) => {
+Deno.test("a client whose holder dies is told what became of its work, never a committed change as failed", async (t) => {
   const testDb = await pgliteTestDatabase();
   const dir = testDb.url.slice("pglite:".length);
   try {
@@ -336,6 +336,64 @@ Deno.test("a client whose holder dies at COMMIT reports what happened, never a c
         } finally {
           await client.close();
           await fake.gone;
+        }
+      },
+    );
+
+    await t.step(
+      "died with a transaction begun in SQL open: the next statement is told",
+      async () => {
+        const fake = await fakeHolder(dir, async (message, socket) => {
+          if (message.op !== "query") return await answerPlainly(message, socket);
+          // BEGIN, answered as a holder does when a block stays open; then gone.
+          await socket.send({ id: message.id, ok: encodeValue([]), block: true });
+          return "vanish";
+        });
+        const client = await testDb.open();
+        try {
+          await client.query("BEGIN");
+          await fake.gone;
+          const error = await rejection(client.query("INSERT INTO doubt_rows VALUES (5)"));
+          assert.equal(
+            error.message,
+            `The process serving the embedded database ${dir} (pid 999999) stopped while a ` +
+              "transaction begun in SQL was open here: it was rolled back, nothing of it was " +
+              "committed",
+          );
+          // Told once: then on with the next holder (this process).
+          assert.deepEqual(await client.sql`SELECT count(*)::int AS n FROM doubt_rows`, [{ n: 1 }]);
+        } finally {
+          await client.close();
+        }
+      },
+    );
+
+    await t.step(
+      "died while this one held an advisory lock: stopped until it unlocks",
+      async () => {
+        const fake = await fakeHolder(dir, async (message, socket) => {
+          if (message.op !== "lock") return await answerPlainly(message, socket);
+          await socket.send({ id: message.id, ok: true });
+          return "vanish";
+        });
+        const client = await testDb.open();
+        try {
+          assert.equal(await client.tryAdvisoryLock(7n), true);
+          await fake.gone;
+          const error = await rejection(client.sql`SELECT 1`);
+          assert.equal(
+            error.message,
+            `The process serving the embedded database ${dir} (pid 999999) stopped, and the ` +
+              "advisory locks this one held went with it: stopped here, as what they guarded " +
+              "may have changed; run the command again",
+          );
+          assert.match((await rejection(client.tryAdvisoryLock(8n))).message, /went with it/);
+          await client.advisoryUnlock(7n);
+          assert.deepEqual(await client.sql`SELECT count(*)::int AS n FROM doubt_rows`, [{ n: 1 }]);
+          assert.equal(await client.tryAdvisoryLock(7n), true);
+          await client.advisoryUnlock(7n);
+        } finally {
+          await client.close();
         }
       },
     );
