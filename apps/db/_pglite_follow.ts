@@ -100,8 +100,11 @@ export function following(
   const watch = (db: Database) => {
     if (!isRemote(db)) return;
     db.onGone(() => {
-      // Listeners are set up again at once: they wait for notifications, not for a query.
-      if (channels.size > 0 && !closed) backend().catch(() => {});
+      // Listeners are set up again at once: they wait for notifications, not for a query. Not
+      // when what went with the holder is yet to be told: the next request tells it.
+      if (channels.size === 0 || closed) return;
+      settle();
+      if (lostLocks === undefined && blockLost === undefined) backend().catch(() => {});
     });
   };
 
