@@ -75,15 +75,21 @@ function maskModes(nodefs: NodeFsOps): void {
 
 /** Makes the folder `path` (and missing parents) owner-only; an existing one is tightened. */
 export async function privateFolder(path: string): Promise<void> {
+  const info = await ownFolder(path);
+  if (info) await tighten(path, info);
+}
+
+/** Makes the folder `path` if missing; refuses one of another user's (planted in its way). */
+async function ownFolder(path: string): Promise<Deno.FileInfo | undefined> {
   await Deno.mkdir(path, { recursive: true, mode: 0o700 });
-  if (!HAS_MODES) return;
+  if (!HAS_MODES) return undefined;
   const info = await Deno.lstat(path);
   if (info.uid !== Deno.uid()) {
     throw new CommandError(
       `${path} belongs to another user (uid ${info.uid}): remove it, or run manage as its owner`,
     );
   }
-  await tighten(path, info);
+  return info;
 }
 
 /**
@@ -109,7 +115,7 @@ export async function tightenTree(root: string): Promise<void> {
  */
 export async function privateTree(path: string): Promise<void> {
   if (await isTight(path).catch(() => false)) return;
-  await privateFolder(path);
+  await ownFolder(path);
   await tightenTree(path);
 }
 

@@ -15,7 +15,7 @@
 
 import { basename, dirname, join } from "node:path";
 import { withFileLock } from "./_lock.ts";
-import { isTight, privateFolder, privateTree, tightenTree } from "./_pglite_files.ts";
+import { privateFolder, privateTree, tightenTree } from "./_pglite_files.ts";
 
 /** The PGlite version in deno.json's import map; templates are kept per version. */
 export const PGLITE_VERSION = "0.5.16";
@@ -38,8 +38,7 @@ export function templatePaths(cwd: string): Template & { readonly root: string }
 export async function ensureTemplate(cwd: string): Promise<Template> {
   const paths = templatePaths(cwd);
   if (await isComplete(paths)) {
-    // One made before templates were owner-only: tightened once (the root goes last).
-    if (!(await isTight(paths.root))) await tightenTree(paths.root);
+    await tightenTemplates(cwd);
     return paths;
   }
   await privateFolder(join(cwd, ".manage"));
@@ -74,10 +73,15 @@ async function makeTemplate(paths: Template & { root: string }): Promise<void> {
   }
 }
 
-/** Tightens the project's template cache, when it is there and was made before it was owner-only. */
+/**
+ * Tightens the project's template cache where an earlier version left it open to others; a
+ * tight folder has a tight tree (see `tightenTree`), so this takes a few looks when all is tight.
+ */
 export async function tightenTemplates(cwd: string): Promise<void> {
-  const cache = dirname(templatePaths(cwd).root);
-  if (await Deno.stat(cache).then(() => true, () => false)) await privateTree(cache);
+  const { root } = templatePaths(cwd);
+  for (const folder of [dirname(root), root]) {
+    if (await Deno.lstat(folder).then(() => true, () => false)) await privateTree(folder);
+  }
 }
 
 /**
