@@ -28,6 +28,22 @@ async function count(url: string, sql: string): Promise<number> {
   }
 }
 
+/** The URL of an embedded database not made yet, in a folder of its own under `.manage/test`. */
+async function freshDatabase(): Promise<{ url: string } & AsyncDisposable> {
+  const parent = join(ROOT_DIR, ".manage", "test");
+  await Deno.mkdir(parent, { recursive: true });
+  const temp = await Deno.makeTempDir({ dir: parent, prefix: "fresh_" });
+  return {
+    url: `pglite:${join(temp, "db")}`,
+    [Symbol.asyncDispose]: () => Deno.remove(temp, { recursive: true }),
+  };
+}
+
+/** How many migrations `migrate` runs said they applied, all together. */
+function applyingCount(runs: RunResult[]): number {
+  return runs.reduce((sum, run) => sum + (run.stdout.match(/Applying /g) ?? []).length, 0);
+}
+
 function describe(runs: RunResult[]): string {
   return runs.filter((run) => run.code !== 0).map((run) => `${run.code}: ${run.stderr.trim()}`)
     .join("\n");
@@ -60,75 +76,57 @@ Deno.test("three loops of 15 enqueue on one embedded database: 45 exit 0 and 45 
 });
 
 Deno.test("six migrate at once on a fresh embedded database: all exit 0, each migration once", async () => {
-  const parent = join(ROOT_DIR, ".manage", "test");
-  await Deno.mkdir(parent, { recursive: true });
-  const temp = await Deno.makeTempDir({ dir: parent, prefix: "fresh_" });
-  const url = `pglite:${join(temp, "db")}`;
-  try {
-    const env = { DATABASE_URL: url };
-    const runs = await Promise.all(Array.from({ length: 6 }, () => runCli(["migrate"], { env })));
-    assert.deepEqual(runs.map((run) => run.code), [0, 0, 0, 0, 0, 0], describe(runs));
-    const applying = runs.reduce(
-      (sum, run) => sum + (run.stdout.match(/Applying /g) ?? []).length,
-      0,
-    );
-    const recorded = await count(url, "SELECT count(*) FROM manage_migrations");
-    const distinct = await count(url, "SELECT count(DISTINCT (app, name)) FROM manage_migrations");
-    assert.equal(recorded, distinct);
-    assert.equal(applying, recorded);
-    assert.ok(recorded > 0);
-  } finally {
-    await Deno.remove(temp, { recursive: true });
-  }
+  await using fresh = await freshDatabase();
+  const url = fresh.url;
+  const env = { DATABASE_URL: url };
+  const runs = await Promise.all(Array.from({ length: 6 }, () => runCli(["migrate"], { env })));
+  assert.deepEqual(runs.map((run) => run.code), [0, 0, 0, 0, 0, 0], describe(runs));
+  const applying = applyingCount(runs);
+  const recorded = await count(url, "SELECT count(*) FROM manage_migrations");
+  const distinct = await count(url, "SELECT count(DISTINCT (app, name)) FROM manage_migrations");
+  assert.equal(recorded, distinct);
+  assert.equal(applying, recorded);
+  assert.ok(recorded > 0);
 });
 
 Deno.test("migrate, enqueue and holders that come and go, all at once: each command succeeds or does nothing", async () => {
-  const parent = join(ROOT_DIR, ".manage", "test");
-  await Deno.mkdir(parent, { recursive: true });
-  const temp = await Deno.makeTempDir({ dir: parent, prefix: "mixed_" });
-  const url = `pglite:${join(temp, "db")}`;
-  try {
-    const env = { DATABASE_URL: url };
-    const sequence = async (count: number, args: (i: number) => string[]) => {
-      const runs: RunResult[] = [];
-      for (let i = 0; i < count; i++) runs.push(await runCli(args(i), { env }));
-      return runs;
-    };
-    const [holders, migrates, ...enqueues] = await Promise.all([
-      // Each opens the database (holding it when it is free), queries it, and stops.
-      sequence(6, () => ["dbshell", "-c", "SELECT 1 AS one"]),
-      Promise.all([1, 2, 3].map(() => runCli(["migrate"], { env }))),
-      ...[1, 2, 3].map((shell) =>
-        sequence(6, (i) => ["enqueue", "greet_user", `mixed-${shell}-${i}`])
-      ),
-    ]);
-    assert.deepEqual(holders.map((run) => run.code), [0, 0, 0, 0, 0, 0], describe(holders));
-    assert.deepEqual(migrates.map((run) => run.code), [0, 0, 0], describe(migrates));
-    const recorded = await count(url, "SELECT count(*) FROM manage_migrations");
-    assert.equal(
-      recorded,
-      await count(url, "SELECT count(DISTINCT (app, name)) FROM manage_migrations"),
+  await using fresh = await freshDatabase();
+  const url = fresh.url;
+  const env = { DATABASE_URL: url };
+  const sequence = async (count: number, args: (i: number) => string[]) => {
+    const runs: RunResult[] = [];
+    for (let i = 0; i < count; i++) runs.push(await runCli(args(i), { env }));
+    return runs;
+  };
+  const [holders, migrates, ...enqueues] = await Promise.all([
+    // Each opens the database (holding it when it is free), queries it, and stops.
+    sequence(6, () => ["dbshell", "-c", "SELECT 1 AS one"]),
+    Promise.all([1, 2, 3].map(() => runCli(["migrate"], { env }))),
+    ...[1, 2, 3].map((shell) =>
+      sequence(6, (i) => ["enqueue", "greet_user", `mixed-${shell}-${i}`])
+    ),
+  ]);
+  assert.deepEqual(holders.map((run) => run.code), [0, 0, 0, 0, 0, 0], describe(holders));
+  assert.deepEqual(migrates.map((run) => run.code), [0, 0, 0], describe(migrates));
+  const recorded = await count(url, "SELECT count(*) FROM manage_migrations");
+  assert.equal(
+    recorded,
+    await count(url, "SELECT count(DISTINCT (app, name)) FROM manage_migrations"),
+  );
+  const applying = applyingCount(migrates);
+  assert.equal(applying, recorded);
+  // An enqueue that came before the tables failed, and stored nothing; each other one, once.
+  // (One that held the database may first have said whom it waited for before stopping.)
+  const runs = enqueues.flat();
+  for (const run of runs.filter((run) => run.code !== 0)) {
+    assert.match(
+      run.stderr,
+      /(^|\n)CommandError: The job queue's tables are missing: run 'manage migrate' to create them\n$/,
     );
-    const applying = migrates.reduce(
-      (sum, run) => sum + (run.stdout.match(/Applying /g) ?? []).length,
-      0,
-    );
-    assert.equal(applying, recorded);
-    // An enqueue that came before the tables failed, and stored nothing; each other one, once.
-    // (One that held the database may first have said whom it waited for before stopping.)
-    const runs = enqueues.flat();
-    for (const run of runs.filter((run) => run.code !== 0)) {
-      assert.match(
-        run.stderr,
-        /(^|\n)CommandError: The job queue's tables are missing: run 'manage migrate' to create them\n$/,
-      );
-    }
-    const succeeded = runs.filter((run) => run.code === 0).length;
-    assert.equal(await count(url, "SELECT count(*) FROM manage_job"), succeeded);
-    assert.equal(await count(url, "SELECT count(DISTINCT args) FROM manage_job"), succeeded);
-  } finally {
-    await Deno.remove(temp, { recursive: true });
   }
+  const succeeded = runs.filter((run) => run.code === 0).length;
+  assert.equal(await count(url, "SELECT count(*) FROM manage_job"), succeeded);
+  assert.equal(await count(url, "SELECT count(DISTINCT args) FROM manage_job"), succeeded);
 });
 
 Deno.test("a holder that stops first finishes a client's transaction, and the client carries on", async () => {
