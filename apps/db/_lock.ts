@@ -47,7 +47,7 @@ export class LockedError extends Error {
  * writes `holder` into it. Throws {@linkcode LockedError} when someone else holds it.
  */
 export async function tryLockFile(path: string, holder: LockHolder): Promise<FileLock> {
-  const file = await Deno.open(path, { read: true, write: true, create: true });
+  const file = await openPrivate(path);
   let locked = false;
   try {
     locked = await file.tryLock(true);
@@ -74,6 +74,38 @@ export async function tryLockFile(path: string, holder: LockHolder): Promise<Fil
       }
     },
   };
+}
+
+/**
+ * Runs `fn` holding the exclusive lock on the file at `path` (created if missing), waiting for
+ * it as long as another process holds it.
+ */
+export async function withFileLock<R>(path: string, fn: () => Promise<R>): Promise<R> {
+  const file = await openPrivate(path);
+  try {
+    await file.lock(true);
+    try {
+      return await fn();
+    } finally {
+      await file.unlock();
+    }
+  } finally {
+    file.close();
+  }
+}
+
+/** Opens (or creates) a lock file readable and writable by its owner alone. */
+async function openPrivate(path: string): Promise<Deno.FsFile> {
+  const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+  try {
+    // One made before lock files were owner-only is tightened.
+    const mode = (await file.stat()).mode;
+    if (mode !== null && (mode & 0o077) !== 0) await Deno.chmod(path, mode & 0o700);
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+  return file;
 }
 
 /** What this process is, for the lock file: `manage <command>` when it is the manage program. */

@@ -1,8 +1,18 @@
 // The process that holds an embedded database serves it to the user's other processes on a Unix
-// socket beside it (`<dir>.sock`, mode 0600), in the protocol of `_pglite_wire.ts`. Each
-// connection is an owner on the shared session (`_pglite_session.ts`); when it goes, however it
-// goes, its transaction is rolled back, its advisory locks released and its listeners stopped.
+// socket in a folder only its user may enter (`<dir>.run/socket`), in the protocol of
+// `_pglite_wire.ts`. Each connection is an owner on the shared session (`_pglite_session.ts`);
+// when it goes, however it goes, its transaction is rolled back, its advisory locks released and
+// its listeners stopped.
+//
+// A holder never drops what it accepted. When it stops, it drains: every request it has read is
+// done and answered, and each connection, once it holds nothing (no transaction, SQL block,
+// advisory lock, request or upload under way), is told to move: the client sends what it sent
+// after that to the next holder (itself, or another client that took the lock). Connections
+// with listeners move last, so that notifications between the others still reach them.
+// Connections made while it drains wait, and go to the next holder once this one is gone.
 
+import { dirname } from "node:path";
+import { privateFolder } from "./_pglite_files.ts";
 import {
   CHUNK,
   decodeValue,
@@ -25,9 +35,24 @@ import {
 export interface SessionServer {
   /** Starts answering: requests wait until the session is open. */
   serve(session: SharedSession): void;
-  /** Stops: closes every connection (rolling back its transaction), then the socket. */
-  close(): Promise<void>;
+  /**
+   * Finishes and answers every request received, then moves each connection to the next holder
+   * as soon as it holds nothing; resolves when none is left. Connections made meanwhile wait.
+   * When that takes long, `onSlow` is told once who it waits for (`process 123 (manage dbshell),
+   * in a transaction begun in SQL`).
+   */
+  drain(onSlow?: (waiting: string[]) => void): Promise<void>;
+  /** Stops listening and removes the socket; connections still served are closed. */
+  stop(): Promise<void>;
+  /** Closes the connections that waited while it drained: they go to the next holder. */
+  dismiss(): void;
 }
+
+/** How long a stopping holder serves on the processes connected to it before it moves them. */
+const LINGER = 500;
+
+/** How long a drain goes before it says whom it waits for. */
+const SLOW_DRAIN = 2000;
 
 /** The longest socket path the operating systems take (macOS: 104 bytes with the NUL). */
 const MAX_SOCKET_PATH = 103;
@@ -44,31 +69,45 @@ export function socketAddress(path: string): string | undefined {
   return new TextEncoder().encode(relative).length <= MAX_SOCKET_PATH ? relative : undefined;
 }
 
+/** What every connection of a server shares. */
+interface ServerState {
+  readonly pid: number;
+  readonly ready: Promise<SharedSession>;
+  /** Whether the server is draining: connections made now wait. */
+  readonly draining: () => boolean;
+  /** Resolves when those waiting connections are to be closed. */
+  readonly dismissed: Promise<void>;
+}
+
 /**
- * Listens on `path`, replacing what a holder that died left there (the caller holds the lock, so
- * nothing else can be listening on it). Throws when the socket cannot be made.
+ * Listens on `path`, in a folder only this user may enter (made, or tightened, first; the socket
+ * is never changed after it is bound), replacing what a holder that died left there (the caller
+ * holds the lock, so nothing else can be listening on it). Throws when the socket cannot be made.
  */
 export async function listenOn(path: string, pid: number): Promise<SessionServer> {
   const address = socketAddress(path);
   if (address === undefined) throw new Error(`The socket path ${path} is too long`);
+  await privateFolder(dirname(address));
   await Deno.remove(address).catch((error) => {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   });
   const listener = Deno.listen({ transport: "unix", path: address });
-  try {
-    await Deno.chmod(address, 0o600);
-  } catch (error) {
-    listener.close();
-    throw error;
-  }
   // Accepting keeps no process alive: the holder lives as long as its own work.
   listener.unref();
   const ready = Promise.withResolvers<SharedSession>();
   // Never rejected unhandled: a holder that fails to open closes the server instead.
   ready.promise.catch(() => {});
+  const dismissed = Promise.withResolvers<void>();
   const connections = new Set<Connection>();
   let nextOwner = 1;
-  let closed = false;
+  let draining = false;
+  let stopped = false;
+  const state: ServerState = {
+    pid,
+    ready: ready.promise,
+    draining: () => draining,
+    dismissed: dismissed.promise,
+  };
   const accepting = (async () => {
     for (;;) {
       let conn: Deno.UnixConn;
@@ -77,30 +116,71 @@ export async function listenOn(path: string, pid: number): Promise<SessionServer
       } catch {
         return; // closed
       }
-      if (closed) {
+      if (stopped) {
         conn.close();
         return;
       }
-      const connection = new Connection(new FrameSocket(conn), nextOwner++, pid, ready.promise);
+      const connection = new Connection(new FrameSocket(conn), nextOwner++, state);
       connections.add(connection);
       connection.done.finally(() => connections.delete(connection));
     }
   })();
+  /**
+   * Serves the connected processes on for a while: most are short commands, done by then, and
+   * each one moved opens the database anew (half a second), one at a time.
+   */
+  const linger = async () => {
+    const until = Date.now() + LINGER;
+    for (;;) {
+      const served = [...connections].filter((connection) => !connection.waiting);
+      const left = until - Date.now();
+      if (served.length === 0 || left <= 0) return;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        ...served.map((connection) => connection.done),
+        new Promise((resolve) => timer = setTimeout(resolve, left)),
+      ]);
+      clearTimeout(timer);
+    }
+  };
+  const moveAll = async (which: (connection: Connection) => boolean) => {
+    const moving = [...connections].filter((connection) =>
+      !connection.waiting && which(connection)
+    );
+    for (const connection of moving) connection.move();
+    await Promise.all(moving.map((connection) => connection.done));
+  };
   return {
     serve: (session) => ready.resolve(session),
-    async close() {
-      if (closed) return;
-      closed = true;
+    async drain(onSlow) {
+      const slow = setTimeout(() => {
+        const waiting = [...connections].map((connection) => connection.describe())
+          .filter((text) => text !== undefined);
+        if (waiting.length > 0) onSlow?.(waiting);
+      }, SLOW_DRAIN);
+      try {
+        await linger();
+        draining = true;
+        await moveAll((connection) => !connection.listening);
+        await moveAll(() => true);
+      } finally {
+        clearTimeout(slow);
+      }
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
       // Kept alive until the pending accept ends, or the process could end with it unsettled.
       listener.ref();
       listener.close();
       await accepting;
       ready.reject(new Error("The database was not opened"));
-      const open = [...connections];
+      const open = [...connections].filter((connection) => !connection.waiting);
       for (const connection of open) connection.socket.close();
       await Promise.all(open.map((connection) => connection.done));
       await Deno.remove(address).catch(() => {});
     },
+    dismiss: () => dismissed.resolve(),
   };
 }
 
@@ -110,10 +190,17 @@ class Connection {
   readonly owner: Owner;
   /** Resolves when the connection has ended and its session state is cleaned up. */
   readonly done: Promise<void>;
+  /** Made while the server drains: it waits, unanswered, for the next holder. */
+  waiting = false;
   #session: SharedSession | undefined;
   /** The turns of its statements outside a transaction. */
   #plain: OwnerTurn | undefined;
   #closed = false;
+  /** Requests being done or answered. */
+  #active = 0;
+  /** Asked to move once it holds nothing; and told to. */
+  #moveAsked = false;
+  #moved = false;
   /** The transaction this connection has the session for. */
   #transaction: { id: number; release: () => void } | undefined;
   /** Statements running inside that transaction (a rollback waits for them). */
@@ -121,19 +208,59 @@ class Connection {
   readonly #uploads = new Map<number, Uint8Array[]>();
   readonly #listening = new Map<string, (turn?: Turn) => Promise<void>>();
   #nextTransaction = 1;
+  /** Who the client is, as it said in its hello. */
+  #client = "a process";
 
-  constructor(socket: FrameSocket, owner: Owner, pid: number, ready: Promise<SharedSession>) {
+  constructor(socket: FrameSocket, owner: Owner, server: ServerState) {
     this.socket = socket;
     this.owner = owner;
-    this.done = this.#run(pid, ready);
+    this.done = this.#run(server);
   }
 
-  async #run(pid: number, ready: Promise<SharedSession>): Promise<void> {
+  /** Whether it listens on a channel. */
+  get listening(): boolean {
+    return this.#listening.size > 0;
+  }
+
+  /** Tells the client to go to the next holder, as soon as it holds nothing here. */
+  move(): void {
+    this.#moveAsked = true;
+    this.#moveIfIdle();
+  }
+
+  /** What it holds that keeps it here, if anything. */
+  #holding(): string | undefined {
+    if (this.#transaction !== undefined) return "in a transaction";
+    if (this.#plain?.holding) return "in a transaction begun in SQL";
+    if (this.#session?.holdsLocks(this.owner)) return "holding an advisory lock";
+    if (this.#active > 0 || this.#uploads.size > 0) return "with a request under way";
+    return undefined;
+  }
+
+  /** Who it is and what keeps it (undefined when it waits for the next holder, or has gone). */
+  describe(): string | undefined {
+    const holding = this.#holding();
+    if (this.waiting || this.#moved || this.#closed || holding === undefined) return undefined;
+    return `${this.#client}, ${holding}`;
+  }
+
+  #moveIfIdle(): void {
+    if (!this.#moveAsked || this.#moved || this.#closed || this.#holding() !== undefined) return;
+    // Every reply has gone before it (the socket sends in order): what the client has not had
+    // an answer to was not done, and it sends it to the next holder.
+    this.#moved = true;
+    this.socket.send({ event: "move" }).catch(() => {}).finally(() => this.socket.close());
+  }
+
+  async #run(server: ServerState): Promise<void> {
     try {
       const frames = this.socket.frames();
       const hello = await frames.next();
       if (hello.done || hello.value.kind !== "message") return;
-      const { id, version } = hello.value.message;
+      const { id, version, pid, command } = hello.value.message;
+      if (typeof pid === "number" && typeof command === "string") {
+        this.#client = `process ${pid} (${command})`;
+      }
       if (version !== PROTOCOL_VERSION) {
         await this.#reply(
           id,
@@ -142,10 +269,21 @@ class Connection {
         );
         return;
       }
-      this.#session = await ready;
-      this.#plain = new OwnerTurn(this.#session);
-      await this.#reply(id, { pid });
+      const session = await server.ready;
+      if (this.#moved) return;
+      if (server.draining()) {
+        // Answered by the next holder: told to wait for it, as long as this one takes.
+        this.waiting = true;
+        await this.socket.send({ event: "closing" });
+        await server.dismissed;
+        return;
+      }
+      this.#session = session;
+      this.#plain = new OwnerTurn(session);
+      await this.#reply(id, { pid: server.pid });
       for await (const frame of frames) {
+        // Told to move: what comes after is for the next holder.
+        if (this.#moved) break;
         if (frame.kind === "bytes") {
           const parts = this.#uploads.get(frame.id);
           if (parts) parts.push(frame.bytes);
@@ -192,19 +330,30 @@ class Connection {
     const message: Message = error === undefined
       ? { id, ok: encodeValue(result) }
       : { id, error: encodeError(error) };
+    // Whether its statements have left a transaction block open (BEGIN sent as SQL): a client
+    // whose holder dies then knows that block was rolled back.
+    if (this.#plain?.holding) message.block = true;
+    // Not sent only when the client has gone: it has no one to tell, and what it knows of the
+    // request is its own to judge (see _pglite_client.ts).
     await this.socket.send(message).catch(() => {});
   }
 
   async #handle(message: Message): Promise<void> {
     const id = message.id as number;
-    let result: unknown;
+    this.#active++;
     try {
-      result = await this.#perform(id, message);
-    } catch (error) {
-      await this.#reply(id, undefined, error);
-      return;
+      let result: unknown;
+      try {
+        result = await this.#perform(id, message);
+      } catch (error) {
+        await this.#reply(id, undefined, error);
+        return;
+      }
+      await this.#reply(id, result);
+    } finally {
+      this.#active--;
+      this.#moveIfIdle();
     }
-    await this.#reply(id, result);
   }
 
   /** Runs one request; anything it awaits before its turn keeps the requests in order. */
@@ -213,7 +362,7 @@ class Connection {
     const plain = this.#plain!;
     const op = message.op;
     if (op === "begin") return this.#begin(session, plain);
-    if (op === "commit" || op === "rollback") return this.#end(session, message.tx, op);
+    if (op === "commit" || op === "rollback") return this.#end(session, message.tx, op, id);
     if (op === "lock") return session.tryAdvisoryLock(this.owner, key(message), plain.run);
     if (op === "unlock") return session.advisoryUnlock(this.owner, key(message), plain.run);
     if (op === "listen") return this.#listen(session, String(message.channel));
@@ -285,7 +434,12 @@ class Connection {
     return id;
   }
 
-  async #end(session: SharedSession, tx: unknown, op: "commit" | "rollback"): Promise<unknown> {
+  async #end(
+    session: SharedSession,
+    tx: unknown,
+    op: "commit" | "rollback",
+    id: number,
+  ): Promise<unknown> {
     const transaction = this.#transaction;
     if (!transaction || transaction.id !== tx) {
       // A rollback after the end (its commit failed) has nothing left to do.
@@ -295,11 +449,38 @@ class Connection {
     this.#transaction = undefined;
     try {
       await Promise.allSettled(this.#inTransaction);
+      if (op === "commit" && !(await this.#committing(session, id))) op = "rollback";
       await session.pg.exec(op === "commit" ? "COMMIT" : "ROLLBACK");
     } finally {
       transaction.release();
     }
     return undefined;
+  }
+
+  /**
+   * Tells the client, before its COMMIT runs, the id of the transaction that COMMIT ends, so that
+   * if this process dies before the reply the client can ask the next holder whether it
+   * committed. A transaction that wrote nothing has no id and nothing to lose. False when the
+   * client cannot be told (it has gone): the transaction is then rolled back, as a server rolls
+   * back the transaction of a client that disconnects.
+   */
+  async #committing(session: SharedSession, id: number): Promise<boolean> {
+    let xid: string | null = null;
+    try {
+      const { rows } = await session.pg.query<{ xid: string | null }>(
+        "SELECT pg_current_xact_id_if_assigned()::text AS xid",
+      );
+      xid = rows[0].xid;
+    } catch {
+      // A failed transaction: its COMMIT rolls back, whatever the client is told.
+    }
+    if (xid === null) return true;
+    try {
+      await this.socket.send({ id, event: "committing", xid });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async #listen(session: SharedSession, channel: string): Promise<unknown> {

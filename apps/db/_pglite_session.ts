@@ -195,6 +195,12 @@ export class SharedSession {
     return true;
   }
 
+  /** Whether `owner` holds an advisory lock. */
+  holdsLocks(owner: Owner): boolean {
+    for (const lock of this.#locks.values()) if (lock.owner === owner) return true;
+    return false;
+  }
+
   /** Releases every advisory lock `owner` holds (its connection has gone). */
   async releaseAdvisoryLocks(owner: Owner): Promise<void> {
     for (const [key, lock] of [...this.#locks]) {
@@ -305,9 +311,9 @@ export function openBlock(): Error {
 
 /** What closing the opening process's database also does. */
 export interface CloseSteps {
-  /** First: stop serving the other processes (their transactions are rolled back). */
-  stopServing?: () => Promise<void>;
-  /** Last, after PGlite has closed: release the directory's lock. */
+  /** After its own statements: serve the other processes until each can move (see the server). */
+  drain?: () => Promise<void>;
+  /** Last, after PGlite has closed: stop serving and release the directory's lock. */
   release?: () => Promise<void>;
 }
 
@@ -339,10 +345,12 @@ export function sessionDatabase(
     close: () =>
       closing ??= (async () => {
         try {
-          await steps.stopServing?.();
+          // Its own block first: the others could not have the session while it is open.
+          await own.end();
+          await session.releaseAdvisoryLocks(HOLDER);
+          await steps.drain?.();
         } finally {
           try {
-            await own.end();
             await session.close();
           } finally {
             await steps.release?.();

@@ -6,13 +6,16 @@
  * under a second; PGlite's own `loadDataDir` from the tarball takes about 1.7 s, and initdb 5 s.
  *
  * The cache is inside the project because the `manage` program may write only there; it is
- * made in a temporary folder and renamed into place, so a crash never leaves half a template,
- * and two processes making it at once both succeed.
+ * made in a temporary folder and renamed into place, so a crash never leaves half a template.
+ * One process makes it while the others wait (`pglite-<version>.lock`); a folder that a killed
+ * process left half-made is removed by the next one. Like the databases, it is owner-only.
  *
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { withFileLock } from "./_lock.ts";
+import { privateFolder, privateTree, tightenTree } from "./_pglite_files.ts";
 
 /** The PGlite version in deno.json's import map; templates are kept per version. */
 export const PGLITE_VERSION = "0.5.16";
@@ -34,29 +37,67 @@ export function templatePaths(cwd: string): Template & { readonly root: string }
 /** Returns the project's template, making it first if it does not exist. */
 export async function ensureTemplate(cwd: string): Promise<Template> {
   const paths = templatePaths(cwd);
-  if (await isComplete(paths)) return paths;
-  await Deno.mkdir(dirname(paths.root), { recursive: true });
+  if (await isComplete(paths)) {
+    await tightenTemplates(cwd);
+    return paths;
+  }
+  await privateFolder(join(cwd, ".manage"));
+  await privateTree(dirname(paths.root));
+  return await withFileLock(`${paths.root}.lock`, async () => {
+    if (await isComplete(paths)) return paths;
+    await removeLeftovers(dirname(paths.root), `${basename(paths.root)}.tmp-`);
+    await makeTemplate(paths);
+    return paths;
+  });
+}
+
+async function makeTemplate(paths: Template & { root: string }): Promise<void> {
   const temp = `${paths.root}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   try {
-    await Deno.mkdir(temp);
+    await Deno.mkdir(join(temp, "data"), { recursive: true, mode: 0o700 });
     const { PGlite } = await import("@electric-sql/pglite");
     const pg = await PGlite.create(join(temp, "data"));
     try {
       const dump = await pg.dumpDataDir("gzip");
-      await Deno.writeFile(join(temp, "fresh.tar.gz"), new Uint8Array(await dump.arrayBuffer()));
+      await Deno.writeFile(join(temp, "fresh.tar.gz"), new Uint8Array(await dump.arrayBuffer()), {
+        mode: 0o600,
+      });
     } finally {
       await pg.close();
     }
-    try {
-      await Deno.rename(temp, paths.root);
-    } catch (error) {
-      // Another process made it first: keep theirs.
-      if (!(await isComplete(paths))) throw error;
-    }
+    // initdb writes with modes of its own: tightened before the template is in place.
+    await tightenTree(temp);
+    await Deno.rename(temp, paths.root);
   } finally {
     await Deno.remove(temp, { recursive: true }).catch(() => {});
   }
-  return paths;
+}
+
+/**
+ * Tightens the project's template cache where an earlier version left it open to others; a
+ * tight folder has a tight tree (see `tightenTree`), so this takes a few looks when all is tight.
+ */
+export async function tightenTemplates(cwd: string): Promise<void> {
+  const { root } = templatePaths(cwd);
+  for (const folder of [dirname(root), root]) {
+    if (await Deno.lstat(folder).then(() => true, () => false)) await privateTree(folder);
+  }
+}
+
+/**
+ * Removes what processes that were killed left in `folder`: the entries whose names start with
+ * `prefix` (half-made copies). The caller holds the lock that keeps live ones from making more.
+ */
+export async function removeLeftovers(folder: string, prefix: string): Promise<void> {
+  try {
+    for await (const entry of Deno.readDir(folder)) {
+      if (entry.name.startsWith(prefix)) {
+        await Deno.remove(join(folder, entry.name), { recursive: true }).catch(() => {});
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
 }
 
 /**
@@ -92,8 +133,9 @@ async function isComplete(paths: Template): Promise<boolean> {
   }
 }
 
+/** Copies a tree; files keep their modes, folders are owner-only. */
 async function copyTree(from: string, to: string): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
+  await Deno.mkdir(to, { recursive: true, mode: 0o700 });
   const copies: Promise<void>[] = [];
   for await (const entry of Deno.readDir(from)) {
     const source = join(from, entry.name);

@@ -3,11 +3,18 @@
 // a payload: kind 0 is a JSON message, kind 1 is a request id (4 bytes) and raw bytes (COPY data).
 // Values in messages use a tagged encoding so that rows come back with the JS types PGlite gives
 // in process: bigint, Date, Uint8Array, undefined and non-finite numbers survive JSON.
+//
+// Besides replies, the holder sends events: `notification`; `closing` (to a client that connects
+// while the holder is stopping: its hello is answered by the next holder); `move` (the holder is
+// stopping and has answered everything this client sent before it: what the client sent after
+// was not done, and goes to the next holder); and `committing` with the transaction's id
+// (`xid`), sent before a client's COMMIT runs, so that a client whose holder dies before the
+// reply can ask the next holder whether that transaction committed.
 
 import { CommandError } from "../../core/errors.ts";
 
 /** Sent first by a client: a holder that speaks another version refuses it. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** A JSON message: a request (`id`, `op`), a reply (`id`, `ok` or `error`) or an event. */
 export type Message = Record<string, unknown>;

@@ -1,20 +1,19 @@
 // The embedded database shared between processes: the process that opens it first serves it to
 // the others on a Unix socket, and each behaves as its own PostgreSQL session (types, errors,
-// transactions, advisory locks, notifications); when the first one stops, the others are told.
+// transactions, advisory locks, notifications); when the first one stops, the others carry on.
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname } from "node:path";
 import type { Database } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import { MIGRATION_LOCK_KEY } from "../../../apps/db/migrator.ts";
 import { tryLockFile } from "../../../apps/db/_lock.ts";
+import { socketPath } from "../../../apps/db/_pglite.ts";
 import { socketAddress } from "../../../apps/db/_pglite_server.ts";
 import { decodeValue, encodeValue } from "../../../apps/db/_pglite_wire.ts";
 import { pgliteTestDatabase, type TestDatabase } from "../../_database.ts";
-import { rejection, ROOT, runCli } from "../../_helpers.ts";
-
-const ROOT_DIR = fileURLToPath(ROOT);
+import { rejection, runCli } from "../../_helpers.ts";
+import { sleep, spawnScript } from "./_scripts.ts";
 
 /** A test database and this process holding it: `run` gets both, then both are closed. */
 async function withHolder(
@@ -31,89 +30,6 @@ async function withHolder(
   } finally {
     await testDb.drop();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A script run by `deno run`, with `openDatabase` and `options` in scope. */
-interface Script {
-  readonly pid: number;
-  /** Resolves to the first line it prints that starts with `line` (waits for it). */
-  line(prefix: string): Promise<string>;
-  /** Closes its stdin (the scripts here end then) and returns its exit code and output. */
-  finish(): Promise<{ code: number; stdout: string; stderr: string }>;
-  /** Kills it with SIGKILL and waits for it to end. */
-  kill(): Promise<void>;
-}
-
-async function spawnScript(body: string): Promise<Script> {
-  const dir = await Deno.makeTempDir({ prefix: "manage_share_" });
-  const path = join(dir, "script.ts");
-  await Deno.writeTextFile(
-    path,
-    `import openDatabase from ${JSON.stringify(new URL("apps/db/database.ts", ROOT).href)};
-     const options = { env: {}, cwd: ${JSON.stringify(ROOT_DIR)}, notice: () => {} };
-     const untilStdinCloses = async () => { for await (const _ of Deno.stdin.readable) {} };
-     ${body}`,
-  );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "-A", "--config", fileURLToPath(new URL("deno.json", ROOT)), path],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let stdout = "";
-  const waiting: { prefix: string; resolve: (line: string) => void }[] = [];
-  const settle = () => {
-    for (const wait of [...waiting]) {
-      const found = stdout.split("\n").slice(0, -1).find((line) => line.startsWith(wait.prefix));
-      if (found !== undefined) {
-        waiting.splice(waiting.indexOf(wait), 1);
-        wait.resolve(found);
-      }
-    }
-  };
-  const reading = (async () => {
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      stdout += chunk;
-      settle();
-    }
-  })();
-  const stderr = new Response(child.stderr).text();
-  let ended: Promise<{ code: number; stdout: string; stderr: string }> | undefined;
-  const end = () =>
-    ended ??= (async () => {
-      const status = await child.status;
-      await reading;
-      const errors = await stderr;
-      await Deno.remove(dir, { recursive: true });
-      return { code: status.code, stdout, stderr: errors };
-    })();
-  return {
-    pid: child.pid,
-    line(prefix) {
-      const { promise, resolve, reject } = Promise.withResolvers<string>();
-      waiting.push({ prefix, resolve });
-      settle();
-      // A script that ends without printing it fails the wait, with what it printed.
-      end().then(
-        (result) => reject(new Error(`The script ended: ${JSON.stringify(result)}`)),
-        reject,
-      );
-      return promise;
-    },
-    async finish() {
-      await child.stdin.close().catch(() => {});
-      return await end();
-    },
-    async kill() {
-      child.kill("SIGKILL");
-      await child.stdin.close().catch(() => {});
-      await end();
-    },
-  };
 }
 
 Deno.test("another process uses the database this one holds: migrate, then dbshell sees the data", async () => {
@@ -446,7 +362,7 @@ Deno.test("a client killed in a transaction is rolled back, and the holder serve
   });
 });
 
-Deno.test("when the holder stops, the other processes are told on their next query", async () => {
+Deno.test("when the holder stops, another process carries on: its next query opens the database itself", async () => {
   const testDb = await pgliteTestDatabase();
   try {
     const script = await spawnScript(
@@ -465,26 +381,22 @@ Deno.test("when the holder stops, the other processes are told on their next que
         const { code, stderr } = await script.finish();
         finished = true;
         assert.equal(code, 0, stderr);
-        const error = await rejection(client.sql`SELECT 1`);
-        assert.ok(error instanceof CommandError);
-        const dir = testDb.url.slice("pglite:".length);
-        assert.equal(
-          error.message,
-          `The process serving the embedded database ${dir} (pid ${script.pid}) has stopped: ` +
-            "run the command again",
-        );
+        // It holds the database now, and sees what the stopped one wrote.
+        await client.sql`INSERT INTO share_stop VALUES (6)`;
+        assert.deepEqual(await client.sql`SELECT id FROM share_stop ORDER BY id`, [
+          { id: 5 },
+          { id: 6 },
+        ]);
+        const shell = await runCli(["dbshell", "-c", "SELECT count(*) AS n FROM share_stop"], {
+          env: { DATABASE_URL: testDb.url },
+        });
+        assert.equal(shell.code, 0, shell.stderr);
+        assert.match(shell.stdout, /^\s+n\s*\n-+\n\s+2\n/);
       } finally {
         await client.close();
       }
     } finally {
       if (!finished) await script.finish();
-    }
-    // Free again: this process opens it, and sees what the stopped one wrote.
-    const db = await testDb.open();
-    try {
-      assert.deepEqual(await db.sql`SELECT id FROM share_stop`, [{ id: 5 }]);
-    } finally {
-      await db.close();
     }
   } finally {
     await testDb.drop();
@@ -500,8 +412,10 @@ Deno.test("a holder that is killed leaves a socket the next one replaces", async
        await untilStdinCloses();`,
     );
     await script.line("ready");
-    const socket = `${testDb.url.slice("pglite:".length)}.sock`;
-    assert.equal((await Deno.stat(socket)).mode! & 0o777, 0o600);
+    const dir = testDb.url.slice("pglite:".length);
+    const socket = socketPath(dir);
+    // In a folder only its user may enter.
+    assert.equal((await Deno.stat(dirname(socket))).mode! & 0o777, 0o700);
     await script.kill();
     assert.ok((await Deno.stat(socket)).isSocket, "left behind");
     const holder = await testDb.open();
