@@ -16,6 +16,7 @@
 
 import postgres from "postgres";
 import net from "node:net";
+import { DatabaseUnavailableError } from "../../core/database.ts";
 import { CommandError } from "../../core/errors.ts";
 
 /** How long to wait for the server to accept a connection, in seconds. */
@@ -136,7 +137,7 @@ export class ServerSession {
       const fate = committing
         ? "lost while the transaction was committing: whether it was committed is unknown"
         : "lost during a transaction, which was rolled back";
-      throw new CommandError(
+      throw new DatabaseUnavailableError(
         `The connection to ${this.#o.shown} was ${fate} (${reasonOf(this.#o.scrub(error))})`,
         { cause: error },
       );
@@ -279,7 +280,7 @@ export class ServerSession {
       return link;
     } catch (error) {
       await sql.end({ timeout: 0 }).catch(() => {});
-      throw new CommandError(
+      throw new DatabaseUnavailableError(
         `Cannot connect to ${this.#o.shown}: ${reasonOf(this.#o.scrub(error))}`,
         { cause: error },
       );
@@ -314,7 +315,7 @@ export class ServerSession {
   }
 
   #lostError(error: unknown): CommandError {
-    return new CommandError(
+    return new DatabaseUnavailableError(
       `The connection to ${this.#o.shown} was lost (${reasonOf(this.#o.scrub(error))})`,
       { cause: error },
     );

@@ -13,6 +13,7 @@
 
 import { formatUsage } from "../../core/help.ts";
 import { commandsByApp } from "../../core/registry.ts";
+import { DatabaseUnavailableError } from "../../core/database.ts";
 import { CommandError, UsageError } from "../../core/errors.ts";
 import { checkJobArguments, enqueue } from "../../core/jobs/enqueue.ts";
 import { cancelJob, getJob, listJobs, retryJob } from "../../core/jobs/queue.ts";
@@ -22,6 +23,7 @@ import {
   CommandCache,
   type ConsoleOptions,
   cookies,
+  json,
   LOGIN_CSRF_COOKIE,
   makeNonce,
   page,
@@ -437,17 +439,36 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
     try {
       response = await route(request, info);
     } catch (error) {
-      log(
-        `Internal error on ${request.method} ${new URL(request.url).pathname}: ${
-          (error as Error)?.stack ?? String(error)
-        }`,
-      );
-      response = page(messagePage(context(undefined), "Server error", "Something went wrong."), {
-        status: 500,
-      });
+      response = unavailable(request, error) ?? internalError(request, error);
     }
     const elapsed = (performance.now() - started).toFixed(1);
     log(`${request.method} ${new URL(request.url).pathname} ${response.status} ${elapsed} ms`);
     return response;
   };
+
+  /** A 503 while the database is away (it comes back by itself): one line in the log. */
+  function unavailable(request: Request, error: unknown): Response | undefined {
+    if (!(error instanceof DatabaseUnavailableError)) return undefined;
+    log(`The database is unavailable: ${error.message}`);
+    const headers: [string, string][] = [["retry-after", "5"]];
+    const why = "The database cannot be reached just now: try again in a moment.";
+    if (new URL(request.url).pathname.startsWith("/api")) {
+      return json({ error: why }, 503, { headers });
+    }
+    return page(messagePage(context(undefined), "Service unavailable", why), {
+      status: 503,
+      headers,
+    });
+  }
+
+  function internalError(request: Request, error: unknown): Response {
+    log(
+      `Internal error on ${request.method} ${new URL(request.url).pathname}: ${
+        (error as Error)?.stack ?? String(error)
+      }`,
+    );
+    return page(messagePage(context(undefined), "Server error", "Something went wrong."), {
+      status: 500,
+    });
+  }
 }

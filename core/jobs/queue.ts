@@ -396,13 +396,18 @@ export interface WorkerInfo {
   readonly concurrency: number;
 }
 
-/** Records that `worker` is alive (its lease on its jobs runs from now). */
-export async function heartbeat(db: Queryable, worker: WorkerInfo): Promise<void> {
-  await db.query(
+/**
+ * Records that `worker` is alive (its lease on its jobs runs from now). Gives when the server
+ * started, in ms, so that the worker sees a restart even when it lost no query to it.
+ */
+export async function heartbeat(db: Queryable, worker: WorkerInfo): Promise<number> {
+  const [row] = await db.query<{ started: Date }>(
     `INSERT INTO manage_worker (id, hostname, pid, queues, concurrency) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
+ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
+RETURNING pg_postmaster_start_time() AS started`,
     [worker.id, worker.hostname, worker.pid, worker.queues.join(","), worker.concurrency],
   );
+  return new Date(row.started).getTime();
 }
 
 /** Removes a stopping worker's record. */
@@ -491,6 +496,15 @@ WHERE id = ANY(string_to_array($1, ',')::bigint[])`,
     [ids.join(",")],
   );
   return { count: Number(row.count), next: row.next ? new Date(row.next) : null };
+}
+
+/** The jobs marked running on `worker`. */
+export async function runningOn(db: Queryable, worker: string): Promise<number[]> {
+  const rows = await db.query<{ id: number }>(
+    "SELECT id FROM manage_job WHERE worker = $1 AND status = 'running'",
+    [worker],
+  );
+  return rows.map((row) => Number(row.id));
 }
 
 /** A job as `manage jobs` shows it: waiting, running or ended. */

@@ -38,6 +38,12 @@ export default defineCommand({
       default: 30_000,
       help: "How long running jobs get to finish when the worker stops",
     },
+    giveUpAfter: {
+      type: "duration",
+      default: 5 * 60_000,
+      help: "How long to go on without the database (trying again seconds apart) before " +
+        "draining and exiting with 1; 0 never gives up",
+    },
     skipSchedules: { type: "boolean", help: "Do not enqueue the apps' schedules" },
   },
   async handle(ctx) {
@@ -76,6 +82,7 @@ export default defineCommand({
       pollInterval: options.pollInterval,
       lease: options.lease,
       gracePeriod: options.gracePeriod,
+      giveUpAfter: options.giveUpAfter > 0 ? options.giveUpAfter : Infinity,
       schedules: !options.skipSchedules,
       signal: ctx.signal,
       env,

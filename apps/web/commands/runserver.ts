@@ -139,6 +139,8 @@ export default defineCommand({
         registry,
         queues,
         concurrency: options.concurrency,
+        // The process stays up to serve pages: its worker waits for the database as long.
+        giveUpAfter: Infinity,
         signal: ctx.signal,
         env,
         cwd: ctx.cwd,
