@@ -11,6 +11,7 @@
 
 import type { Database, Queryable, Row } from "../database.ts";
 import { CommandError } from "../errors.ts";
+import { TRACEBACK_HINT } from "../main.ts";
 import { toMilliseconds } from "../schedule.ts";
 import { stripAnsi } from "../style.ts";
 
@@ -35,9 +36,13 @@ export function capOutput(text: string): string {
     : `${text.slice(0, OUTPUT_LIMIT)}\n… (output cut at ${OUTPUT_LIMIT} characters)\n`;
 }
 
-/** The line that says why a run failed: the last line of its error output that says anything. */
+/**
+ * The line that says why a run failed: the last line of its error output that says anything
+ * (the hint to run again with `--traceback` says nothing about this failure).
+ */
 export function failureLine(text: string): string | null {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const lines = text.split("\n").map((l) => l.trim())
+    .filter((l) => l !== "" && stripAnsi(l) !== TRACEBACK_HINT);
   const last = lines.at(-1);
   return last === undefined ? null : stripAnsi(last);
 }
@@ -505,6 +510,20 @@ export async function runningOn(db: Queryable, worker: string): Promise<number[]
     [worker],
   );
   return rows.map((row) => Number(row.id));
+}
+
+/** How many jobs of `queues` run on workers other than `worker` (alive or not). */
+export async function runningElsewhere(
+  db: Queryable,
+  worker: string,
+  queues: readonly string[],
+): Promise<number> {
+  const [row] = await db.query<{ count: number }>(
+    `SELECT count(*)::int AS count FROM manage_job
+WHERE status = 'running' AND queue = ANY(string_to_array($1, ',')) AND worker IS DISTINCT FROM $2`,
+    [queues.join(","), worker],
+  );
+  return Number(row.count);
 }
 
 /** A job as `manage jobs` shows it: waiting, running or ended. */

@@ -23,6 +23,7 @@
  */
 
 import type { Database } from "../database.ts";
+import { containJobs, outsideJobs, runContained } from "./_contain.ts";
 import { CommandError } from "../errors.ts";
 import { main } from "../main.ts";
 import { type CapturedOutput, captureOutput } from "../output.ts";
@@ -47,6 +48,7 @@ import {
   pruneJobs,
   reapLostJobs,
   releaseJobs,
+  runningElsewhere,
   runningOn,
   saveOutput,
   unregisterWorker,
@@ -158,6 +160,8 @@ interface Running {
   done: Promise<void>;
   /** True once its outcome is recorded (the command may still be running, if it was stuck). */
   settled: boolean;
+  /** Why it failed, when code of it escaped (see `_contain.ts`): `Deno.exit`, say. */
+  escaped?: string;
   /** Aborts its signal, and gives up on it if it does not stop within the abort grace. */
   abort: (reason: string) => void;
 }
@@ -311,6 +315,7 @@ export class Worker {
     };
     this.#signal?.addEventListener("abort", onAbort);
     if (this.#signal?.aborted) onAbort();
+    const uncontain = containJobs();
     const timers = [
       setInterval(() => this.#beat(), this.#o.heartbeatInterval),
       setInterval(() => {
@@ -333,6 +338,7 @@ export class Worker {
         );
       }
     } finally {
+      uncontain();
       timers.forEach(clearInterval);
       clearTimeout(this.#dueTimer);
       this.#signal?.removeEventListener("abort", onAbort);
@@ -424,11 +430,16 @@ export class Worker {
     }
   }
 
-  /** Burst mode: done unless a retry of a job this worker ran is waiting; then wait for it. */
+  /**
+   * Burst mode: done unless a retry of a job this worker ran is waiting, or a job of its queues
+   * runs elsewhere: that may be a dead worker's, which goes back to the queue when its lease
+   * ends (any heartbeat, this worker's too, sees to it) and then runs here. Else it waits.
+   */
   async #burstDone(): Promise<boolean> {
     const waiting = await pendingAmong(this.#o.db, [...this.#retriedHere]);
-    if (waiting.count === 0) return true;
-    this.#dueAt(waiting.next);
+    const elsewhere = await runningElsewhere(this.#o.db, this.id, this.#o.queues);
+    if (waiting.count === 0 && elsewhere === 0) return true;
+    this.#dueAt(elsewhere > 0 ? null : waiting.next);
     return false;
   }
 
@@ -554,6 +565,20 @@ export class Worker {
     this.#log("debug", `Job ${job.id} started: ${[job.command, ...job.args].join(" ")}`);
     let timeout: ReturnType<typeof setTimeout> | undefined;
     let giveUp: ReturnType<typeof setTimeout> | undefined;
+    // What escapes the command (see `_contain.ts`) fails it; it is told to stop, as on a timeout.
+    const escape = (reason: string, thrown?: boolean) => {
+      if (entry.settled) {
+        this.#log(
+          "error",
+          `Job ${job.id} ${job.command} had ended; what it left running: ${reason}`,
+        );
+        return;
+      }
+      if (entry.escaped !== undefined) return;
+      entry.escaped = reason;
+      if (!thrown) stderr.write(`${reason}\n`);
+      entry.abort("failed");
+    };
     const entry: Running = {
       job,
       controller,
@@ -562,7 +587,8 @@ export class Worker {
       saved: 0,
       settled: false,
       abort: (reason) => {
-        controller.abort(reason);
+        // As the job's own: its abort listeners run, and whatever they throw is charged to it.
+        runContained(escape, () => controller.abort(reason));
         giveUp = setTimeout(() => {
           const note =
             `\n(the command did not stop within ${this.#o.abortGrace} ms of being asked)\n`;
@@ -574,18 +600,20 @@ export class Worker {
     entry.done = (async () => {
       let code: number;
       try {
-        code = await main([job.command, ...job.args], {
-          registry: this.#o.registry,
-          stdout,
-          stderr,
-          stdoutIsTerminal: this.#o.styledOutput,
-          stderrIsTerminal: this.#o.styledOutput,
-          env: this.#env,
-          signal: controller.signal,
-          cwd: this.#cwd,
-          prog: "manage",
-          database: this.#jobDatabase,
-        });
+        code = await runContained(escape, () =>
+          main([job.command, ...job.args], {
+            registry: this.#o.registry,
+            stdout,
+            stderr,
+            stdoutIsTerminal: this.#o.styledOutput,
+            stderrIsTerminal: this.#o.styledOutput,
+            env: this.#env,
+            signal: controller.signal,
+            cwd: this.#cwd,
+            prog: "manage",
+            // Opened outside the job: the connection outlives it.
+            database: () => outsideJobs(this.#jobDatabase),
+          }));
       } catch (error) {
         stderr.write(`${(error as Error)?.message ?? String(error)}\n`);
         code = 1;
@@ -634,9 +662,10 @@ export class Worker {
       this.#record(job, { ...base, status: "succeeded", error: null });
       return;
     }
-    const error = reason === "timeout"
-      ? `timed out after ${job.timeoutMs} ms`
-      : failureLine(stderr) ?? `exit code ${code}`;
+    const error = entry.escaped ??
+      (reason === "timeout"
+        ? `timed out after ${job.timeoutMs} ms`
+        : failureLine(stderr) ?? `exit code ${code}`);
     const retry = code !== 2 && job.attempts < job.maxAttempts;
     this.#record(job, {
       ...base,

@@ -59,6 +59,15 @@ export default defineCommand({
   },
 });
 `,
+  "apps/fault/commands/throw_now.ts": `import { defineCommand } from "../../../mod.ts";
+
+export default defineCommand({
+  help: "Throws a string, not an Error",
+  handle() {
+    throw "not an Error";
+  },
+});
+`,
   "apps/fault/commands/throw_later.ts": `import { defineCommand } from "../../../mod.ts";
 
 export default defineCommand({
