@@ -23,13 +23,10 @@ import {
   toQuery,
   urlPassword,
 } from "../../core/database.ts";
-import { ServerSession, type Sql } from "./_postgres_session.ts";
+import { ServerSession, type Use } from "./_postgres_session.ts";
 import { sessionMethods } from "./_session.ts";
 
 export { CONNECT_TIMEOUT } from "./_postgres_session.ts";
-
-/** Runs work on a postgres.js instance; given the statement's text when there is one. */
-type Use = <T>(work: (sql: Sql) => Promise<T>, text?: string) => Promise<T>;
 
 /**
  * Connects to the server at `url` and checks that it answers. A failure to connect is a
@@ -52,16 +49,7 @@ export async function openPostgres(url: string): Promise<Database> {
     ...sessionMethods(base),
     tryAdvisoryLock: (key) => session.tryAdvisoryLock(key),
     advisoryUnlock: (key) => session.advisoryUnlock(key),
-    transaction: (fn) =>
-      session.transaction((tx) =>
-        fn(queryable(async (work) => {
-          try {
-            return await work(tx);
-          } catch (error) {
-            throw session.inTransaction(error);
-          }
-        }))
-      ),
+    transaction: (fn) => session.transaction((use) => fn(queryable(use))),
     listen: (channel, onMessage) => session.listen(channel, onMessage),
     close: () => session.close(),
   };

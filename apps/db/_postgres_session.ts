@@ -25,10 +25,16 @@ export const CONNECT_TIMEOUT = 10;
 /** A postgres.js instance. */
 export type Sql = postgres.Sql<Record<string, never>>;
 
+/** Runs work on a postgres.js instance; given the statement's text when there is one. */
+export type Use = <T>(work: (sql: Sql) => Promise<T>, text?: string) => Promise<T>;
+
 /** One connection: a postgres.js instance, and whether the server has closed it. */
 interface Link {
   readonly sql: Sql;
+  /** The server closed it, or a statement failed for want of it: the next use opens another. */
   lost: boolean;
+  /** The socket has closed (postgres.js then writes nothing more to it safely). */
+  closed: boolean;
   /** How to stop listening on each channel, on this connection. */
   readonly unlisten: Map<string, () => Promise<void>>;
 }
@@ -118,18 +124,39 @@ export class ServerSession {
   }
 
   /**
-   * Runs `fn` in a transaction (postgres.js's `begin`) with the transaction's own instance; a
-   * lost connection makes it fail saying what became of the transaction.
+   * Runs `fn` in a transaction (postgres.js's `begin`), which runs its statements through `use`;
+   * a lost connection makes it fail saying what became of the transaction.
    */
-  async transaction<R>(fn: (tx: Sql) => Promise<R>): Promise<R> {
+  async transaction<R>(fn: (use: Use) => Promise<R>): Promise<R> {
     const link = await this.#current();
     let committing = false;
+    // postgres.js writes a statement given to a connection already closed in a timer, where
+    // it fails as an uncaught TypeError that ends the process. So once the socket has closed,
+    // the transaction sends nothing: not the statements of `fn`, and not the COMMIT or ROLLBACK
+    // that `begin` sends when `fn` settles (it is left pending: `begin` has failed already, as
+    // the connection closed).
+    const guarded = async <T>(run: () => Promise<T>): Promise<T> => {
+      if (link.closed) throw this.#lostError(new Error("the connection was closed"));
+      try {
+        return await run();
+      } catch (error) {
+        throw this.#failure(link, error);
+      }
+    };
     try {
       let result: R | undefined;
-      await link.sql.begin(async (tx) => {
-        result = await fn(tx as unknown as Sql);
-        committing = true;
-      });
+      await link.sql.begin((tx) =>
+        new Promise<void>((resolve, reject) => {
+          fn((work) => guarded(() => work(tx as unknown as Sql))).then((value) => {
+            if (link.closed) return;
+            result = value;
+            committing = true;
+            resolve();
+          }, (error) => {
+            if (!link.closed) reject(error);
+          });
+        })
+      );
       return result as R;
     } catch (error) {
       if (!link.lost && !isConnectionError(error)) throw this.#o.scrub(error);
@@ -142,12 +169,6 @@ export class ServerSession {
         { cause: error },
       );
     }
-  }
-
-  /** An error from inside a transaction: scrubbed, and worded when the connection went. */
-  inTransaction(error: unknown): Error {
-    if (!isConnectionError(error)) return this.#o.scrub(error);
-    return this.#lostError(error);
   }
 
   /** Takes a session-level advisory lock if it is free, remembering it (see the module's doc). */
@@ -258,11 +279,16 @@ export class ServerSession {
       max_lifetime: null,
       // Once closed, this instance is done with: the next use opens another (see `#current`).
       onclose: () => {
-        if (link) link.lost = true;
+        if (link) link.lost = link.closed = true;
       },
       connection: { application_name: "manage" },
       // Not in postgres.js's types, but in its options: a function that gives a connected socket.
-      ...({ socket: openSocket } as Record<never, never>),
+      // None once the connection was lost: postgres.js would connect again by itself for the
+      // statements it had queued, outside the session's bookkeeping.
+      ...({
+        socket: (options: SocketOptions) =>
+          link?.lost ? Promise.reject(closedError(options)) : openSocket(options),
+      } as Record<never, never>),
       types: {
         int8: {
           to: 20,
@@ -275,7 +301,7 @@ export class ServerSession {
     try {
       await sql.unsafe("SELECT 1");
       for (const statement of this.#settings.values()) await sql.unsafe(statement);
-      link = { sql, lost: false, unlisten: new Map() };
+      link = { sql, lost: false, closed: false, unlisten: new Map() };
       for (const channel of this.#channels.keys()) await this.#listenOn(link, channel);
       return link;
     } catch (error) {
@@ -322,6 +348,21 @@ export class ServerSession {
   }
 }
 
+/** Where postgres.js connects. */
+interface SocketOptions {
+  host: string[];
+  port: number[];
+  path?: string | false;
+}
+
+/** The error postgres.js gives when its connection closed. */
+function closedError(options: SocketOptions): Error {
+  const where = options.path || `${options.host[0]}:${options.port[0]}`;
+  return Object.assign(new Error(`write CONNECTION_CLOSED ${where}`), {
+    code: "CONNECTION_CLOSED",
+  });
+}
+
 /**
  * The connection's socket, opened here rather than by postgres.js to turn Nagle's algorithm
  * off (TCP_NODELAY, as libpq does). With it on, the small message that ends a COPY waits for
@@ -332,9 +373,7 @@ export class ServerSession {
  * connection closes, yet the socket may report an error after that (a write after the server's
  * FIN, a reset): with no listener, that error would be uncaught and end the process.
  */
-async function openSocket(
-  options: { host: string[]; port: number[]; path?: string | false },
-): Promise<net.Socket> {
+async function openSocket(options: SocketOptions): Promise<net.Socket> {
   const socket = options.path
     ? net.connect({ path: options.path })
     : net.connect({ host: options.host[0], port: options.port[0] });
