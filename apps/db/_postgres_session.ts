@@ -182,6 +182,7 @@ export class ServerSession {
 
   /** Lets go of an advisory lock; one lost with its connection is gone already. */
   async advisoryUnlock(key: bigint): Promise<void> {
+    this.#retireLost();
     if (this.#lostLocks.delete(key)) return;
     await this.use((sql) => sql.unsafe("SELECT pg_advisory_unlock($1::bigint)", [key.toString()]));
     const held = (this.#locks.get(key) ?? 1) - 1;
@@ -249,15 +250,9 @@ export class ServerSession {
     if (this.#closing) {
       throw new CommandError(`The connection to ${this.#o.shown} is closed`);
     }
+    this.#retireLost();
     const link = this.#link;
-    if (link && !link.lost && this.#lostLocks.size === 0) return link;
-    if (link?.lost) {
-      this.#link = undefined;
-      // Gone already: nothing to wait for.
-      link.sql.end({ timeout: 0 }).catch(() => {});
-      for (const key of this.#locks.keys()) this.#lostLocks.add(key);
-      this.#locks.clear();
-    }
+    if (link && this.#lostLocks.size === 0) return link;
     if (this.#lostLocks.size > 0) {
       throw new CommandError(
         `The connection to ${this.#o.shown} was lost, and with it the session's locks: ` +
@@ -266,6 +261,17 @@ export class ServerSession {
     }
     this.#opening ??= this.#connect().finally(() => this.#opening = undefined);
     return this.#link = await this.#opening;
+  }
+
+  /** Lets a lost connection go, and with it the advisory locks it held. */
+  #retireLost(): void {
+    const link = this.#link;
+    if (!link?.lost) return;
+    this.#link = undefined;
+    // Gone already: nothing to wait for.
+    link.sql.end({ timeout: 0 }).catch(() => {});
+    for (const key of this.#locks.keys()) this.#lostLocks.add(key);
+    this.#locks.clear();
   }
 
   /** A new connection, with the session's settings and listeners. */
