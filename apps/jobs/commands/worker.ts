@@ -1,5 +1,5 @@
 import { defineCommand } from "../../../core/command.ts";
-import type { Database } from "../../../core/database.ts";
+import { lazyDatabase } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import { openRegistryDatabase } from "../../../core/registry.ts";
 import { checkQueueName, DEFAULT_QUEUE, requireQueue } from "../../../core/jobs/queue.ts";
@@ -54,18 +54,16 @@ export default defineCommand({
     await requireQueue(db);
     // A server gets a second connection for the jobs, so a slow job never holds the worker's
     // own queries back (its heartbeat above all); the embedded database is one session.
-    let jobDb: Promise<Database> | undefined;
-    const jobDatabase = db.driver === "pglite"
-      ? undefined
-      : () =>
-        jobDb ??= openRegistryDatabase(registry, options.database ?? env.DATABASE_URL, {
-          env,
-          cwd: ctx.cwd,
-          notice: () => {},
-        });
-    ctx.defer(async () => {
-      if (jobDb) await (await jobDb).close();
-    });
+    // Opened on the first job; a failed open is tried again by the next (lazyDatabase).
+    const jobDb = lazyDatabase(() =>
+      openRegistryDatabase(registry, options.database ?? env.DATABASE_URL, {
+        env,
+        cwd: ctx.cwd,
+        notice: () => {},
+      })
+    );
+    const jobDatabase = db.driver === "pglite" ? undefined : () => jobDb.connect();
+    ctx.defer(() => jobDb.close());
     const log = (level: LogLevel, line: string) => {
       if (level === "error") stderr.write(line);
       else if (level === "warning") stderr.write(line, { style: style.WARNING });
