@@ -34,6 +34,12 @@ export interface OwnServer extends AsyncDisposable {
   remove(): Promise<void>;
 }
 
+/** Servers still running: stopped when the test process ends, even by an uncaught error. */
+const running = new Map<string, () => void>();
+globalThis.addEventListener("unload", () => {
+  for (const stop of running.values()) stop();
+});
+
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
@@ -58,18 +64,21 @@ export async function startOwnServer(): Promise<OwnServer> {
   const data = join(dir, "data");
   const owner = await postgresUser();
   if (owner) await Deno.chown(dir, owner.uid, owner.gid);
-  const run = async (program: string, args: string[]): Promise<string> => {
-    const [command, words] = owner
+  const command = (program: string, args: string[]) => {
+    const [name, words] = owner
       ? ["setpriv", ["--reuid=postgres", "--regid=postgres", "--clear-groups", program, ...args]]
       : [program, args];
-    const out = await new Deno.Command(command, {
+    return new Deno.Command(name, {
       args: words,
       cwd: dir,
       env: { LC_ALL: "C", PGTZ: "UTC" },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-    }).output();
+    });
+  };
+  const run = async (program: string, args: string[]): Promise<string> => {
+    const out = await command(program, args).output();
     const text = new TextDecoder().decode(out.stdout);
     if (!out.success) {
       throw new Error(
@@ -78,6 +87,10 @@ export async function startOwnServer(): Promise<OwnServer> {
     }
     return text;
   };
+  running.set(dir, () => {
+    command(join(PG_BIN, "pg_ctl"), ["-D", data, "-m", "immediate", "stop"]).outputSync();
+    Deno.removeSync(dir, { recursive: true });
+  });
   await run(join(PG_BIN, "initdb"), [
     "-D",
     data,
@@ -119,6 +132,7 @@ export async function startOwnServer(): Promise<OwnServer> {
   const remove = async () => {
     if (removed) return;
     removed = true;
+    running.delete(dir);
     await pgCtl("-m", "immediate", "stop").catch(() => {});
     await Deno.remove(dir, { recursive: true });
   };
