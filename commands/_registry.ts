@@ -8,11 +8,22 @@ import type { Registry } from "../core/registry.ts";
 export const registry: Registry = {
   commands: [
     {
+      name: "apitokens",
+      app: "web",
+      summary: "Lists and revokes the web console's API tokens (see createapitoken)",
+      module: "apps/web/commands/apitokens.ts",
+      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database","--user","--format"],
+      subcommands: ["list","revoke"],
+      runFrom: ["cli","console"],
+      load: () => import("../apps/web/commands/apitokens.ts"),
+    },
+    {
       name: "changepassword",
       app: "auth",
       summary: "Changes a user's password",
       module: "apps/auth/commands/changepassword.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli"],
       load: () => import("../apps/auth/commands/changepassword.ts"),
     },
     {
@@ -21,6 +32,7 @@ export const registry: Registry = {
       summary: "Checks the whole project for potential problems",
       module: "commands/check.ts",
       flags: ["-t","--tag","--fail-level","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","console","background"],
       load: () => import("./check.ts"),
     },
     {
@@ -29,7 +41,17 @@ export const registry: Registry = {
       summary: "Checks the database connection",
       module: "apps/myapp/commands/check_database.ts",
       flags: ["--wait","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/myapp/commands/check_database.ts"),
+    },
+    {
+      name: "clearsessions",
+      app: "web",
+      summary: "Deletes the web console's expired sessions, as Django's clearsessions",
+      module: "apps/web/commands/clearsessions.ts",
+      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","console","background"],
+      load: () => import("../apps/web/commands/clearsessions.ts"),
     },
     {
       name: "completion",
@@ -37,6 +59,7 @@ export const registry: Registry = {
       summary: "Prints a shell completion script for bash, zsh or fish",
       module: "commands/completion.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli"],
       load: () => import("./completion.ts"),
     },
     {
@@ -44,7 +67,9 @@ export const registry: Registry = {
       app: "web",
       summary: "Creates a token for the web console's JSON API and prints it, once",
       module: "apps/web/commands/createapitoken.ts",
-      flags: ["--name","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      flags: ["--name","--expires","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","console"],
+      secretOutput: true,
       load: () => import("../apps/web/commands/createapitoken.ts"),
     },
     {
@@ -53,6 +78,7 @@ export const registry: Registry = {
       summary: "Creates a superuser account (a user with every permission)",
       module: "apps/auth/commands/createsuperuser.ts",
       flags: ["--username","--email","--noinput","--no-input","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli"],
       load: () => import("../apps/auth/commands/createsuperuser.ts"),
     },
     {
@@ -61,6 +87,7 @@ export const registry: Registry = {
       summary: "Opens a SQL shell on the database: psql for a server, a built-in prompt for the embedded one",
       module: "apps/db/commands/dbshell.ts",
       flags: ["-c","--command","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli"],
       load: () => import("../apps/db/commands/dbshell.ts"),
     },
     {
@@ -69,6 +96,7 @@ export const registry: Registry = {
       summary: "Outputs the contents of the database as a fixture of the given format",
       module: "apps/db/commands/dumpdata.ts",
       flags: ["--format","--indent","-o","--output","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","background"],
       load: () => import("../apps/db/commands/dumpdata.ts"),
     },
     {
@@ -77,6 +105,7 @@ export const registry: Registry = {
       summary: "Enqueues a command to run in the background, and prints the job's id",
       module: "apps/jobs/commands/enqueue.ts",
       flags: ["-q","--queue","--at","--delay","--priority","--max-attempts","--timeout","--unique-key","--format","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli"],
       load: () => import("../apps/jobs/commands/enqueue.ts"),
     },
     {
@@ -85,6 +114,7 @@ export const registry: Registry = {
       summary: "Empties every table (except the migrations record), keeping the schema",
       module: "apps/db/commands/flush.ts",
       flags: ["--noinput","--no-input","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli"],
       load: () => import("../apps/db/commands/flush.ts"),
     },
     {
@@ -93,6 +123,7 @@ export const registry: Registry = {
       summary: "Greets a user by name",
       module: "apps/myapp/commands/greet_user.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/myapp/commands/greet_user.ts"),
     },
     {
@@ -101,6 +132,7 @@ export const registry: Registry = {
       summary: "Lists the available commands, or shows one command's help",
       module: "commands/help.ts",
       flags: ["--commands","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli","console","background"],
       load: () => import("./help.ts"),
     },
     {
@@ -109,6 +141,7 @@ export const registry: Registry = {
       summary: "Prints models.ts definitions for the tables in the database",
       module: "apps/db/commands/inspectdb.ts",
       flags: ["--app","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/db/commands/inspectdb.ts"),
     },
     {
@@ -118,6 +151,7 @@ export const registry: Registry = {
       module: "apps/jobs/commands/jobs.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database","--status","--queue","--command","--limit","--format","--older-than"],
       subcommands: ["list","show","retry","cancel","prune"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/jobs/commands/jobs.ts"),
     },
     {
@@ -126,6 +160,7 @@ export const registry: Registry = {
       summary: "Installs the named fixture(s) in the database",
       module: "apps/db/commands/loaddata.ts",
       flags: ["-i","--ignorenonexistent","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","background"],
       load: () => import("../apps/db/commands/loaddata.ts"),
     },
     {
@@ -134,6 +169,7 @@ export const registry: Registry = {
       summary: "Creates a command in an app: apps/<app>/commands/<name>.ts and its test",
       module: "commands/makecommand.ts",
       flags: ["--class","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli"],
       load: () => import("./makecommand.ts"),
     },
     {
@@ -142,6 +178,7 @@ export const registry: Registry = {
       summary: "Creates new migrations for apps",
       module: "apps/db/commands/makemigrations.ts",
       flags: ["--empty","-n","--name","--dry-run","--check","--rename","--noinput","--no-input","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli"],
       load: () => import("../apps/db/commands/makemigrations.ts"),
     },
     {
@@ -150,6 +187,7 @@ export const registry: Registry = {
       summary: "Updates the database schema: applies (or unapplies) migrations",
       module: "apps/db/commands/migrate.ts",
       flags: ["--noinput","--no-input","--fake","--plan","--check","--lock-timeout","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli"],
       load: () => import("../apps/db/commands/migrate.ts"),
     },
     {
@@ -158,6 +196,7 @@ export const registry: Registry = {
       summary: "This command does something custom",
       module: "apps/myapp/commands/my_custom_command.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/myapp/commands/my_custom_command.ts"),
     },
     {
@@ -165,7 +204,8 @@ export const registry: Registry = {
       app: "web",
       summary: "Starts the web console: run commands, follow their output and see the job history",
       module: "apps/web/commands/runserver.ts",
-      flags: ["--noreload","--no-worker","-Q","--queues","-c","--concurrency","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      flags: ["--noreload","--no-worker","-Q","--queues","-c","--concurrency","--allowed-hosts","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli"],
       load: () => import("../apps/web/commands/runserver.ts"),
     },
     {
@@ -174,6 +214,7 @@ export const registry: Registry = {
       summary: "Shows status message",
       module: "apps/myapp/commands/show_status.ts",
       flags: ["--verbose","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/myapp/commands/show_status.ts"),
     },
     {
@@ -182,6 +223,7 @@ export const registry: Registry = {
       summary: "Shows all available migrations for the current project",
       module: "apps/db/commands/showmigrations.ts",
       flags: ["-p","--plan","--format","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/db/commands/showmigrations.ts"),
     },
     {
@@ -190,6 +232,7 @@ export const registry: Registry = {
       summary: "Prints the SQL that flush would run: emptying every table but the migrations record",
       module: "apps/db/commands/sqlflush.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/db/commands/sqlflush.ts"),
     },
     {
@@ -198,6 +241,7 @@ export const registry: Registry = {
       summary: "Prints the SQL statements for the named migration",
       module: "apps/db/commands/sqlmigrate.ts",
       flags: ["--backwards","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/db/commands/sqlmigrate.ts"),
     },
     {
@@ -206,6 +250,7 @@ export const registry: Registry = {
       summary: "Creates an app: apps/<name>/ with a commands/ folder",
       module: "commands/startapp.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli"],
       load: () => import("./startapp.ts"),
     },
     {
@@ -214,6 +259,7 @@ export const registry: Registry = {
       summary: "Prints the version of manage",
       module: "commands/version.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli","console","background"],
       load: () => import("./version.ts"),
     },
     {
@@ -222,6 +268,7 @@ export const registry: Registry = {
       summary: "Runs background jobs: claims them from the database and runs their commands",
       module: "apps/jobs/commands/worker.ts",
       flags: ["-Q","--queues","-c","--concurrency","--prefetch","--burst","--poll-interval","--lease","--grace-period","--give-up-after","--skip-schedules","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli"],
       load: () => import("../apps/jobs/commands/worker.ts"),
     },
   ],
@@ -261,6 +308,12 @@ export const registry: Registry = {
       name: "0001_initial",
       module: "apps/web/migrations/0001_initial.ts",
       load: () => import("../apps/web/migrations/0001_initial.ts"),
+    },
+    {
+      app: "web",
+      name: "0002_session_password_token_expiry",
+      module: "apps/web/migrations/0002_session_password_token_expiry.ts",
+      load: () => import("../apps/web/migrations/0002_session_password_token_expiry.ts"),
     },
   ],
   models: [

@@ -27,6 +27,12 @@ export interface ConsoleOptions {
   inlineTimeout?: number;
   /** Where each request is logged (method, path, status, time; never a query string or body). */
   log?: (line: string) => void;
+  /**
+   * The host names the console answers, as Django's `ALLOWED_HOSTS`: a name, `.example.com` for
+   * a domain and its subdomains, `*` for any. A request for another name is answered 400. By
+   * default `.localhost`, `127.0.0.1` and `[::1]`.
+   */
+  allowedHosts?: readonly string[];
 }
 
 /** The name of the session cookie. */
@@ -118,12 +124,27 @@ export function asset(text: string, type: string): Response {
   return new Response(text, { headers });
 }
 
-/** Whether `next` is a path on this site (not `//elsewhere` or a URL). */
+// The origin `next` is resolved against: any origin of the site's own would do, since only the
+// path, query and fragment of a same-origin result are kept.
+const SITE = "http://console.invalid";
+
+/**
+ * Where to go after logging in: `next` resolved as a browser resolves a `Location`, kept only
+ * when it stays on this site (not `//elsewhere`, `/\elsewhere`, `/<tab>/elsewhere`,
+ * `https://elsewhere` or `javascript:`), as its normalized path and query; `/commands` otherwise.
+ */
 export function safeNext(next: string | null | undefined): string {
-  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") &&
-      !/[\r\n]/.test(next)
-    ? next
-    : "/commands";
+  const fallback = "/commands";
+  if (!next) return fallback;
+  let url: URL;
+  try {
+    url = new URL(next, `${SITE}/`);
+  } catch {
+    return fallback;
+  }
+  // `/.//elsewhere` resolves to the path `//elsewhere`, which a browser reads as a host.
+  if (url.origin !== SITE || url.pathname.startsWith("//")) return fallback;
+  return url.pathname + url.search + url.hash;
 }
 
 /** The commands' loaded declarations, by name, loaded on first use. */

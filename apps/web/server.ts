@@ -6,16 +6,18 @@
  *
  * Every page but the login form needs a session; every POST needs the session's CSRF token
  * (the login form, a token from its own cookie) and, when the browser says where it comes from,
- * an `Origin` of this site.
+ * an `Origin` of this site. Before anything else, a request must name one of the console's host
+ * names, and its body must be within a size limit (64 KiB for the login form, 1 MiB elsewhere).
  *
  * @module
  */
 
 import { formatUsage } from "../../core/help.ts";
-import { commandsByApp } from "../../core/registry.ts";
+import { commandsByApp, findCommand } from "../../core/registry.ts";
+import { mayRunFrom, RunFromError } from "../../core/run_from.ts";
 import { DatabaseUnavailableError } from "../../core/database.ts";
 import { CommandError, UsageError } from "../../core/errors.ts";
-import { checkJobArguments, enqueue } from "../../core/jobs/enqueue.ts";
+import { checkJobArguments, checkRetry, enqueue } from "../../core/jobs/enqueue.ts";
 import { cancelJob, getJob, listJobs, retryJob } from "../../core/jobs/queue.ts";
 import { handleApi } from "./api.ts";
 import {
@@ -44,6 +46,7 @@ import {
   loginPage,
   messagePage,
   type PageContext,
+  shownOncePage,
   STATUSES,
 } from "./pages.ts";
 import {
@@ -59,6 +62,8 @@ import {
 } from "./sessions.ts";
 import { JOB_SCRIPT, STYLESHEET } from "./static.ts";
 import { constantTimeEqual } from "../auth/hashers.ts";
+import { BODY_LIMIT, BodyTooLarge, boundBody, LOGIN_BODY_LIMIT, readForm } from "./_body.ts";
+import { DEFAULT_ALLOWED_HOSTS, hostAllowed, printableHost, requestHost } from "./_hosts.ts";
 
 /** What a job page says after a Retry or Cancel button (`?did=`). */
 const DID_MESSAGES: Readonly<Record<string, string>> = {
@@ -94,11 +99,15 @@ interface Session {
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-/** Whether an unsafe request's `Origin` (when the browser sent one) is this site. */
+/**
+ * Whether an unsafe request's `Origin` (when the browser sent one) is this site: the host the
+ * request names, which the allow-list has let through. Behind a proxy, that is the `Host` the
+ * proxy passes on (`X-Forwarded-Host` is not trusted).
+ */
 export function sameOrigin(request: Request): boolean {
   const origin = request.headers.get("origin");
   if (origin === null) return true;
-  const host = request.headers.get("host") ?? new URL(request.url).host;
+  const host = (request.headers.get("host") ?? new URL(request.url).host).toLowerCase();
   try {
     return new URL(origin).host === host;
   } catch {
@@ -122,6 +131,7 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
   const { db } = options;
   const jobDatabase = options.jobDatabase ?? (() => Promise.resolve(db));
   const log = options.log ?? (() => {});
+  const allowedHosts = options.allowedHosts ?? DEFAULT_ALLOWED_HOSTS;
 
   async function sessionOf(request: Request): Promise<Session | undefined> {
     const key = cookies(request).get(SESSION_COOKIE);
@@ -131,11 +141,22 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
   }
 
   function context(session: Session | undefined, nonce = makeNonce()): PageContext {
-    return { user: session?.user, csrf: session?.csrf, nonce, database: db.url };
+    const offered = (name: string) => {
+      const entry = findCommand(options.registry, name);
+      return entry !== undefined && mayRunFrom(entry.runFrom, "console");
+    };
+    return { user: session?.user, csrf: session?.csrf, nonce, database: db.url, offered };
   }
 
-  function forbidden(ctx: PageContext, why: string): Response {
-    return page(messagePage(ctx, "Forbidden", why), { status: 403, nonce: ctx.nonce });
+  function forbidden(ctx: PageContext, why: string, headers: HeadersInit = []): Response {
+    return page(messagePage(ctx, "Forbidden", why), { status: 403, nonce: ctx.nonce, headers });
+  }
+
+  function badForm(ctx: PageContext): Response {
+    return page(messagePage(ctx, "Bad request", "The form could not be read: send it again."), {
+      status: 400,
+      nonce: ctx.nonce,
+    });
   }
 
   function notFound(ctx: PageContext, what = "There is no such page."): Response {
@@ -158,9 +179,22 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
       return page(loginPage(ctx, { next }), { headers });
     }
     if (request.method !== "POST") return new Response(null, { status: 405 });
-    const form = await request.formData();
+    // What the headers tell is checked before the body is read: a browser that was given the
+    // form has its cookie, so a POST without it is refused unread, whatever its size.
+    if (headers.length > 0) {
+      return forbidden(ctx, "CSRF cookie not set: reload the login page and try again.", headers);
+    }
+    if (!sameOrigin(request)) {
+      return forbidden(ctx, "CSRF verification failed: reload the login page and try again.");
+    }
+    const form = await readForm(request);
+    if (!form) {
+      return page(messagePage(ctx, "Bad request", "The login form was not sent as a form."), {
+        status: 400,
+      });
+    }
     const given = String(form.get("csrf_token") ?? "");
-    if (!sameOrigin(request) || !given || !constantTimeEqual(given, token)) {
+    if (!given || !constantTimeEqual(given, token)) {
       return forbidden(ctx, "CSRF verification failed: reload the login page and try again.");
     }
     const username = String(form.get("username") ?? "");
@@ -205,6 +239,10 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
   ): Promise<Response> {
     const ctx = context(session);
     const url = new URL(request.url);
+    const listed = findCommand(options.registry, name);
+    if (listed && !mayRunFrom(listed.runFrom, "console")) {
+      return forbidden(ctx, new RunFromError(name, "console", listed.runFrom!).message);
+    }
     const found = await commands.get(name);
     if (!found) return notFound(ctx, `There is no command '${name}'.`);
     const { entry, command } = found;
@@ -222,13 +260,15 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
       help: command.help,
       usage: usageOf(),
       signature: command.signature,
+      runFrom: entry.runFrom,
       subcommand,
     };
     if (request.method === "GET") {
       return page(commandPage(ctx, data), { nonce: ctx.nonce });
     }
     if (request.method !== "POST") return new Response(null, { status: 405 });
-    const form = await request.formData();
+    const form = await readForm(request);
+    if (!form) return badForm(ctx);
     const values = { get: (field: string) => form.has(field) ? String(form.get(field)) : null };
     if (subcommands && !subcommand) {
       return page(commandPage(ctx, { ...data, form: values, error: "Choose a subcommand." }), {
@@ -242,9 +282,11 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
     try {
       argv = argvFromForm(command.signature, values, subcommand);
       // The very check the command line and `manage enqueue` make: argparse's message, no job.
-      await checkJobArguments(options.registry, name, argv, options.env);
-      if (values.get("run_now") !== null) {
-        const id = await runInline(name, argv, {
+      const now = values.get("run_now") !== null;
+      const doors = now ? ["console"] as const : ["console", "background"] as const;
+      await checkJobArguments(options.registry, name, argv, options.env, doors);
+      if (now) {
+        const { id, secretOutput } = await runInline(name, argv, {
           db,
           jobDatabase,
           registry: options.registry,
@@ -255,6 +297,8 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
           username: session.user.username,
           queue,
         });
+        const job = secretOutput === undefined ? undefined : await getJob(db, id);
+        if (job) return page(shownOncePage(ctx, job, secretOutput!), { nonce: ctx.nonce });
         return redirect(`/jobs/${id}`);
       }
       const { id } = await enqueue(name, argv, {
@@ -266,6 +310,7 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
       });
       return redirect(`/jobs/${id}?enqueued=1`);
     } catch (error) {
+      if (error instanceof RunFromError) return forbidden(ctx, error.message);
       if (!(error instanceof CommandError)) throw error;
       const message = error instanceof UsageError
         ? error.message.replace(/ \(see 'manage help [^']*'\)$/, "")
@@ -369,6 +414,14 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
       });
     }
     if ((action === "cancel" || action === "retry") && request.method === "POST") {
+      try {
+        if (action === "retry") {
+          await checkRetry(db, options.registry, id, ["console", "background"]);
+        }
+      } catch (error) {
+        if (error instanceof RunFromError) return forbidden(ctx, error.message);
+        throw error;
+      }
       const result = action === "cancel" ? await cancelJob(db, id) : await retryJob(db, id);
       if (result === "missing") return notFound(ctx, `There is no job ${id}.`);
       return redirect(`/jobs/${id}?did=${result}`);
@@ -388,10 +441,12 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
     }
     const ctx = context(session);
     if (UNSAFE.has(request.method)) {
-      const given = request.headers.get("x-csrf-token") ??
-        (request.headers.get("content-type")?.includes("form")
-          ? String((await request.clone().formData()).get("csrf_token") ?? "")
-          : null);
+      let given = request.headers.get("x-csrf-token");
+      if (given === null && request.headers.get("content-type")?.includes("form")) {
+        const form = await readForm(request.clone());
+        if (!form) return badForm(ctx);
+        given = String(form.get("csrf_token") ?? "");
+      }
       if (!sameOrigin(request) || !(await validCsrf(session.key, given))) {
         return forbidden(ctx, "CSRF verification failed: reload the page and try again.");
       }
@@ -433,42 +488,75 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
     return await pages(request, url, await sessionOf(request));
   }
 
+  /** An answer in the console's form: JSON under `/api/`, a page elsewhere. */
+  function problem(
+    api: boolean,
+    status: number,
+    title: string,
+    message: string,
+    headers: HeadersInit = {},
+  ): Response {
+    return api
+      ? json({ error: message }, status, { headers })
+      : page(messagePage(context(undefined), title, message), { status, headers });
+  }
+
+  /** Answers a request whose host is allowed, its body bounded. */
+  async function answer(request: Request, info: RequestInfo | undefined, api: boolean) {
+    const path = new URL(request.url).pathname;
+    const host = requestHost(request);
+    if (host === undefined || !hostAllowed(host, allowedHosts)) {
+      log(
+        `Invalid Host header '${printableHost(request)}': add the name to --allowed-hosts ` +
+          "(MANAGE_ALLOWED_HOSTS) if the console is reached by it",
+      );
+      return problem(api, 400, "Bad request", "This console does not serve that host name.");
+    }
+    const limit = path === "/login" ? LOGIN_BODY_LIMIT : BODY_LIMIT;
+    // Nothing more of the body is read (what the client still sends, the server discards), and
+    // the connection is not kept for another request.
+    const tooLarge = () =>
+      problem(api, 413, "Too large", `The request body is too large: at most ${limit} bytes.`, {
+        connection: "close",
+      });
+    const bounded = boundBody(request, limit);
+    if (!bounded) return tooLarge();
+    try {
+      const response = await route(bounded.request, info);
+      if (!bounded.exceeded()) return response;
+      // A handler that read the body caught its error as a bad body: it was a large one.
+      await response.body?.cancel();
+      return tooLarge();
+    } catch (error) {
+      if (error instanceof BodyTooLarge) return tooLarge();
+      throw error;
+    }
+  }
+
   return async (request, info) => {
     const started = performance.now();
+    const path = new URL(request.url).pathname;
+    const api = path === "/api" || path.startsWith("/api/");
     let response: Response;
     try {
-      response = await route(request, info);
+      response = await answer(request, info, api);
     } catch (error) {
-      response = unavailable(request, error) ?? internalError(request, error);
+      if (error instanceof DatabaseUnavailableError) {
+        // Away for a moment, and back by itself: one line, and "try again".
+        log(`The database is unavailable: ${error.message}`);
+        const why = "The database cannot be reached just now: try again in a moment.";
+        response = problem(api, 503, "Service unavailable", why, { "retry-after": "5" });
+      } else {
+        log(
+          `Internal error on ${request.method} ${path}: ${
+            (error as Error)?.stack ?? String(error)
+          }`,
+        );
+        response = problem(api, 500, "Server error", "Something went wrong.");
+      }
     }
     const elapsed = (performance.now() - started).toFixed(1);
-    log(`${request.method} ${new URL(request.url).pathname} ${response.status} ${elapsed} ms`);
+    log(`${request.method} ${path} ${response.status} ${elapsed} ms`);
     return response;
   };
-
-  /** A 503 while the database is away (it comes back by itself): one line in the log. */
-  function unavailable(request: Request, error: unknown): Response | undefined {
-    if (!(error instanceof DatabaseUnavailableError)) return undefined;
-    log(`The database is unavailable: ${error.message}`);
-    const headers: [string, string][] = [["retry-after", "5"]];
-    const why = "The database cannot be reached just now: try again in a moment.";
-    if (new URL(request.url).pathname.startsWith("/api")) {
-      return json({ error: why }, 503, { headers });
-    }
-    return page(messagePage(context(undefined), "Service unavailable", why), {
-      status: 503,
-      headers,
-    });
-  }
-
-  function internalError(request: Request, error: unknown): Response {
-    log(
-      `Internal error on ${request.method} ${new URL(request.url).pathname}: ${
-        (error as Error)?.stack ?? String(error)
-      }`,
-    );
-    return page(messagePage(context(undefined), "Server error", "Something went wrong."), {
-      status: 500,
-    });
-  }
 }

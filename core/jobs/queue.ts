@@ -12,6 +12,7 @@
 import type { Database, Queryable, Row } from "../database.ts";
 import { CommandError } from "../errors.ts";
 import { TRACEBACK_HINT } from "../main.ts";
+import { redactor } from "../secrets.ts";
 import { toMilliseconds } from "../schedule.ts";
 import { stripAnsi } from "../style.ts";
 
@@ -81,6 +82,8 @@ export interface NewJob {
 
 const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
 const INT4_MAX = 2 ** 31 - 1;
+/** The longest a job may be delayed: ten years. */
+const MAX_DELAY_MS = 3650 * 86_400_000;
 
 /** Checks a queue name; a bad one is a `CommandError` naming the rule. */
 export function checkQueueName(name: string): string {
@@ -108,6 +111,10 @@ export function newJob(
     throw new CommandError("The job's runAt is not a valid date");
   }
   const delayMs = options.delay === undefined ? 0 : duration(options.delay, "delay");
+  // Beyond this the database's timestamps overflow (1e308 ms): refused with the others' errors.
+  if (delayMs > MAX_DELAY_MS) {
+    throw new CommandError("The job's delay is too long: at most 3650 days");
+  }
   const priority = options.priority ?? 0;
   if (!Number.isInteger(priority) || Math.abs(priority) > INT4_MAX) {
     throw new CommandError(`Invalid priority ${priority}: use a whole number`);
@@ -526,7 +533,10 @@ WHERE status = 'running' AND queue = ANY(string_to_array($1, ',')) AND worker IS
   return Number(row.count);
 }
 
-/** A job as `manage jobs` shows it: waiting, running or ended. */
+/**
+ * A job as `manage jobs` and the console show it: waiting, running or ended, with the passwords
+ * of URLs in its words replaced by `****` in its words, error and output.
+ */
 export interface JobRecord {
   id: number;
   queue: string;
@@ -558,11 +568,16 @@ function iso(value: unknown): string | null {
 }
 
 function toRecord(row: Row, withOutput: boolean): JobRecord {
+  const args = jsonValue<string[]>(row.args);
+  // A record is what is shown of a job (console, API, `manage jobs`): the passwords of URLs in
+  // its words stay hidden there, and in what it printed. The worker runs the stored words.
+  const hide = redactor({}, args);
+  const shown = (value: unknown) => typeof value === "string" ? hide(value) : value as null;
   return {
     id: Number(row.id),
     queue: row.queue as string,
     command: row.command as string,
-    args: jsonValue<string[]>(row.args),
+    args: args.map(hide),
     priority: row.priority as number,
     status: row.status as JobRecord["status"],
     attempts: row.attempts as number,
@@ -576,8 +591,8 @@ function toRecord(row: Row, withOutput: boolean): JobRecord {
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
     exitCode: row.exit_code as number | null,
-    error: row.error as string | null,
-    ...(withOutput ? { stdout: row.stdout as string, stderr: row.stderr as string } : {}),
+    error: shown(row.error),
+    ...(withOutput ? { stdout: shown(row.stdout)!, stderr: shown(row.stderr)! } : {}),
   };
 }
 

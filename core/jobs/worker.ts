@@ -613,6 +613,8 @@ export class Worker {
             prog: "manage",
             // Opened outside the job: the connection outlives it.
             database: () => outsideJobs(this.#jobDatabase),
+            // main() refuses a command that may not run in the background (exit 2: not retried).
+            from: "background",
           }));
       } catch (error) {
         stderr.write(`${(error as Error)?.message ?? String(error)}\n`);

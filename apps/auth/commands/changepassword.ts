@@ -4,15 +4,19 @@ import { interactively } from "../_interactive.ts";
 import { User } from "../models.ts";
 import { validatePassword } from "../password_validation.ts";
 import { requireUserTable, setPassword } from "../users.ts";
+import { endSessions } from "../../web/sessions.ts";
 
 /** Django's number of tries. */
 const MAX_TRIES = 3;
 
 export default defineCommand({
   help: "Changes a user's password",
+  // It asks for the new password at a terminal, twice.
+  runFrom: ["cli"],
   epilog: "The new password is asked twice, unseen, and validated as createsuperuser's (too " +
     "short, too common, entirely numeric, too similar to the username or email address); " +
-    `after ${MAX_TRIES} failed attempts the password is left as it was.`,
+    `after ${MAX_TRIES} failed attempts the password is left as it was. The user's web ` +
+    "console sessions end.",
   requiresMigrationsChecks: true,
   arguments: {
     username: {
@@ -59,6 +63,12 @@ export default defineCommand({
       );
     });
     await setPassword(db, user.id, password);
-    return `Password changed successfully for user '${username}'`;
+    stdout.write(`Password changed successfully for user '${username}'`);
+    // The console's sessions hold only while the password they were opened with does; deleting
+    // them here also says so, and leaves no dead rows behind.
+    const ended = await endSessions(db, user.id);
+    if (ended > 0) {
+      stdout.write(`Ended ${ended} session${ended === 1 ? "" : "s"} of the web console.`);
+    }
   },
 });

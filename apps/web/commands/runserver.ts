@@ -4,6 +4,8 @@ import { CommandError } from "../../../core/errors.ts";
 import { openRegistryDatabase } from "../../../core/registry.ts";
 import { checkQueueName, DEFAULT_QUEUE, requireQueue } from "../../../core/jobs/queue.ts";
 import type { LogLevel } from "../../../core/jobs/worker.ts";
+import { defaultAllowedHosts, isLoopback, parseAllowedHosts } from "../_hosts.ts";
+import { requireConsoleTables } from "../sessions.ts";
 
 const DEFAULT_ADDR = "127.0.0.1";
 const DEFAULT_PORT = 8000;
@@ -34,6 +36,8 @@ export default defineCommand({
     "unless --no-worker is given, so background jobs run with nothing else started. Under " +
     "'deno task runserver' the server restarts when a source file changes.",
   // As Django's runserver: unapplied migrations are reported before it starts.
+  // It serves until stopped, on an address it binds: a process of its own.
+  runFrom: ["cli"],
   requiresMigrationsChecks: true,
   arguments: {
     addrport: {
@@ -63,22 +67,26 @@ export default defineCommand({
       default: 4,
       help: "Jobs the in-process worker runs at once",
     },
+    allowedHosts: {
+      env: "MANAGE_ALLOWED_HOSTS",
+      metavar: "HOSTS",
+      help: "Comma-separated host names the console answers, as Django's ALLOWED_HOSTS " +
+        "(.example.com: a domain and its subdomains; *: any); by default .localhost, " +
+        "127.0.0.1, [::1] and the address given",
+    },
   },
   async handle(ctx) {
     const { options, stdout, stderr, style, registry, env, verbosity } = ctx;
     const { hostname, port } = parseAddrport(options.addrport);
     const queues = options.queues.split(",").map((q) => checkQueueName(q.trim()));
     if (options.concurrency < 1) throw new CommandError("--concurrency must be at least 1");
+    const allowedHosts = options.allowedHosts === undefined
+      ? defaultAllowedHosts(hostname)
+      : parseAllowedHosts(options.allowedHosts);
+    if (typeof allowedHosts === "string") throw new CommandError(allowedHosts, { returncode: 2 });
     const db = await ctx.db.connect();
     await requireQueue(db);
-    const [tables] = await db.sql<{ found: boolean }>`
-      SELECT to_regclass('web_session') IS NOT NULL AND to_regclass('auth_user') IS NOT NULL
-        AS found`;
-    if (!tables.found) {
-      throw new CommandError(
-        "The web console's tables are missing: run 'manage migrate' to create them",
-      );
-    }
+    await requireConsoleTables(db);
     const [superusers] = await db.sql<{ n: number }>`
       SELECT count(*)::int AS n FROM auth_user WHERE is_active AND is_superuser`;
     if (superusers.n === 0) {
@@ -122,6 +130,7 @@ export default defineCommand({
       env,
       cwd: ctx.cwd,
       signal: ctx.signal,
+      allowedHosts,
       log: verbosity >= 1 ? log : (line) => {
         if (line.startsWith("Internal error")) log(line);
       },
@@ -169,6 +178,15 @@ export default defineCommand({
           );
           stdout.write(`Database: ${db.url}`);
           stdout.write(workerLine);
+          stdout.write(`Host names: ${allowedHosts.join(", ")} (--allowed-hosts)`);
+          if (!isLoopback(hostname)) {
+            stderr.write(
+              `This console serves plain HTTP on ${host}: passwords, session cookies and API ` +
+                "tokens cross the network readable by anyone on the way. Put it behind a proxy " +
+                "that terminates TLS (README: 'Behind a proxy').",
+              { style: style.WARNING },
+            );
+          }
           stdout.write("Quit the server with CONTROL-C.");
         },
         onError(error) {

@@ -8,6 +8,7 @@ import { captureOutput } from "../../../core/output.ts";
 import type { Registry } from "../../../core/registry.ts";
 import { makePassword } from "../../../apps/auth/hashers.ts";
 import { type ConsoleHandler, consoleHandler } from "../../../apps/web/server.ts";
+import { DEFAULT_ALLOWED_HOSTS } from "../../../apps/web/_hosts.ts";
 import type { TestDatabase } from "../../_database.ts";
 
 /** The superuser the tests log in as. */
@@ -76,6 +77,9 @@ export async function consoleOn(
     signal: controller.signal,
     pollInterval: 50,
     log: (line) => logs.push(line),
+    // The host of the in-process client's requests, and the loopback names of a test that
+    // serves the handler over HTTP.
+    allowedHosts: ["console.test", ...DEFAULT_ALLOWED_HOSTS],
   });
   return {
     db,

@@ -5,7 +5,8 @@
 
 import assert from "node:assert/strict";
 import { forEachDatabase, pgliteTestDatabase } from "../../_database.ts";
-import { CLI_PERMISSIONS, ROOT, runCli } from "../../_helpers.ts";
+import { ROOT, runCli } from "../../_helpers.ts";
+import { startServer } from "./_server.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAS_CHROMIUM = await Deno.stat(CHROMIUM).then((s) => s.isFile, () => false);
@@ -16,73 +17,6 @@ if (!HAS_CHROMIUM) {
 const USERNAME = "operator";
 const PASSWORD = "Correct-Horse-42";
 const SCREENSHOTS = new URL(".manage/screenshots/", ROOT);
-
-/** A running `manage runserver`: its address, and everything it has printed so far. */
-interface Server {
-  base: string;
-  output(): string;
-  /** Sends Ctrl-C and gives the exit code. */
-  stop(): Promise<number>;
-}
-
-async function startServer(database: string, extra: string[] = []): Promise<Server> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      ...CLI_PERMISSIONS,
-      "cli.ts",
-      "runserver",
-      "127.0.0.1:0",
-      "--database",
-      database,
-      ...extra,
-    ],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let text = "";
-  const started = Promise.withResolvers<string>();
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      text += chunk;
-      const match = /at (http:\/\/127\.0\.0\.1:\d+)\//.exec(text);
-      if (match && text.includes("Quit the server with CONTROL-C.")) started.resolve(match[1]);
-    }
-  };
-  const reading = Promise.all([collect(child.stdout), collect(child.stderr)]);
-  const status = child.status.then((s) => {
-    started.reject(new Error(`runserver ended (${s.code}) before listening:\n${text}`));
-    return s;
-  });
-  const timer = setTimeout(
-    () => started.reject(new Error(`runserver is silent:\n${text}`)),
-    60_000,
-  );
-  try {
-    const base = await started.promise;
-    return {
-      base,
-      output: () => text,
-      async stop() {
-        child.kill("SIGINT");
-        const { code } = await status;
-        await reading;
-        return code;
-      },
-    };
-  } catch (error) {
-    child.kill("SIGKILL");
-    await status;
-    await reading;
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const BROWSER_TEST = "in Chromium: log in, run greet_user from its form, watch Hello, John! arrive";
 
