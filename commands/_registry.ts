@@ -267,7 +267,7 @@ export const registry: Registry = {
       app: "jobs",
       summary: "Runs background jobs: claims them from the database and runs their commands",
       module: "apps/jobs/commands/worker.ts",
-      flags: ["-Q","--queues","-c","--concurrency","--prefetch","--burst","--poll-interval","--lease","--grace-period","--skip-schedules","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      flags: ["-Q","--queues","-c","--concurrency","--prefetch","--burst","--poll-interval","--lease","--grace-period","--give-up-after","--skip-schedules","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
       runFrom: ["cli"],
       load: () => import("../apps/jobs/commands/worker.ts"),
     },

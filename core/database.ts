@@ -7,6 +7,15 @@
  * @module
  */
 
+import { CommandError } from "./errors.ts";
+
+/**
+ * The database cannot be reached just now (a server restarting, a connection cut): a
+ * `CommandError` for the command line, which a long-running process (the web console) tells
+ * apart, to answer "try again in a moment" rather than fail.
+ */
+export class DatabaseUnavailableError extends CommandError {}
+
 /** A result row: column name → value. */
 export type Row = Record<string, unknown>;
 

@@ -50,7 +50,8 @@ export interface RunEnvironment {
   stdinIsTerminal?: boolean;
   /**
    * A database the caller keeps open and shares (a worker's, for its jobs): `ctx.db` uses it,
-   * unless the command is given `--database`, and the run does not close it.
+   * unless the command is given `--database` itself (a `DATABASE_URL` in `env` does not count),
+   * and the run does not close it.
    */
   database?: () => Promise<Database>;
   /**
@@ -152,7 +153,9 @@ export async function invoke(
     if (messages.some((m) => m.level === "WARNING")) stderr.write(report.text, { style: (t) => t });
   }
 
-  const shared = options.database === undefined ? run.database : undefined;
+  // A job shares its worker's connection unless the job itself names a database: a
+  // DATABASE_URL it inherits from the worker's environment names the worker's own.
+  const shared = parsed.explicit.has("database") ? undefined : run.database;
   const db = lazyDatabase(
     shared ?? (() =>
       openRegistryDatabase(run.registry, options.database ?? env.DATABASE_URL, {

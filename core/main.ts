@@ -21,6 +21,9 @@ import { checkRunFrom } from "./run_from.ts";
 import { redactor } from "./secrets.ts";
 import { choosePalette, makeStyle } from "./style.ts";
 
+/** The line after an unexpected error's, when the run was not given `--traceback`. */
+export const TRACEBACK_HINT = "Run the command again with --traceback to see the stack trace.";
+
 /** Exit codes for runs ended by a signal, as shells report them. */
 export const SIGNAL_EXIT_CODES: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
 
@@ -145,7 +148,7 @@ export async function main(argv: readonly string[], run: RunEnvironment): Promis
       : `Error: ${String(error)}`;
     stderr.write(style.ERROR(described.split("\n")[0]));
     if (!(error instanceof DefinitionError)) {
-      stderr.write("Run the command again with --traceback to see the stack trace.");
+      stderr.write(TRACEBACK_HINT);
     }
     return 1;
   }

@@ -30,6 +30,8 @@ export interface ParseResult {
   subcommands: string[];
   /** The keys that were given: on the command line, by name, or through the environment. */
   given: Set<string>;
+  /** The keys given on the command line or by name: `given` without the environment's. */
+  explicit: Set<string>;
   /** The `stopOn` key that was seen, when one was: the other values are then incomplete. */
   stopped?: string;
 }
@@ -259,6 +261,7 @@ class Parse {
       values: this.values,
       subcommands: this.path.slice(),
       given: this.given,
+      explicit: new Set(this.given),
       stopped: spec.key,
     };
   }
@@ -289,6 +292,7 @@ class Parse {
       values,
       subcommands: inner.subcommands,
       given: new Set([...mine.given, ...inner.given]),
+      explicit: new Set([...mine.explicit, ...inner.explicit]),
     };
   }
 
@@ -363,7 +367,7 @@ class Parse {
       const hint = hints.length > 0 ? ` (did you mean ${hints.join(", ")}?)` : "";
       this.fail(`unrecognized arguments: ${printable(words.join(" "))}${hint}`);
     }
-    return { values: this.values, subcommands: this.path.slice(), given: this.given };
+    return { values: this.values, subcommands: this.path.slice(), given: this.given, explicit };
   }
 
   convert(spec: ArgSpec, text: string): unknown {

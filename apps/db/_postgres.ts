@@ -1,7 +1,8 @@
 /**
  * The server driver: postgres.js with one connection, so that the connection is one
  * PostgreSQL session (session-level advisory locks and `SET`s hold across queries), plus the
- * separate connection postgres.js opens for LISTEN.
+ * separate connection postgres.js opens for LISTEN. A lost connection is opened again on its
+ * next use (see `_postgres_session.ts` for what the session keeps).
  *
  * Values come back as PGlite returns them, so code behaves alike on both drivers: `bigint`
  * (int8, such as `count(*)`) as a number when it is a safe integer and a `bigint` beyond,
@@ -12,9 +13,8 @@
  * @module
  */
 
-import postgres from "postgres";
+import type postgres from "postgres";
 import { once } from "node:events";
-import net from "node:net";
 import {
   type Database,
   type Queryable,
@@ -23,19 +23,10 @@ import {
   toQuery,
   urlPasswords,
 } from "../../core/database.ts";
-import { CommandError } from "../../core/errors.ts";
+import { ServerSession, type Use } from "./_postgres_session.ts";
 import { sessionMethods } from "./_session.ts";
 
-/** How long to wait for the server to accept a connection, in seconds. */
-export const CONNECT_TIMEOUT = 10;
-
-type Sql = postgres.Sql<Record<string, never>>;
-
-/** int8 as PGlite gives it: a number when safe, else a bigint. */
-function parseInt8(text: string): number | bigint {
-  const value = Number(text);
-  return Number.isSafeInteger(value) ? value : BigInt(text);
-}
+export { CONNECT_TIMEOUT } from "./_postgres_session.ts";
 
 /**
  * Connects to the server at `url` and checks that it answers. A failure to connect is a
@@ -44,112 +35,29 @@ function parseInt8(text: string): number | bigint {
 export async function openPostgres(url: string): Promise<Database> {
   const shown = redactUrl(url);
   const scrub = scrubber(url);
-  let opened = false;
-  let lost = false;
-  let closing: Promise<void> | undefined;
-  const sql: Sql = postgres(url, {
-    max: 1,
-    onnotice: () => {},
-    connect_timeout: CONNECT_TIMEOUT,
-    // postgres.js would replace the connection after 30 to 60 minutes, and reconnect after a
-    // failure, each time losing the session (its advisory locks): keep one, and fail when lost.
-    max_lifetime: null,
-    onclose: () => {
-      if (opened && !closing) lost = true;
-    },
-    connection: { application_name: "manage" },
-    // Not in postgres.js's types, but in its options: a function that gives a connected socket.
-    ...({ socket: openSocket } as Record<never, never>),
-    types: {
-      int8: { to: 20, from: [20], serialize: (value: unknown) => String(value), parse: parseInt8 },
-    },
-  }) as unknown as Sql;
-  try {
-    await sql.unsafe("SELECT 1");
-  } catch (error) {
-    await sql.end({ timeout: 0 }).catch(() => {});
-    const reason = scrub(error).message.split("\n")[0];
-    throw new CommandError(`Cannot connect to ${shown}: ${reason}`, { cause: error });
-  }
-  opened = true;
-  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
-    if (lost) {
-      throw new CommandError(
-        `The connection to ${shown} was lost, and with it the session's locks: run the command again`,
-      );
-    }
-    try {
-      return await work();
-    } catch (error) {
-      throw scrub(error);
-    }
-  };
-  const base = queryable(sql, guard);
+  const session = new ServerSession({
+    url,
+    shown,
+    scrub,
+  });
+  await session.open();
+  const base = queryable((work, text) => session.use(work, text));
   return {
     driver: "postgres",
     url: shown,
     ...base,
     ...sessionMethods(base),
-    transaction: (fn) =>
-      guard(async () => {
-        let result: unknown;
-        await sql.begin(async (tx) => {
-          result = await fn(queryable(tx as unknown as Sql, guard));
-        });
-        return result as Awaited<ReturnType<typeof fn>>;
-      }),
-    listen: (channel, onMessage) =>
-      guard(async () => {
-        const { unlisten } = await sql.listen(channel, onMessage);
-        return () => guard(() => unlisten());
-      }),
-    close() {
-      return closing ??= (async () => {
-        try {
-          await sql.end({ timeout: lost ? 0 : 5 });
-        } catch (error) {
-          throw scrub(error);
-        }
-      })();
-    },
+    tryAdvisoryLock: (key) => session.tryAdvisoryLock(key),
+    advisoryUnlock: (key) => session.advisoryUnlock(key),
+    transaction: (fn) => session.transaction((use) => fn(queryable(use))),
+    listen: (channel, onMessage) => session.listen(channel, onMessage),
+    close: () => session.close(),
   };
 }
 
-/**
- * The connection's socket, opened here rather than by postgres.js to turn Nagle's algorithm
- * off (TCP_NODELAY, as libpq does). With it on, the small message that ends a COPY waits for
- * the server's delayed acknowledgement, 40 ms, and so does the next statement: a load sent in
- * batches crawled.
- */
-async function openSocket(
-  options: { host: string[]; port: number[]; path?: string | false },
-): Promise<net.Socket> {
-  const socket = options.path
-    ? net.connect({ path: options.path })
-    : net.connect({ host: options.host[0], port: options.port[0] });
-  socket.setNoDelay(true);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once("connect", () => resolve());
-      socket.once("error", reject);
-      timer = setTimeout(() => {
-        const where = options.path || `${options.host[0]}:${options.port[0]}`;
-        reject(new Error(`write CONNECT_TIMEOUT ${where}`));
-      }, CONNECT_TIMEOUT * 1000);
-    });
-  } catch (error) {
-    socket.destroy();
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-  return socket;
-}
-
-function queryable(sql: Sql, guard: <T>(work: () => Promise<T>) => Promise<T>): Queryable {
+function queryable(use: Use): Queryable {
   const query = <T extends Row>(text: string, params: readonly unknown[] = []) =>
-    guard(async () => {
+    use(async (sql) => {
       // The extended protocol: exactly one statement, as on PGlite. Prepared (named, kept per
       // connection): a statement with parameters takes one round trip after its first run, where
       // an unnamed one would be described first, each time (two).
@@ -158,17 +66,17 @@ function queryable(sql: Sql, guard: <T>(work: () => Promise<T>) => Promise<T>): 
         simple: false,
       } as postgres.UnsafeQueryOptions);
       return [...rows] as unknown as T[];
-    });
+    }, text);
   return {
     sql: (strings, ...values) => query(...toQuery(strings, values)),
     query,
     exec: (text) =>
-      guard(async () => {
+      use(async (sql) => {
         // The simple protocol, which runs several statements.
         await sql.unsafe(text).simple();
-      }),
+      }, text),
     copyFrom: (target, options, data) =>
-      guard(async () => {
+      use(async (sql) => {
         const pending = sql.unsafe(`COPY ${target} FROM STDIN ${options}`);
         const outcome = copyOutcome(pending);
         const stream = await pending.writable();
@@ -188,7 +96,7 @@ function queryable(sql: Sql, guard: <T>(work: () => Promise<T>) => Promise<T>): 
         await outcome;
       }),
     copyTo: (source, options, write) =>
-      guard(async () => {
+      use(async (sql) => {
         const pending = sql.unsafe(`COPY ${source} TO STDOUT ${options}`);
         const outcome = copyOutcome(pending);
         const stream = await pending.readable();

@@ -15,6 +15,7 @@
 import { formatUsage } from "../../core/help.ts";
 import { commandsByApp, findCommand } from "../../core/registry.ts";
 import { mayRunFrom, RunFromError } from "../../core/run_from.ts";
+import { DatabaseUnavailableError } from "../../core/database.ts";
 import { CommandError, UsageError } from "../../core/errors.ts";
 import { checkJobArguments, checkRetry, enqueue } from "../../core/jobs/enqueue.ts";
 import { cancelJob, getJob, listJobs, retryJob } from "../../core/jobs/queue.ts";
@@ -540,10 +541,19 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
     try {
       response = await answer(request, info, api);
     } catch (error) {
-      log(
-        `Internal error on ${request.method} ${path}: ${(error as Error)?.stack ?? String(error)}`,
-      );
-      response = problem(api, 500, "Server error", "Something went wrong.");
+      if (error instanceof DatabaseUnavailableError) {
+        // Away for a moment, and back by itself: one line, and "try again".
+        log(`The database is unavailable: ${error.message}`);
+        const why = "The database cannot be reached just now: try again in a moment.";
+        response = problem(api, 503, "Service unavailable", why, { "retry-after": "5" });
+      } else {
+        log(
+          `Internal error on ${request.method} ${path}: ${
+            (error as Error)?.stack ?? String(error)
+          }`,
+        );
+        response = problem(api, 500, "Server error", "Something went wrong.");
+      }
     }
     const elapsed = (performance.now() - started).toFixed(1);
     log(`${request.method} ${path} ${response.status} ${elapsed} ms`);

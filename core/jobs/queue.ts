@@ -11,6 +11,7 @@
 
 import type { Database, Queryable, Row } from "../database.ts";
 import { CommandError } from "../errors.ts";
+import { TRACEBACK_HINT } from "../main.ts";
 import { redactor } from "../secrets.ts";
 import { toMilliseconds } from "../schedule.ts";
 import { stripAnsi } from "../style.ts";
@@ -36,9 +37,13 @@ export function capOutput(text: string): string {
     : `${text.slice(0, OUTPUT_LIMIT)}\n… (output cut at ${OUTPUT_LIMIT} characters)\n`;
 }
 
-/** The line that says why a run failed: the last line of its error output that says anything. */
+/**
+ * The line that says why a run failed: the last line of its error output that says anything
+ * (the hint to run again with `--traceback` says nothing about this failure).
+ */
 export function failureLine(text: string): string | null {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const lines = text.split("\n").map((l) => l.trim())
+    .filter((l) => l !== "" && stripAnsi(l) !== TRACEBACK_HINT);
   const last = lines.at(-1);
   return last === undefined ? null : stripAnsi(last);
 }
@@ -403,13 +408,18 @@ export interface WorkerInfo {
   readonly concurrency: number;
 }
 
-/** Records that `worker` is alive (its lease on its jobs runs from now). */
-export async function heartbeat(db: Queryable, worker: WorkerInfo): Promise<void> {
-  await db.query(
+/**
+ * Records that `worker` is alive (its lease on its jobs runs from now). Gives when the server
+ * started, in ms, so that the worker sees a restart even when it lost no query to it.
+ */
+export async function heartbeat(db: Queryable, worker: WorkerInfo): Promise<number> {
+  const [row] = await db.query<{ started: Date }>(
     `INSERT INTO manage_worker (id, hostname, pid, queues, concurrency) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
+ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
+RETURNING pg_postmaster_start_time() AS started`,
     [worker.id, worker.hostname, worker.pid, worker.queues.join(","), worker.concurrency],
   );
+  return new Date(row.started).getTime();
 }
 
 /** Removes a stopping worker's record. */
@@ -498,6 +508,29 @@ WHERE id = ANY(string_to_array($1, ',')::bigint[])`,
     [ids.join(",")],
   );
   return { count: Number(row.count), next: row.next ? new Date(row.next) : null };
+}
+
+/** The jobs marked running on `worker`. */
+export async function runningOn(db: Queryable, worker: string): Promise<number[]> {
+  const rows = await db.query<{ id: number }>(
+    "SELECT id FROM manage_job WHERE worker = $1 AND status = 'running'",
+    [worker],
+  );
+  return rows.map((row) => Number(row.id));
+}
+
+/** How many jobs of `queues` run on workers other than `worker` (alive or not). */
+export async function runningElsewhere(
+  db: Queryable,
+  worker: string,
+  queues: readonly string[],
+): Promise<number> {
+  const [row] = await db.query<{ count: number }>(
+    `SELECT count(*)::int AS count FROM manage_job
+WHERE status = 'running' AND queue = ANY(string_to_array($1, ',')) AND worker IS DISTINCT FROM $2`,
+    [queues.join(","), worker],
+  );
+  return Number(row.count);
 }
 
 /**

@@ -13,11 +13,17 @@
  *   by any other worker (at least once: a job is never lost).
  * - **Draining**: when `signal` aborts, unstarted jobs are given back at once, running ones get
  *   `gracePeriod` to finish, then their signal is aborted and they are given back too.
+ * - **A database that goes away**: the worker tries again with a backoff of seconds (1, 2, 4 …
+ *   up to 30), starts no job meanwhile and keeps the results it could not record; when the
+ *   database is back it records them, gives back the jobs it had claimed but not started (their
+ *   lease may have passed meanwhile) and carries on. After `giveUpAfter` without it, it drains
+ *   and fails, so that a supervisor can say so.
  *
  * @module
  */
 
 import type { Database } from "../database.ts";
+import { containJobs, outsideJobs, runContained } from "./_contain.ts";
 import { CommandError } from "../errors.ts";
 import { main } from "../main.ts";
 import { type CapturedOutput, captureOutput } from "../output.ts";
@@ -42,6 +48,8 @@ import {
   pruneJobs,
   reapLostJobs,
   releaseJobs,
+  runningElsewhere,
+  runningOn,
   saveOutput,
   unregisterWorker,
   type WorkerInfo,
@@ -83,6 +91,11 @@ export interface WorkerOptions {
   maxRetryDelay?: number;
   /** How long ended jobs are kept, in ms (7 days); pruned hourly. */
   retention?: number;
+  /**
+   * How long the worker goes on without its database before it drains and fails, in ms (five
+   * minutes); `Infinity` never gives up (a worker inside a process that serves pages).
+   */
+  giveUpAfter?: number;
   /**
    * Let the server acknowledge the worker's own writes (claims, results, heartbeats) before
    * they reach the disk: `synchronous_commit = off` on its session (true). Safe for the queue's
@@ -147,13 +160,19 @@ interface Running {
   done: Promise<void>;
   /** True once its outcome is recorded (the command may still be running, if it was stuck). */
   settled: boolean;
+  /** Why it failed, when code of it escaped (see `_contain.ts`): `Deno.exit`, say. */
+  escaped?: string;
   /** Aborts its signal, and gives up on it if it does not stop within the abort grace. */
   abort: (reason: string) => void;
 }
 
 const HOUR = 3_600_000;
-/** Claims that fail in a row before the worker gives up. */
-const MAX_CLAIM_FAILURES = 3;
+/** The first wait before trying the database again, in ms; each next one doubles. */
+const DATABASE_RETRY = 1000;
+/** The longest wait before trying the database again, in ms. */
+const MAX_DATABASE_RETRY = 30_000;
+/** Tries to record results, when stopping without a database, before leaving them to the lease. */
+const STOPPING_FLUSH_TRIES = 3;
 /** Jobs ended by a worker before it vacuums the pending table when it is next idle. */
 const VACUUM_AFTER = 10_000;
 /** The most jobs a worker holds ahead of free slots when it chooses. */
@@ -209,7 +228,16 @@ export class Worker {
   #ticking = false;
   #lastPrune = 0;
   #dueTimer?: ReturnType<typeof setTimeout>;
-  #claimFailures = 0;
+  /** Since when the database has been failing (undefined while it answers). */
+  #downSince?: number;
+  /** Jobs claimed whose end is not yet recorded (see `#reconcile`). */
+  readonly #held = new Set<number>();
+  /** The database came back: look for jobs whose recorded end a crash undid. */
+  #mustReconcile = false;
+  /** When the server started, as its heartbeat last said. */
+  #serverStarted?: number;
+  /** Resolved when the database answers again, to end the waits before the next try. */
+  #back = Promise.withResolvers<void>();
   readonly #fixedPrefetch?: number;
   /** How long jobs have been taking, in ms: a moving average. */
   #averageMs?: number;
@@ -235,6 +263,7 @@ export class Worker {
       retryDelay: options.retryDelay ?? 1000,
       maxRetryDelay: options.maxRetryDelay ?? HOUR,
       retention: options.retention ?? 7 * 24 * HOUR,
+      giveUpAfter: options.giveUpAfter ?? 5 * 60_000,
       schedules: options.schedules ?? true,
       asyncCommit: options.asyncCommit ?? true,
       outputInterval: options.outputInterval ?? 500,
@@ -271,7 +300,7 @@ export class Worker {
     if (this.#o.asyncCommit && db.driver === "postgres") {
       await db.exec("SET synchronous_commit = off");
     }
-    await heartbeat(db, this.#info);
+    this.#serverStarted = await heartbeat(db, this.#info);
     this.stats.recovered += await reapLostJobs(db, this.#o.lease);
     const unlisten = await db.listen(JOBS_CHANNEL, (queue) => {
       if (this.#o.queues.includes(queue)) {
@@ -286,6 +315,7 @@ export class Worker {
     };
     this.#signal?.addEventListener("abort", onAbort);
     if (this.#signal?.aborted) onAbort();
+    const uncontain = containJobs();
     const timers = [
       setInterval(() => this.#beat(), this.#o.heartbeatInterval),
       setInterval(() => {
@@ -301,13 +331,14 @@ export class Worker {
       await this.#drain();
       if (this.#failure !== undefined) {
         throw new CommandError(
-          `The worker stopped: the database failed ${MAX_CLAIM_FAILURES} times in a row: ${
+          `The worker gave up: no database for ${shownDuration(this.#o.giveUpAfter)} (${
             (this.#failure as Error)?.message ?? String(this.#failure)
-          }`,
+          })`,
           { cause: this.#failure },
         );
       }
     } finally {
+      uncontain();
       timers.forEach(clearInterval);
       clearTimeout(this.#dueTimer);
       this.#signal?.removeEventListener("abort", onAbort);
@@ -342,30 +373,32 @@ export class Worker {
   async #loop(): Promise<void> {
     const { db, queues, concurrency } = this.#o;
     while (!this.#stopping) {
+      if (this.#mustReconcile && this.#downSince === undefined) await this.#reconcile();
       this.#startJobs();
-      const room = this.#capacity - this.#running.size - this.#local.length;
+      const room = Math.max(0, this.#capacity - this.#running.size - this.#local.length);
+      // While the database is away the claim is how it is tried again, room or not.
+      const probing = this.#downSince !== undefined;
       let claimedNone = false;
-      if (this.#mayHaveWork && room > 0 && this.#local.length < concurrency) {
+      if (this.#mayHaveWork && (probing || (room > 0 && this.#local.length < concurrency))) {
         this.#mayHaveWork = false;
         let jobs: ClaimedJob[];
         try {
           jobs = await claimJobs(db, this.id, queues, room);
         } catch (error) {
-          // The database is unreachable: a few tries, then stop (drained) and fail, so that a
-          // supervisor restarts the worker; its jobs go to other workers after the lease.
-          this.#log("error", `Could not claim jobs: ${(error as Error).message}`);
-          if (++this.#claimFailures >= MAX_CLAIM_FAILURES) {
-            this.#failure = error;
-            break;
-          }
+          // The database is away: try again seconds apart, and after `giveUpAfter` stop
+          // (drained) and fail, so that a supervisor sees it; the jobs go to other workers
+          // once their lease ends.
           this.#mayHaveWork = true;
-          await this.#pause(this.#o.pollInterval);
+          const wait = this.#databaseFailed(error, "claim jobs");
+          if (wait === undefined) break;
+          await this.#rest(wait);
           continue;
         }
-        this.#claimFailures = 0;
+        for (const job of jobs) this.#held.add(job.id);
+        this.#databaseBack();
         // A full batch: there may be more. Fewer: the queue had no more due jobs just now, and
         // a job enqueued since will notify.
-        if (jobs.length === room) this.#mayHaveWork = true;
+        if (jobs.length === room || probing) this.#mayHaveWork = true;
         this.stats.claimed += jobs.length;
         if (this.#stopping) {
           this.#released.push(...jobs.map((j) => j.id));
@@ -378,7 +411,17 @@ export class Worker {
       if (this.#running.size === 0 && this.#local.length === 0 && !this.#mayHaveWork) {
         if (this.#endedSinceVacuum >= VACUUM_AFTER) await this.#vacuum();
         if (this.#o.burst) {
-          if (await this.#burstDone()) break;
+          let done: boolean;
+          try {
+            done = await this.#burstDone();
+          } catch (error) {
+            this.#mayHaveWork = true;
+            const wait = this.#databaseFailed(error, "look for jobs");
+            if (wait === undefined) break;
+            await this.#rest(wait);
+            continue;
+          }
+          if (done) break;
         } else if (claimedNone) {
           await this.#wakeWhenDue();
         }
@@ -387,11 +430,16 @@ export class Worker {
     }
   }
 
-  /** Burst mode: done unless a retry of a job this worker ran is waiting; then wait for it. */
+  /**
+   * Burst mode: done unless a retry of a job this worker ran is waiting, or a job of its queues
+   * runs elsewhere: that may be a dead worker's, which goes back to the queue when its lease
+   * ends (any heartbeat, this worker's too, sees to it) and then runs here. Else it waits.
+   */
   async #burstDone(): Promise<boolean> {
     const waiting = await pendingAmong(this.#o.db, [...this.#retriedHere]);
-    if (waiting.count === 0) return true;
-    this.#dueAt(waiting.next);
+    const elsewhere = await runningElsewhere(this.#o.db, this.id, this.#o.queues);
+    if (waiting.count === 0 && elsewhere === 0) return true;
+    this.#dueAt(elsewhere > 0 ? null : waiting.next);
     return false;
   }
 
@@ -414,17 +462,90 @@ export class Worker {
     }, Math.min(wait + 5, 2 ** 31 - 1));
   }
 
-  #pause(ms: number): Promise<void> {
+  /**
+   * Notes that the database failed; gives how long to wait before trying it again, or undefined
+   * when it has been away for `giveUpAfter` (then the worker stops, failing with `error`).
+   */
+  #databaseFailed(error: unknown, doing: string): number | undefined {
+    const now = Date.now();
+    this.#downSince ??= now;
+    const left = this.#downSince + this.#o.giveUpAfter - now;
+    if (left <= 0) {
+      this.#failure = error;
+      return undefined;
+    }
+    // About as long as it has been away: 1, 1, 2, 4, 8 … seconds, up to 30.
+    const delay = Math.min(Math.max(DATABASE_RETRY, now - this.#downSince), MAX_DATABASE_RETRY);
+    // Some jitter, so that workers cut off together do not come back together; and one last
+    // try when the time to give up comes.
+    const wait = Math.min(Math.round(delay * (0.75 + Math.random() / 4)), left);
+    this.#log(
+      "warning",
+      `Could not ${doing}: ${(error as Error)?.message ?? String(error)}; ` +
+        `trying again in ${Math.max(1, Math.round(wait / 1000))}s`,
+    );
+    return wait;
+  }
+
+  /** The database answered: after an outage, carry on where the worker was. */
+  #databaseBack(): void {
+    if (this.#downSince === undefined) return;
+    const seconds = Math.round((Date.now() - this.#downSince) / 1000);
+    this.#downSince = undefined;
+    this.#mustReconcile = true;
+    this.#log("info", `The database is back after ${seconds}s`);
+    // Claimed before the outage and not started: their lease may have passed meanwhile, and
+    // another worker run them. Given back (only those still this worker's), and claimed again.
+    this.#released.push(...this.#local.splice(0).map((job) => job.id));
+    this.#mayHaveWork = true;
+    this.#back.resolve();
+    this.#back = Promise.withResolvers<void>();
+    this.#flushSoon();
+    this.#wakeUp();
+  }
+
+  /**
+   * After the database came back from a crash: the worker's own writes are acknowledged before
+   * they reach the disk (`asyncCommit`), so a crash may have undone the recorded end of jobs it
+   * ran; they are marked running by this worker again, and its heartbeat would keep them so for
+   * ever. Those it no longer holds are queued again (and run again: at least once).
+   */
+  async #reconcile(): Promise<void> {
+    this.#mustReconcile = false;
+    try {
+      const orphans = (await runningOn(this.#o.db, this.id)).filter((id) => !this.#held.has(id));
+      if (orphans.length === 0) return;
+      const queued = await releaseJobs(this.#o.db, this.id, orphans);
+      this.#log(
+        "warning",
+        `Queued ${queued} job(s) again whose end the database lost in its restart`,
+      );
+    } catch {
+      // Away again: the claims find out, and the next recovery looks once more.
+    }
+  }
+
+  /**
+   * Waits `ms` before the database is tried again, or until the worker is stopped or the
+   * database answers another query (other wake-ups do not cut it short).
+   */
+  #rest(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#wake.promise.then(() => {
+      const done = () => {
         clearTimeout(timer);
+        this.#signal?.removeEventListener("abort", done);
         resolve();
-      });
+      };
+      const timer = setTimeout(done, ms);
+      this.#signal?.addEventListener("abort", done, { once: true });
+      this.#back.promise.then(done);
+      if (this.#stopping) done();
     });
   }
 
   #startJobs(): void {
+    // Without a database, a job could not record how it ended: wait for it to come back.
+    if (this.#downSince !== undefined) return;
     while (this.#running.size < this.#o.concurrency && this.#local.length > 0) {
       const job = this.#local.shift()!;
       if (job.cancelRequested) {
@@ -444,6 +565,20 @@ export class Worker {
     this.#log("debug", `Job ${job.id} started: ${[job.command, ...job.args].join(" ")}`);
     let timeout: ReturnType<typeof setTimeout> | undefined;
     let giveUp: ReturnType<typeof setTimeout> | undefined;
+    // What escapes the command (see `_contain.ts`) fails it; it is told to stop, as on a timeout.
+    const escape = (reason: string, thrown?: boolean) => {
+      if (entry.settled) {
+        this.#log(
+          "error",
+          `Job ${job.id} ${job.command} had ended; what it left running: ${reason}`,
+        );
+        return;
+      }
+      if (entry.escaped !== undefined) return;
+      entry.escaped = reason;
+      if (!thrown) stderr.write(`${reason}\n`);
+      entry.abort("failed");
+    };
     const entry: Running = {
       job,
       controller,
@@ -452,7 +587,8 @@ export class Worker {
       saved: 0,
       settled: false,
       abort: (reason) => {
-        controller.abort(reason);
+        // As the job's own: its abort listeners run, and whatever they throw is charged to it.
+        runContained(escape, () => controller.abort(reason));
         giveUp = setTimeout(() => {
           const note =
             `\n(the command did not stop within ${this.#o.abortGrace} ms of being asked)\n`;
@@ -464,20 +600,22 @@ export class Worker {
     entry.done = (async () => {
       let code: number;
       try {
-        code = await main([job.command, ...job.args], {
-          registry: this.#o.registry,
-          stdout,
-          stderr,
-          stdoutIsTerminal: this.#o.styledOutput,
-          stderrIsTerminal: this.#o.styledOutput,
-          env: this.#env,
-          signal: controller.signal,
-          cwd: this.#cwd,
-          prog: "manage",
-          database: this.#jobDatabase,
-          // main() refuses a command that may not run in the background (exit 2: not retried).
-          from: "background",
-        });
+        code = await runContained(escape, () =>
+          main([job.command, ...job.args], {
+            registry: this.#o.registry,
+            stdout,
+            stderr,
+            stdoutIsTerminal: this.#o.styledOutput,
+            stderrIsTerminal: this.#o.styledOutput,
+            env: this.#env,
+            signal: controller.signal,
+            cwd: this.#cwd,
+            prog: "manage",
+            // Opened outside the job: the connection outlives it.
+            database: () => outsideJobs(this.#jobDatabase),
+            // main() refuses a command that may not run in the background (exit 2: not retried).
+            from: "background",
+          }));
       } catch (error) {
         stderr.write(`${(error as Error)?.message ?? String(error)}\n`);
         code = 1;
@@ -526,9 +664,10 @@ export class Worker {
       this.#record(job, { ...base, status: "succeeded", error: null });
       return;
     }
-    const error = reason === "timeout"
-      ? `timed out after ${job.timeoutMs} ms`
-      : failureLine(stderr) ?? `exit code ${code}`;
+    const error = entry.escaped ??
+      (reason === "timeout"
+        ? `timed out after ${job.timeoutMs} ms`
+        : failureLine(stderr) ?? `exit code ${code}`);
     const retry = code !== 2 && job.attempts < job.maxAttempts;
     this.#record(job, {
       ...base,
@@ -601,21 +740,31 @@ export class Worker {
       try {
         await finishJobs(this.#o.db, this.id, outcomes);
         this.stats.released += await releaseJobs(this.#o.db, this.id, released);
+        for (const outcome of outcomes) this.#held.delete(outcome.id);
+        for (const id of released) this.#held.delete(id);
         failures = 0;
+        this.#databaseBack();
       } catch (error) {
         this.#outcomes.unshift(...outcomes);
         this.#released.unshift(...released);
-        // Given up after a while: the jobs stay claimed, and the lease gives them to others.
-        if (++failures >= 5) {
+        // Kept while the database is away (recorded when it is back); left to the lease (the
+        // jobs stay claimed, and run again elsewhere) only when the worker stops without it.
+        const stopping = this.#failure !== undefined ||
+          (this.#stopping && ++failures >= STOPPING_FLUSH_TRIES);
+        const wait = stopping ? undefined : this.#databaseFailed(error, "record job results");
+        if (wait === undefined) {
           this.#log(
             "error",
-            `Could not record ${outcomes.length} job results: ${(error as Error).message}`,
+            `Could not record ${this.#outcomes.length} job results: ${
+              (error as Error).message
+            }; their jobs run again once their lease ends`,
           );
           this.#outcomes.length = 0;
           this.#released.length = 0;
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, 200 * failures));
+        if (this.#stopping) await new Promise((resolve) => setTimeout(resolve, 1000));
+        else await this.#rest(wait);
       }
     }
   }
@@ -627,7 +776,7 @@ export class Worker {
 
   /** Stores the output so far of running jobs that wrote more since the last time. */
   async #saveOutput(): Promise<void> {
-    if (this.#savingOutput) return;
+    if (this.#savingOutput || this.#downSince !== undefined) return;
     const changed = [...this.#running.values()].filter((entry) =>
       !entry.settled && entry.stdout.text.length + entry.stderr.text.length !== entry.saved
     );
@@ -682,7 +831,15 @@ export class Worker {
     this.#beating = true;
     const { db } = this.#o;
     try {
-      await heartbeat(db, this.#info);
+      const started = await heartbeat(db, this.#info);
+      this.#databaseBack();
+      if (started !== this.#serverStarted) {
+        // Restarted, though no query of this worker's failed: the end of jobs it recorded
+        // just before may be undone.
+        this.#serverStarted = started;
+        this.#mustReconcile = true;
+        this.#wakeUp();
+      }
       const recovered = await reapLostJobs(db, this.#o.lease);
       if (recovered > 0) {
         this.stats.recovered += recovered;
@@ -696,7 +853,10 @@ export class Worker {
         await pruneJobs(db, this.#o.retention);
       }
     } catch (error) {
-      this.#log("warning", `Heartbeat failed: ${(error as Error).message}`);
+      // The claims say it when the database is away.
+      if (this.#downSince === undefined) {
+        this.#log("warning", `Heartbeat failed: ${(error as Error).message}`);
+      }
     } finally {
       this.#beating = false;
     }
@@ -704,7 +864,7 @@ export class Worker {
 
   /** Enqueues the ticks of the schedules that came due (each once, whoever enqueues it). */
   async #tick(): Promise<void> {
-    if (this.#ticking || this.#stopping) return;
+    if (this.#ticking || this.#stopping || this.#downSince !== undefined) return;
     this.#ticking = true;
     try {
       const now = new Date();
@@ -759,6 +919,15 @@ export class Worker {
       await Promise.race([all, new Promise((r) => setTimeout(r, deadline - Date.now()))]);
     }
   }
+}
+
+/** A duration as its options are written: `90s`, `5m`, `2h`. */
+function shownDuration(ms: number): string {
+  if (ms === Infinity) return "ever";
+  for (const [unit, size] of [["h", HOUR], ["m", 60_000], ["s", 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
 }
 
 /** Every schedule the registry's apps declare. */

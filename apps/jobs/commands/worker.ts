@@ -1,5 +1,5 @@
 import { defineCommand } from "../../../core/command.ts";
-import { type Database, redactUrl } from "../../../core/database.ts";
+import { lazyDatabase, redactUrl } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import { openRegistryDatabase } from "../../../core/registry.ts";
 import { checkQueueName, DEFAULT_QUEUE, requireQueue } from "../../../core/jobs/queue.ts";
@@ -40,6 +40,12 @@ export default defineCommand({
       default: 30_000,
       help: "How long running jobs get to finish when the worker stops",
     },
+    giveUpAfter: {
+      type: "duration",
+      default: 5 * 60_000,
+      help: "How long to go on without the database (trying again seconds apart) before " +
+        "draining and exiting with 1; 0 never gives up",
+    },
     skipSchedules: { type: "boolean", help: "Do not enqueue the apps' schedules" },
   },
   async handle(ctx) {
@@ -50,18 +56,16 @@ export default defineCommand({
     await requireQueue(db);
     // A server gets a second connection for the jobs, so a slow job never holds the worker's
     // own queries back (its heartbeat above all); the embedded database is one session.
-    let jobDb: Promise<Database> | undefined;
-    const jobDatabase = db.driver === "pglite"
-      ? undefined
-      : () =>
-        jobDb ??= openRegistryDatabase(registry, options.database ?? env.DATABASE_URL, {
-          env,
-          cwd: ctx.cwd,
-          notice: () => {},
-        });
-    ctx.defer(async () => {
-      if (jobDb) await (await jobDb).close();
-    });
+    // Opened on the first job; a failed open is tried again by the next (lazyDatabase).
+    const jobDb = lazyDatabase(() =>
+      openRegistryDatabase(registry, options.database ?? env.DATABASE_URL, {
+        env,
+        cwd: ctx.cwd,
+        notice: () => {},
+      })
+    );
+    const jobDatabase = db.driver === "pglite" ? undefined : () => jobDb.connect();
+    ctx.defer(() => jobDb.close());
     const log = (level: LogLevel, text: string) => {
       // A job's words are logged: the passwords of URLs in them are not.
       const line = redactUrl(text);
@@ -80,6 +84,7 @@ export default defineCommand({
       pollInterval: options.pollInterval,
       lease: options.lease,
       gracePeriod: options.gracePeriod,
+      giveUpAfter: options.giveUpAfter > 0 ? options.giveUpAfter : Infinity,
       schedules: !options.skipSchedules,
       signal: ctx.signal,
       env,

@@ -1,5 +1,5 @@
 import { defineCommand } from "../../../core/command.ts";
-import { type Database, redactUrl } from "../../../core/database.ts";
+import { type Database, lazyDatabase, redactUrl } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import { openRegistryDatabase } from "../../../core/registry.ts";
 import { checkQueueName, DEFAULT_QUEUE, requireQueue } from "../../../core/jobs/queue.ts";
@@ -115,8 +115,9 @@ export default defineCommand({
     ctx.defer(async () => {
       for (const opening of extra) await (await opening.catch(() => undefined))?.close();
     });
-    let jobDb: Promise<Database> | undefined;
-    const jobDatabase = db.driver === "pglite" ? () => Promise.resolve(db) : () => jobDb ??= open();
+    // Opened on the first job; a failed open is tried again by the next (lazyDatabase).
+    const jobDb = lazyDatabase(open);
+    const jobDatabase = db.driver === "pglite" ? () => Promise.resolve(db) : () => jobDb.connect();
 
     const log = (line: string) =>
       stderr.write(`[${timestamp()}] ${redactUrl(line)}`, {
@@ -148,6 +149,8 @@ export default defineCommand({
         registry,
         queues,
         concurrency: options.concurrency,
+        // The process stays up to serve pages: its worker waits for the database as long.
+        giveUpAfter: Infinity,
         signal: ctx.signal,
         env,
         cwd: ctx.cwd,

@@ -3,7 +3,7 @@
 // delayed jobs, unique keys, draining, and jobs of stopped workers run again.
 
 import assert from "node:assert/strict";
-import { forEachDatabase, serverTestDatabase } from "../../_database.ts";
+import { forEachDatabase } from "../../_database.ts";
 import { enqueue, enqueueCommand } from "../../../core/jobs/enqueue.ts";
 import {
   cancelJob,
@@ -346,33 +346,6 @@ Deno.test("a schedule's ticks are enqueued once each, however many workers run",
       await db.close();
     }
   });
-});
-
-Deno.test({
-  name: "a worker whose server connection is lost stops with an error",
-  ignore: !Deno.env.get("TEST_DATABASE_URL"),
-  async fn() {
-    const database = await serverTestDatabase(Deno.env.get("TEST_DATABASE_URL")!);
-    const { db, registry } = await setUp(database.open);
-    const admin = await database.open();
-    try {
-      const running = runWorker(fast({ db, registry }));
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      await admin.sql`
-        SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-        WHERE datname = current_database() AND pid <> pg_backend_pid()`;
-      await assert.rejects(
-        running,
-        (e: Error) =>
-          e instanceof CommandError &&
-          /^The worker stopped: the database failed 3 times in a row: /.test(e.message),
-      );
-    } finally {
-      await db.close().catch(() => {});
-      await admin.close();
-      await database.drop();
-    }
-  },
 });
 
 Deno.test("a running job's output so far is stored, and its watchers told", async (t) => {
