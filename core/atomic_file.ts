@@ -1,0 +1,287 @@
+/**
+ * Files replaced whole or not at all. The data goes to a temporary file beside the target, which
+ * is flushed to disk and renamed over the target only when everything was written: a command
+ * that fails, is stopped or is killed halfway leaves the old file as it was. The new file keeps
+ * the old one's mode (and owner, where the process may set it); a symbolic link is followed, so
+ * the file it points at is replaced.
+ *
+ * A temporary file is named `.<name>.tmp-<random>` and locked while it is written. A process
+ * killed outright (SIGKILL, a power cut) cannot remove its own; the next write of the same file
+ * removes those whose writer is gone (their lock was released with the process).
+ *
+ * @module
+ */
+
+/** Options of {@linkcode AtomicFile.open} and {@linkcode writeFileAtomic}. */
+export interface AtomicFileOptions {
+  /**
+   * Refuse to replace a file that exists (`Deno.errors.AlreadyExists`), as `createNew` of
+   * `Deno.writeFile` does; checked again when the file is put in place, so that of two writers
+   * one fails.
+   */
+  createNew?: boolean;
+  /** The mode of a new file, before the umask (0o666 when left out); a replaced file keeps its own. */
+  mode?: number;
+}
+
+const TEMP = /^\.(.+)\.tmp-[0-9a-f]{12}$/;
+
+function split(path: string): [dir: string, name: string] {
+  const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  return cut < 0 ? [".", path] : [path.slice(0, cut) || path.slice(0, 1), path.slice(cut + 1)];
+}
+
+function join(dir: string, name: string): string {
+  return /[\\/]$/.test(dir) ? dir + name : `${dir}/${name}`;
+}
+
+function randomHex(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The file a path names: the target of a symbolic link (even one that does not exist yet). */
+async function targetOf(path: string): Promise<string> {
+  for (let hops = 0; hops < 40; hops++) {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return path;
+      throw error;
+    }
+    if (!info.isSymlink) return path;
+    const link = await Deno.readLink(path);
+    path = /^([\\/]|[A-Za-z]:)/.test(link) ? link : join(split(path)[0], link);
+  }
+  return path;
+}
+
+/** The target's mode and owner, when it exists. */
+async function existing(path: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Removes the temporary files of `name` in `dir` left by writers that are gone: their lock is
+ * free. One being written is locked, and stays. Never throws (a file it cannot open or remove
+ * is left for a later run).
+ */
+async function removeStale(dir: string, name: string): Promise<void> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (!entry.isFile || TEMP.exec(entry.name)?.[1] !== name) continue;
+    const path = join(dir, entry.name);
+    let file: Deno.FsFile | undefined;
+    try {
+      file = await Deno.open(path, { read: true });
+      if (await file.tryLock(true)) await Deno.remove(path);
+    } catch {
+      // Gone already, or not ours to remove.
+    } finally {
+      file?.close();
+    }
+  }
+}
+
+/**
+ * Creates and locks a temporary file beside `target`: with the old file's mode and owner when
+ * there is one (set before any data goes in, as the old file may be private), else with `mode`.
+ */
+async function createTemp(
+  target: string,
+  options: AtomicFileOptions,
+  old: Deno.FileInfo | undefined,
+): Promise<[path: string, file: Deno.FsFile]> {
+  const [dir, name] = split(target);
+  for (;;) {
+    const path = join(dir, `.${name}.tmp-${randomHex()}`);
+    const mode = old ? 0o600 : options.mode ?? 0o666;
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { write: true, createNew: true, mode });
+    } catch (error) {
+      // Say what the user named, not the temporary name.
+      if (error instanceof Error) error.message = error.message.replaceAll(path, target);
+      throw error;
+    }
+    try {
+      await file.lock(true);
+      // Another writer's clean-up may have removed it between its creation and the lock.
+      const [here, opened] = await Promise.all([existing(path), file.stat()]);
+      if (!here || (here.ino !== null && here.ino !== opened.ino)) {
+        file.close();
+        continue;
+      }
+      if (old && Deno.build.os !== "windows") {
+        await Deno.chmod(path, old.mode! & 0o7777);
+        if (old.uid !== opened.uid || old.gid !== opened.gid) {
+          // Only a privileged process may give a file away; others keep it as their own.
+          await Deno.chown(path, old.uid, old.gid).catch(() => {});
+        }
+      }
+      return [path, file];
+    } catch (error) {
+      file.close();
+      await Deno.remove(path).catch(() => {});
+      throw error;
+    }
+  }
+}
+
+/**
+ * A file being written in place of another: write to it, then {@linkcode AtomicFile.commit} to
+ * put it in place, or {@linkcode AtomicFile.abort} (or dispose of it) to leave the old file as
+ * it was.
+ *
+ * @example Replace a file only with complete data
+ * ```ts
+ * import { AtomicFile } from "./atomic_file.ts";
+ *
+ * const path = await Deno.makeTempFile();
+ * await using file = await AtomicFile.open(path);
+ * await file.write(new TextEncoder().encode("all of it\n"));
+ * await file.commit();
+ * ```
+ */
+export class AtomicFile implements AsyncDisposable {
+  /** The file that is replaced (the target of a symbolic link, when the path named one). */
+  readonly path: string;
+  /** The temporary file the data goes to until the commit. */
+  readonly tempPath: string;
+  readonly #file: Deno.FsFile;
+  readonly #createNew: boolean;
+  #state: "open" | "committed" | "aborted" = "open";
+
+  private constructor(path: string, tempPath: string, file: Deno.FsFile, createNew: boolean) {
+    this.path = path;
+    this.tempPath = tempPath;
+    this.#file = file;
+    this.#createNew = createNew;
+  }
+
+  /**
+   * Starts writing `path`: creates its temporary file (removing those of writers that are
+   * gone). Throws `Deno.errors.AlreadyExists` with `createNew` when the file exists, and the
+   * file system's errors (a missing folder, a permission) as they are.
+   */
+  static async open(path: string, options: AtomicFileOptions = {}): Promise<AtomicFile> {
+    const target = await targetOf(path);
+    const old = await existing(target);
+    if (old && options.createNew) throw new Deno.errors.AlreadyExists(`File exists: ${path}`);
+    await removeStale(...split(target));
+    const [tempPath, file] = await createTemp(target, options, old);
+    return new AtomicFile(target, tempPath, file, options.createNew ?? false);
+  }
+
+  /** Writes all of `bytes`. */
+  async write(bytes: Uint8Array): Promise<void> {
+    this.#check();
+    for (let rest = bytes; rest.length > 0;) rest = rest.subarray(await this.#file.write(rest));
+  }
+
+  /** Writes all of `bytes`, blocking (for callers that cannot wait, such as a stream's sink). */
+  writeSync(bytes: Uint8Array): void {
+    this.#check();
+    for (let rest = bytes; rest.length > 0;) rest = rest.subarray(this.#file.writeSync(rest));
+  }
+
+  #check(): void {
+    if (this.#state !== "open") throw new Error(`${this.path} was already ${this.#state}`);
+  }
+
+  /**
+   * Flushes the data to disk and puts the file in place of the old one; on failure the old file
+   * stays and the temporary one is removed. With a `signal` that is aborted by then (the process
+   * is being stopped), the old file stays too, and the signal's reason is thrown.
+   */
+  async commit(options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.#check();
+    try {
+      await this.#file.sync();
+      // Checked after the flush, which lets the event loop deliver a signal that came while
+      // the data was written synchronously.
+      options.signal?.throwIfAborted();
+      this.#file.close();
+      this.#state = "committed";
+      if (this.#createNew) {
+        // A link fails when the name was taken meanwhile; a rename would replace it.
+        await Deno.link(this.tempPath, this.path);
+        await Deno.remove(this.tempPath);
+      } else {
+        await Deno.rename(this.tempPath, this.path);
+      }
+    } catch (error) {
+      this.#state = "aborted";
+      await this.#discard();
+      throw error;
+    }
+    await syncFolder(split(this.path)[0]);
+  }
+
+  /** Removes the temporary file, leaving the old one as it was (nothing after a commit). */
+  async abort(): Promise<void> {
+    if (this.#state !== "open") return;
+    this.#state = "aborted";
+    await this.#discard();
+  }
+
+  async #discard(): Promise<void> {
+    try {
+      this.#file.close();
+    } catch {
+      // Closed already.
+    }
+    await Deno.remove(this.tempPath).catch(() => {});
+  }
+
+  /** {@linkcode AtomicFile.abort}s unless committed. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.abort();
+  }
+}
+
+/** Makes a rename durable: the folder's entry is on disk too. Not possible everywhere. */
+async function syncFolder(dir: string): Promise<void> {
+  let folder: Deno.FsFile | undefined;
+  try {
+    folder = await Deno.open(dir, { read: true });
+    await folder.sync();
+  } catch {
+    // Windows opens no folder as a file; the rename is still atomic.
+  } finally {
+    folder?.close();
+  }
+}
+
+/**
+ * Writes `data` to `path` whole or not at all: see {@linkcode AtomicFile}.
+ *
+ * @example Save a report over the previous one
+ * ```ts
+ * import { writeFileAtomic } from "./atomic_file.ts";
+ *
+ * const path = await Deno.makeTempFile();
+ * await writeFileAtomic(path, "total: 42\n");
+ * console.assert(await Deno.readTextFile(path) === "total: 42\n");
+ * ```
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicFileOptions = {},
+): Promise<void> {
+  await using file = await AtomicFile.open(path, options);
+  await file.write(typeof data === "string" ? new TextEncoder().encode(data) : data);
+  await file.commit();
+}
