@@ -94,7 +94,14 @@ export async function openPostgres(url: string): Promise<Database> {
       guard(async () => {
         let result: unknown;
         await sql.begin(async (tx) => {
-          result = await fn(queryable(tx as unknown as Sql, guard));
+          try {
+            result = await fn(queryable(tx as unknown as Sql, guard));
+          } catch (error) {
+            // On a connection that has closed, postgres.js would send its ROLLBACK to no socket
+            // (an uncaught TypeError that ends the process); begin() fails with the loss.
+            if (lost) return new Promise<never>(() => {});
+            throw error;
+          }
         });
         return result as Awaited<ReturnType<typeof fn>>;
       }),
