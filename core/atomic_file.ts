@@ -5,9 +5,9 @@
  * the old one's mode (and owner, where the process may set it); a symbolic link is followed, so
  * the file it points at is replaced.
  *
- * A temporary file is named `.<name>.tmp-<random>` and locked while it is written. A process
- * killed outright (SIGKILL, a power cut) cannot remove its own; the next write of the same file
- * removes those whose writer is gone (their lock was released with the process).
+ * The temporary file is `.<name>.tmp` (`.<name>.tmp-2`, `-3`… while other writers hold those),
+ * locked while it is written. A process killed outright (SIGKILL, a power cut) cannot remove its
+ * own; the next write of the same file takes it over (its lock went with the process).
  *
  * @module
  */
@@ -24,8 +24,6 @@ export interface AtomicFileOptions {
   mode?: number;
 }
 
-const TEMP = /^\.(.+)\.tmp-[0-9a-f]{12}$/;
-
 function split(path: string): [dir: string, name: string] {
   const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
   return cut < 0 ? [".", path] : [path.slice(0, cut) || path.slice(0, 1), path.slice(cut + 1)];
@@ -33,11 +31,6 @@ function split(path: string): [dir: string, name: string] {
 
 function join(dir: string, name: string): string {
   return /[\\/]$/.test(dir) ? dir + name : `${dir}/${name}`;
-}
-
-function randomHex(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(6));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** The file a path names: the target of a symbolic link (even one that does not exist yet). */
@@ -67,68 +60,88 @@ async function existing(path: string): Promise<Deno.FileInfo | undefined> {
   }
 }
 
+/** The temporary file of `target` in a slot: `.<name>.tmp`, then `.<name>.tmp-2`, … */
+function tempPath(target: string, slot: number): string {
+  const [dir, name] = split(target);
+  return join(dir, `.${name}.tmp${slot === 1 ? "" : `-${slot}`}`);
+}
+
 /**
- * Removes the temporary files of `name` in `dir` left by writers that are gone: their lock is
- * free. One being written is locked, and stays. Never throws (a file it cannot open or remove
- * is left for a later run).
+ * Whether `file` holds the lock of the file now at `path`, rather than of one another writer
+ * renamed or removed between its opening and the lock (which it may no longer touch).
  */
-async function removeStale(dir: string, name: string): Promise<void> {
-  let entries: Deno.DirEntry[];
+async function stillAt(path: string, file: Deno.FsFile): Promise<boolean> {
+  const [here, opened] = await Promise.all([existing(path), file.stat()]);
+  return here !== undefined && here.ino === opened.ino;
+}
+
+/**
+ * Removes the temporary file at `path` when its writer is gone (its lock is free). Whether the
+ * name is free to take now: false while a live writer holds it (or it cannot be removed).
+ */
+async function removeIfStale(path: string): Promise<boolean> {
+  let file: Deno.FsFile;
   try {
-    entries = await Array.fromAsync(Deno.readDir(dir));
-  } catch {
-    return;
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound;
   }
-  for (const entry of entries) {
-    if (!entry.isFile || TEMP.exec(entry.name)?.[1] !== name) continue;
-    const path = join(dir, entry.name);
-    let file: Deno.FsFile | undefined;
-    try {
-      file = await Deno.open(path, { read: true });
-      if (await file.tryLock(true)) await Deno.remove(path);
-    } catch {
-      // Gone already, or not ours to remove.
-    } finally {
-      file?.close();
-    }
+  try {
+    if (!(await file.tryLock(true))) return false;
+    if (await stillAt(path, file)) await Deno.remove(path);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    file.close();
   }
 }
 
 /**
- * Creates and locks a temporary file beside `target`: with the old file's mode and owner when
- * there is one (set before any data goes in, as the old file may be private), else with `mode`.
+ * Creates and locks the first temporary file of `target` that is free, removing those of
+ * killed writers on the way: with the old file's mode and owner when there is one (set before
+ * any data goes in, as the old file may be private), else with `mode`.
  */
 async function createTemp(
   target: string,
   options: AtomicFileOptions,
   old: Deno.FileInfo | undefined,
 ): Promise<[path: string, file: Deno.FsFile]> {
-  const [dir, name] = split(target);
-  for (;;) {
-    const path = join(dir, `.${name}.tmp-${randomHex()}`);
-    const mode = old ? 0o600 : options.mode ?? 0o666;
+  const mode = old ? 0o600 : options.mode ?? 0o666;
+  for (let slot = 1;; slot++) {
+    const path = tempPath(target, slot);
     let file: Deno.FsFile;
     try {
       file = await Deno.open(path, { write: true, createNew: true, mode });
     } catch (error) {
+      if (error instanceof Deno.errors.AlreadyExists) {
+        // A killed writer's: take the name; a live writer's: the next one.
+        if (await removeIfStale(path)) slot--;
+        continue;
+      }
       // Say what the user named, not the temporary name.
       if (error instanceof Error) error.message = error.message.replaceAll(path, target);
       throw error;
     }
     try {
       await file.lock(true);
-      // Another writer's clean-up may have removed it between its creation and the lock.
-      const [here, opened] = await Promise.all([existing(path), file.stat()]);
-      if (!here || (here.ino !== null && here.ino !== opened.ino)) {
+      if (!(await stillAt(path, file))) {
+        // Removed as stale between its creation and the lock: create it again.
         file.close();
+        slot--;
         continue;
       }
       if (old && Deno.build.os !== "windows") {
         await Deno.chmod(path, old.mode! & 0o7777);
+        const opened = await file.stat();
         if (old.uid !== opened.uid || old.gid !== opened.gid) {
           // Only a privileged process may give a file away; others keep it as their own.
           await Deno.chown(path, old.uid, old.gid).catch(() => {});
         }
+      }
+      // Killed writers' files in the slots after this one.
+      for (let next = slot + 1; await existing(tempPath(target, next)); next++) {
+        await removeIfStale(tempPath(target, next));
       }
       return [path, file];
     } catch (error) {
@@ -171,15 +184,14 @@ export class AtomicFile implements AsyncDisposable {
   }
 
   /**
-   * Starts writing `path`: creates its temporary file (removing those of writers that are
-   * gone). Throws `Deno.errors.AlreadyExists` with `createNew` when the file exists, and the
+   * Starts writing `path`: takes a temporary file beside it (and removes those of writers that
+   * are gone). Throws `Deno.errors.AlreadyExists` with `createNew` when the file exists, and the
    * file system's errors (a missing folder, a permission) as they are.
    */
   static async open(path: string, options: AtomicFileOptions = {}): Promise<AtomicFile> {
     const target = await targetOf(path);
     const old = await existing(target);
     if (old && options.createNew) throw new Deno.errors.AlreadyExists(`File exists: ${path}`);
-    await removeStale(...split(target));
     const [tempPath, file] = await createTemp(target, options, old);
     return new AtomicFile(target, tempPath, file, options.createNew ?? false);
   }
@@ -212,15 +224,18 @@ export class AtomicFile implements AsyncDisposable {
       // Checked after the flush, which lets the event loop deliver a signal that came while
       // the data was written synchronously.
       options.signal?.throwIfAborted();
-      this.#file.close();
+      // Locked until the file is in place, so that no other writer takes the name over as a
+      // killed writer's meanwhile. (Windows renames no open file.)
+      if (Deno.build.os === "windows") this.#close();
       this.#state = "committed";
       if (this.#createNew) {
         // A link fails when the name was taken meanwhile; a rename would replace it.
         await Deno.link(this.tempPath, this.path);
-        await Deno.remove(this.tempPath);
+        await Deno.remove(this.tempPath).catch(() => {});
       } else {
         await Deno.rename(this.tempPath, this.path);
       }
+      this.#close();
     } catch (error) {
       this.#state = "aborted";
       await this.#discard();
@@ -237,12 +252,17 @@ export class AtomicFile implements AsyncDisposable {
   }
 
   async #discard(): Promise<void> {
+    // Removed while locked, so that no other writer has taken it over meanwhile.
+    await Deno.remove(this.tempPath).catch(() => {});
+    this.#close();
+  }
+
+  #close(): void {
     try {
       this.#file.close();
     } catch {
       // Closed already.
     }
-    await Deno.remove(this.tempPath).catch(() => {});
   }
 
   /** {@linkcode AtomicFile.abort}s unless committed. */

@@ -60,7 +60,7 @@ Deno.test("a write that fails or is abandoned leaves the old file and nothing el
     () => writeFileAtomic(`${dir.path}/missing/backup.json`, "x"),
     (error: Error) =>
       error instanceof Deno.errors.NotFound && error.message.includes("missing/backup.json") &&
-      !error.message.includes(".tmp-"),
+      !error.message.includes(".tmp"),
   );
 });
 
@@ -104,28 +104,38 @@ console.log("ready");
 await new Promise(() => setInterval(() => {}, 1000));
 `;
 
-Deno.test("a killed writer's temporary file is removed by the next write; a live one's stays", async () => {
-  await using dir = await tempDir();
-  const path = `${dir.path}/backup.json`;
-  await Deno.writeTextFile(path, "old");
-  await Deno.writeTextFile(`${dir.path}/writer.ts`, WRITER);
+/** Starts a writer of `path` in a process of its own, once it has written half its data. */
+async function startWriter(script: string, path: string): Promise<Deno.ChildProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "-A", `${dir.path}/writer.ts`, path],
+    args: ["run", "--quiet", "-A", script, path],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   assert.equal((await lines.read()).value, "ready\n");
-  const writerTemp = (await names(dir.path)).filter((name) => name.includes(".tmp-"));
-  assert.equal(writerTemp.length, 1);
-
-  // While it lives, another writer leaves its file alone.
-  await writeFileAtomic(path, "another");
-  assert.deepEqual(await names(dir.path), ["backup.json", ...writerTemp, "writer.ts"].sort());
-
-  child.kill("SIGKILL");
-  assert.equal((await child.status).signal, "SIGKILL");
   await lines.cancel();
+  return child;
+}
+
+Deno.test("killed writers' temporary files are removed by the next write; live ones' stay", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/backup.json`;
+  await Deno.writeTextFile(path, "old");
+  const script = `${dir.path}/writer.ts`;
+  await Deno.writeTextFile(script, WRITER);
+  const writers = [await startWriter(script, path), await startWriter(script, path)];
+  const temps = [".backup.json.tmp", ".backup.json.tmp-2"];
+  assert.deepEqual(await names(dir.path), [...temps, "backup.json", "writer.ts"]);
+
+  // While they live, another writer leaves their files alone.
+  await writeFileAtomic(path, "another");
+  assert.equal(await Deno.readTextFile(path), "another");
+  assert.deepEqual(await names(dir.path), [...temps, "backup.json", "writer.ts"]);
+
+  for (const writer of writers) {
+    writer.kill("SIGKILL");
+    assert.equal((await writer.status).signal, "SIGKILL");
+  }
   assert.equal(await Deno.readTextFile(path), "another");
   await writeFileAtomic(path, "the next");
   assert.deepEqual(await names(dir.path), ["backup.json", "writer.ts"]);
