@@ -15,6 +15,7 @@
  */
 
 import type { Queryable } from "../../core/database.ts";
+import { printable } from "./_fixture_reader.ts";
 import { type FieldState, type ModelState, quoteIdent } from "../../core/model_state.ts";
 import {
   dependencyOrder,
@@ -489,7 +490,9 @@ export class FixtureLoader {
         if (this.#ignore) return;
         throw new FixtureRecordError(
           index,
-          `unknown model '${label}'${didYouMean(label.toLowerCase(), this.#plans.keys())}`,
+          `unknown model '${printable(label)}'${
+            didYouMean(label.toLowerCase(), this.#plans.keys())
+          }`,
         );
       }
       this.#lastLabel = label;
@@ -535,7 +538,9 @@ export class FixtureLoader {
           if (this.#ignore) continue;
           throw new FixtureRecordError(
             index,
-            `${name} has no field '${fieldName}'${didYouMean(fieldName, plan.fields.keys())}`,
+            `${name} has no field '${printable(fieldName)}'${
+              didYouMean(fieldName, plan.fields.keys())
+            }`,
           );
         }
         if (plans!.includes(field)) {

@@ -86,7 +86,7 @@ function keepBigIntegers(this: unknown, _key: string, value: unknown, context?: 
 const WS = new Set([0x20, 0x0a, 0x0d, 0x09]);
 
 /** Control characters (and lone surrogates) as JSON escapes, so a message stays one clean line. */
-function printable(text: string): string {
+export function printable(text: string): string {
   return text.replace(
     // deno-lint-ignore no-control-regex -- control characters are what it looks for
     /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]/g,

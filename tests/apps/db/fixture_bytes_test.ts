@@ -132,6 +132,19 @@ const CASES: [string, Uint8Array | Promise<Uint8Array>, string | RegExp, boolean
     "put the records in an array, or name the file .jsonl for one object per line",
   ],
   [
+    // Names are shown escaped: a message never moves the cursor or colours the terminal.
+    "escape.json",
+    bytes(
+      `[${AUTHOR_1}, {"model": "shop.\\u001b[31mbook", "pk": 2, "fields": {}}]`,
+    ),
+    "escape.json: record 2: unknown model 'shop.\\u001b[31mbook' (did you mean 'shop.book'?)",
+  ],
+  [
+    "newline.jsonl",
+    bytes(`${AUTHOR_1}\n{"model": "shop.author", "pk": 2, "fields": {"na\\nme": "Bob"}}\n`),
+    "newline.jsonl: record 2: shop.author has no field 'na\\u000ame' (did you mean 'name'?)",
+  ],
+  [
     // The first record of the load.
     "no_model.json",
     bytes('[{"pk": 1, "fields": {"name": "Ann"}}]'),
