@@ -152,6 +152,9 @@ async function createTemp(
   }
 }
 
+/** Bytes written between flushes to disk that start while writing goes on. */
+const FLUSH_EVERY = 16 << 20;
+
 /**
  * A file being written in place of another: write to it, then {@linkcode AtomicFile.commit} to
  * put it in place, or {@linkcode AtomicFile.abort} (or dispose of it) to leave the old file as
@@ -175,6 +178,10 @@ export class AtomicFile implements AsyncDisposable {
   readonly #file: Deno.FsFile;
   readonly #createNew: boolean;
   #state: "open" | "committed" | "aborted" = "open";
+  /** Bytes written since the last flush to disk began. */
+  #unflushed = 0;
+  /** The flush to disk under way while writing goes on, if any. */
+  #flushing: Promise<void> | undefined;
 
   private constructor(path: string, tempPath: string, file: Deno.FsFile, createNew: boolean) {
     this.path = path;
@@ -200,12 +207,28 @@ export class AtomicFile implements AsyncDisposable {
   async write(bytes: Uint8Array): Promise<void> {
     this.#check();
     for (let rest = bytes; rest.length > 0;) rest = rest.subarray(await this.#file.write(rest));
+    this.#flushNow(bytes.length);
   }
 
   /** Writes all of `bytes`, blocking (for callers that cannot wait, such as a stream's sink). */
   writeSync(bytes: Uint8Array): void {
     this.#check();
     for (let rest = bytes; rest.length > 0;) rest = rest.subarray(this.#file.writeSync(rest));
+    this.#flushNow(bytes.length);
+  }
+
+  /**
+   * Starts flushing to disk every 16 MB, while the writing goes on, so that the flush before
+   * the commit has little left to do (on a large file it would add a tenth to the time).
+   */
+  #flushNow(written: number): void {
+    this.#unflushed += written;
+    if (this.#unflushed < FLUSH_EVERY || this.#flushing) return;
+    this.#unflushed = 0;
+    const flushing = this.#file.syncData().finally(() => this.#flushing = undefined);
+    // Its error, if any, comes out of the flush before the commit.
+    flushing.catch(() => {});
+    this.#flushing = flushing;
   }
 
   #check(): void {
@@ -220,6 +243,7 @@ export class AtomicFile implements AsyncDisposable {
   async commit(options: { signal?: AbortSignal } = {}): Promise<void> {
     this.#check();
     try {
+      await this.#flushing?.catch(() => {});
       await this.#file.sync();
       // Checked after the flush, which lets the event loop deliver a signal that came while
       // the data was written synchronously.
@@ -252,6 +276,7 @@ export class AtomicFile implements AsyncDisposable {
   }
 
   async #discard(): Promise<void> {
+    await this.#flushing?.catch(() => {});
     // Removed while locked, so that no other writer has taken it over meanwhile.
     await Deno.remove(this.tempPath).catch(() => {});
     this.#close();
