@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { readFixture } from "../../../apps/db/_fixture_reader.ts";
 import { forEachDatabase } from "../../_database.ts";
 import { counts, SCHEMA, shopProject, withDb } from "./_shop.ts";
 
@@ -226,4 +227,33 @@ Deno.test("loaddata keeps every character: what dumpdata writes back is the same
       dumped.stdout,
     );
   }, { root: project.root });
+});
+
+Deno.test("the reader finds the same bad byte however the bytes are cut into chunks", async () => {
+  // A 4-byte character, then bad bytes of each kind: a stray continuation, an overlong form,
+  // a surrogate, a code point past U+10FFFF, and a sequence the end of the file cuts off.
+  const good = bytes(`[${AUTHOR_1}, {"model": "shop.author", "pk": 2, "fields": {"name": "😀`);
+  for (const bad of [[0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe6]]) {
+    const data = new Uint8Array([
+      ...good,
+      ...bad,
+      ...(bad.length === 1 && bad[0] === 0xe6 ? [] : bytes('"}}]')),
+    ]);
+    const hex = bad[0].toString(16);
+    const expected =
+      `invalid UTF-8 at byte offset ${good.length} (0x${hex}): save the fixture as UTF-8`;
+    for (let size = 1; size <= 9; size++) {
+      const chunks = Array.from(
+        { length: Math.ceil(data.length / size) },
+        (_, i) => data.slice(i * size, (i + 1) * size),
+      );
+      const records: unknown[] = [];
+      const error = await readFixture(ReadableStream.from(chunks), (r) => void records.push(r))
+        .then(() => undefined, (e: Error & { record?: number }) => e);
+      assert.equal(error?.message, expected, `0x${hex} in chunks of ${size}`);
+      assert.equal(error?.record, 2);
+      // The record before it was read first.
+      assert.equal(records.length, 1);
+    }
+  }
 });
