@@ -3,7 +3,8 @@
  * is flushed to disk and renamed over the target only when everything was written: a command
  * that fails, is stopped or is killed halfway leaves the old file as it was. The new file keeps
  * the old one's mode (and owner, where the process may set it); a symbolic link is followed, so
- * the file it points at is replaced.
+ * the file it points at is replaced. What is not a regular file (a device such as `/dev/null`, a
+ * named pipe) is written as it is, as nothing can be put in its place.
  *
  * The temporary file is `.<name>.tmp` (`.<name>.tmp-2`, `-3`… while other writers hold those),
  * locked while it is written. A process killed outright (SIGKILL, a power cut) cannot remove its
@@ -177,17 +178,25 @@ export class AtomicFile implements AsyncDisposable {
   readonly tempPath: string;
   readonly #file: Deno.FsFile;
   readonly #createNew: boolean;
+  /** Written in place (not a regular file): no temporary file, no flush, no rename. */
+  readonly #direct: boolean;
   #state: "open" | "committed" | "aborted" = "open";
   /** Bytes written since the last flush to disk began. */
   #unflushed = 0;
   /** The flush to disk under way while writing goes on, if any. */
   #flushing: Promise<void> | undefined;
 
-  private constructor(path: string, tempPath: string, file: Deno.FsFile, createNew: boolean) {
+  private constructor(
+    path: string,
+    tempPath: string,
+    file: Deno.FsFile,
+    options: { createNew?: boolean; direct?: boolean },
+  ) {
     this.path = path;
     this.tempPath = tempPath;
     this.#file = file;
-    this.#createNew = createNew;
+    this.#createNew = options.createNew ?? false;
+    this.#direct = options.direct ?? false;
   }
 
   /**
@@ -199,8 +208,15 @@ export class AtomicFile implements AsyncDisposable {
     const target = await targetOf(path);
     const old = await existing(target);
     if (old && options.createNew) throw new Deno.errors.AlreadyExists(`File exists: ${path}`);
+    if (old?.isDirectory) throw new Deno.errors.IsADirectory(`Is a directory: ${path}`);
+    if (old && !old.isFile) {
+      // A device or a pipe: renaming a file over it would replace it, not write to it.
+      return new AtomicFile(target, target, await Deno.open(target, { write: true }), {
+        direct: true,
+      });
+    }
     const [tempPath, file] = await createTemp(target, options, old);
-    return new AtomicFile(target, tempPath, file, options.createNew ?? false);
+    return new AtomicFile(target, tempPath, file, options);
   }
 
   /** Writes all of `bytes`. */
@@ -223,10 +239,10 @@ export class AtomicFile implements AsyncDisposable {
    */
   #flushNow(written: number): void {
     this.#unflushed += written;
-    if (this.#unflushed < FLUSH_EVERY || this.#flushing) return;
+    if (this.#unflushed < FLUSH_EVERY || this.#flushing || this.#direct) return;
     this.#unflushed = 0;
     const flushing = this.#file.syncData().finally(() => this.#flushing = undefined);
-    // Its error, if any, comes out of the flush before the commit.
+    // An error it meets comes again from the flush before the commit.
     flushing.catch(() => {});
     this.#flushing = flushing;
   }
@@ -242,6 +258,11 @@ export class AtomicFile implements AsyncDisposable {
    */
   async commit(options: { signal?: AbortSignal } = {}): Promise<void> {
     this.#check();
+    if (this.#direct) {
+      this.#state = "committed";
+      this.#close();
+      return;
+    }
     try {
       await this.#flushing?.catch(() => {});
       await this.#file.sync();
@@ -276,6 +297,7 @@ export class AtomicFile implements AsyncDisposable {
   }
 
   async #discard(): Promise<void> {
+    if (this.#direct) return this.#close();
     await this.#flushing?.catch(() => {});
     // Removed while locked, so that no other writer has taken it over meanwhile.
     await Deno.remove(this.tempPath).catch(() => {});

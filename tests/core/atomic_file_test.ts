@@ -93,6 +93,14 @@ Deno.test("a symbolic link is followed: the file it points at is replaced", asyn
   assert.deepEqual(await names(`${dir.path}/backups`), ["today.json"]);
 });
 
+Deno.test("a device is written as it is, and a folder is refused", async () => {
+  await writeFileAtomic("/dev/null", "nothing");
+  assert.ok((await Deno.stat("/dev/null")).isCharDevice);
+  await using dir = await tempDir();
+  await assert.rejects(() => writeFileAtomic(dir.path, "x"), Deno.errors.IsADirectory);
+  assert.deepEqual(await names(dir.path), []);
+});
+
 // A writer in a process of its own, which stops halfway (it says so, then waits to be killed).
 const WRITER = `
 import { AtomicFile } from ${
