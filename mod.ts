@@ -78,6 +78,7 @@ export {
   DefinitionError,
   UsageError,
 } from "./core/errors.ts";
+export { AtomicFile, type AtomicFileOptions, writeFileAtomic } from "./core/atomic_file.ts";
 export {
   type CapturedOutput,
   captureOutput,

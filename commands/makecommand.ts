@@ -1,7 +1,14 @@
 import { defineCommand } from "../core/command.ts";
 import { CommandError } from "../core/errors.ts";
 import { findCommand } from "../core/registry.ts";
-import { exists, isDirectory, NAME, projectRoot, rebuildRegistry } from "../core/_scaffold.ts";
+import {
+  exists,
+  isDirectory,
+  NAME,
+  projectRoot,
+  rebuildRegistry,
+  writeNewFile,
+} from "../core/_scaffold.ts";
 
 /** `send_invoice` → `Send invoice`: a placeholder summary the author is meant to replace. */
 function summaryOf(name: string): string {
@@ -132,10 +139,8 @@ export default defineCommand({
     }
     await Deno.mkdir(`${root}/${appDir}/commands`, { recursive: true });
     const source = options.class ? classTemplate(name) : functionTemplate(name);
-    await Deno.writeTextFile(`${root}/${module}`, source, { createNew: true });
-    await Deno.writeTextFile(`${root}/${test}`, testTemplate(name), {
-      createNew: true,
-    });
+    await writeNewFile(root, module, source);
+    await writeNewFile(root, test, testTemplate(name));
     const report = await rebuildRegistry(root, { created: module, signal });
     if (verbosity >= 2 && report) stdout.write(report);
     if (verbosity >= 1) {

@@ -1,7 +1,7 @@
 import { defineCommand } from "../core/command.ts";
 import { CommandError } from "../core/errors.ts";
 import { BUILTIN_APP } from "../core/registry.ts";
-import { exists, NAME, projectRoot, rebuildRegistry } from "../core/_scaffold.ts";
+import { exists, NAME, projectRoot, rebuildRegistry, writeNewFile } from "../core/_scaffold.ts";
 
 function appModule(name: string): string {
   return [
@@ -43,7 +43,7 @@ export default defineCommand({
       );
     }
     await Deno.mkdir(`${root}/${app}/commands`, { recursive: true });
-    await Deno.writeTextFile(`${root}/${app}/mod.ts`, appModule(name), { createNew: true });
+    await writeNewFile(root, `${app}/mod.ts`, appModule(name));
     const report = await rebuildRegistry(root, { created: app, signal });
     if (verbosity >= 2 && report) stdout.write(report);
     if (verbosity >= 1) stdout.write(style.SUCCESS(`Created app '${name}' in ${app}`));

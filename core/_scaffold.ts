@@ -2,6 +2,7 @@
 // registry in a subprocess (the build imports every command module, and a fresh process sees the
 // files just written; a compiled `manage` has no sources to rebuild from).
 
+import { writeFileAtomic } from "./atomic_file.ts";
 import { CommandError } from "./errors.ts";
 
 /** App and command names: snake_case identifiers, as the registry requires of command files. */
@@ -18,6 +19,23 @@ export async function exists(path: string): Promise<boolean> {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
+  }
+}
+
+/**
+ * Writes the new file `path` (relative to `root`) whole or not at all. A failure is a
+ * {@linkcode CommandError} naming it, except `Deno.errors.AlreadyExists` (the caller says which
+ * name to choose instead).
+ */
+export async function writeNewFile(root: string, path: string, text: string): Promise<void> {
+  try {
+    await writeFileAtomic(`${root}/${path}`, text, { createNew: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) throw error;
+    throw new CommandError(
+      `Cannot write ${path}: ${error instanceof Error ? error.message : error}`,
+      { cause: error },
+    );
   }
 }
 

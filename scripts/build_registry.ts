@@ -16,6 +16,8 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
+import { writeFileAtomic } from "../core/atomic_file.ts";
 import { type Command, toCommand } from "../core/command.ts";
 import { isMigration } from "../core/migration.ts";
 
@@ -308,7 +310,15 @@ if (import.meta.main) {
     }
     if (!quiet) console.log(`${REGISTRY_PATH} is up to date (${count} commands)`);
   } else {
-    if (current !== source) await Deno.writeTextFile(target, source);
+    try {
+      // Whole or not at all: a registry cut short would stop every command from starting.
+      if (current !== source) await writeFileAtomic(fileURLToPath(target), source);
+    } catch (error) {
+      console.error(
+        `error: Cannot write ${REGISTRY_PATH}: ${error instanceof Error ? error.message : error}`,
+      );
+      Deno.exit(1);
+    }
     if (!quiet) {
       console.log(
         `${current === source ? "Unchanged" : "Wrote"} ${REGISTRY_PATH} (${count} commands)`,

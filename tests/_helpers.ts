@@ -27,8 +27,10 @@ export interface RunCliOptions {
   env?: Record<string, string>;
   /** Deno permission flags instead of {@linkcode CLI_PERMISSIONS}. */
   permissions?: string[];
-  /** Text for standard input. */
-  stdin?: string;
+  /** Text (or bytes) for standard input. */
+  stdin?: string | Uint8Array;
+  /** Kills the process (SIGKILL, exit code 137) when it runs longer, in milliseconds. */
+  killAfter?: number;
 }
 
 /**
@@ -46,12 +48,16 @@ export async function runCli(args: string[], options: RunCliOptions = {}): Promi
     stderr: "piped",
   });
   const child = command.spawn();
+  const timer = options.killAfter === undefined
+    ? undefined
+    : setTimeout(() => child.kill("SIGKILL"), options.killAfter);
   if (options.stdin !== undefined) {
     const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
+    const stdin = options.stdin;
+    await writer.write(typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin);
     await writer.close();
   }
-  const { code, stdout, stderr } = await child.output();
+  const { code, stdout, stderr } = await child.output().finally(() => clearTimeout(timer));
   const decoder = new TextDecoder();
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
 }

@@ -15,6 +15,7 @@
  */
 
 import type { Queryable } from "../../core/database.ts";
+import { printable } from "./_fixture_reader.ts";
 import { type FieldState, type ModelState, quoteIdent } from "../../core/model_state.ts";
 import {
   dependencyOrder,
@@ -61,7 +62,8 @@ function show(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
-const COPY_SPECIAL = /[\\\n\r\t]/;
+// Also NUL and surrogates, which are checked on the way (rare, so the common case is one test).
+const COPY_SPECIAL = /[\\\n\r\t\0\ud800-\udfff]/;
 const COPY_ESCAPES: Record<string, string> = {
   "\\": "\\\\",
   "\n": "\\n",
@@ -69,9 +71,50 @@ const COPY_ESCAPES: Record<string, string> = {
   "\t": "\\t",
 };
 
-/** A string as a value of `COPY … (FORMAT text)`. */
+const NUL_MESSAGE = "contains a NUL character (\\u0000), which PostgreSQL cannot store: remove it";
+
+/** Why a string cannot be stored as it is, naming its first unpaired surrogate. */
+function surrogateMessage(code: number): string {
+  return `contains an unpaired surrogate (\\u${
+    code.toString(16)
+  }), which is not a character: fix the escape`;
+}
+
+/** The first unpaired surrogate of a string that has one. */
+function loneSurrogate(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0xd800 || code > 0xdfff) continue;
+    const next = text.charCodeAt(i + 1);
+    if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i++;
+    else return code;
+  }
+  return -1;
+}
+
+/**
+ * A string as a value of `COPY … (FORMAT text)`. A NUL, which no PostgreSQL text holds, and an
+ * unpaired surrogate, which the driver would turn into U+FFFD on its way out, are refused.
+ */
 function copyText(text: string): string {
-  return COPY_SPECIAL.test(text) ? text.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]) : text;
+  if (!COPY_SPECIAL.test(text)) return text;
+  if (text.includes("\0")) throw new Invalid(NUL_MESSAGE);
+  if (!text.isWellFormed()) throw new Invalid(surrogateMessage(loneSurrogate(text)));
+  return text.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]);
+}
+
+/** A NUL or an unpaired surrogate, as JSON.stringify escapes them (after an even run of \\). */
+const JSON_UNSTORABLE = /(?<!\\)(?:\\\\)*\\u(0000|d[89a-f][0-9a-f]{2})/;
+
+/** JSON text as a jsonb value of COPY, refusing what jsonb cannot hold or would change. */
+function copyJson(json: string): string {
+  const match = json.includes("\\u") ? JSON_UNSTORABLE.exec(json) : null;
+  if (match) {
+    throw new Invalid(
+      match[1] === "0000" ? NUL_MESSAGE : surrogateMessage(parseInt(match[1], 16)),
+    );
+  }
+  return copyText(json);
 }
 
 type Encode = (value: unknown) => string;
@@ -211,7 +254,7 @@ function encoderOf(field: FieldState): Encode {
         return value;
       };
     case "jsonb":
-      return (value) => copyText(stringify(value));
+      return (value) => copyJson(stringify(value));
   }
 }
 
@@ -313,6 +356,9 @@ function planOf(state: ModelState): ModelPlan {
   };
 }
 
+/** What no record's "model" is. */
+const NO_LABEL = Symbol("no model yet");
+
 /** Options of {@linkcode FixtureLoader}. */
 export interface LoaderOptions {
   /** Skip fields and models the project does not have (Django's `--ignorenonexistent`). */
@@ -397,8 +443,8 @@ export class FixtureLoader {
   readonly #batchBytes: number;
   readonly #streaming: boolean;
   #stages = 0;
-  /** The last record's model, as it named it, and its plan. */
-  #lastLabel: unknown;
+  /** The last record's model, as it named it (none before the first), and its plan. */
+  #lastLabel: unknown = NO_LABEL;
   #lastPlan: ModelPlan | undefined;
   /** The batches on their way to the database, one after the other. */
   #inflight: Promise<void> | undefined;
@@ -433,6 +479,9 @@ export class FixtureLoader {
     let plan: ModelPlan | undefined;
     if (label === this.#lastLabel) plan = this.#lastPlan!;
     else {
+      if (label === undefined) {
+        throw new FixtureRecordError(index, `the record has no "model": give it as "app.model"`);
+      }
       if (typeof label !== "string") {
         throw new FixtureRecordError(index, `expected "model" to name a model, got ${show(label)}`);
       }
@@ -441,7 +490,9 @@ export class FixtureLoader {
         if (this.#ignore) return;
         throw new FixtureRecordError(
           index,
-          `unknown model '${label}'${didYouMean(label.toLowerCase(), this.#plans.keys())}`,
+          `unknown model '${printable(label)}'${
+            didYouMean(label.toLowerCase(), this.#plans.keys())
+          }`,
         );
       }
       this.#lastLabel = label;
@@ -487,7 +538,9 @@ export class FixtureLoader {
           if (this.#ignore) continue;
           throw new FixtureRecordError(
             index,
-            `${name} has no field '${fieldName}'${didYouMean(fieldName, plan.fields.keys())}`,
+            `${name} has no field '${printable(fieldName)}'${
+              didYouMean(fieldName, plan.fields.keys())
+            }`,
           );
         }
         if (plans!.includes(field)) {

@@ -1,7 +1,9 @@
 /**
  * Reading fixture files record by record, in constant memory: a JSON array of objects (Django's
- * `json`, on one line or indented) or one object per line (`jsonl`), told apart by the first
- * character. Broken JSON is reported with its record number, line and column.
+ * `json`, on one line or indented) or one object per line (`jsonl`), as the file's name says, or
+ * told apart by the first character when it does not. Broken JSON is reported with its record
+ * number, line and column; bytes that are not UTF-8 with the record and the byte's offset (they
+ * are refused, never replaced).
  *
  * @module
  */
@@ -19,10 +21,28 @@ export class FixtureSyntaxError extends Error {
   }
 }
 
-/** What the reader reports as it goes. */
-export interface ReadProgress {
-  /** Bytes read so far. */
-  bytes: number;
+/** The fixture's bytes could not be read (a damaged gzip file, a disk error): see `cause`. */
+export class FixtureReadError extends Error {
+  /** The record being read, from 1. */
+  readonly record: number;
+
+  /** `cause` is the stream's error. */
+  constructor(record: number, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "FixtureReadError";
+    this.record = record;
+  }
+}
+
+/** The shapes of fixture: an array of objects, or one object per line. */
+export type FixtureFormat = "json" | "jsonl";
+
+/** Options of {@linkcode readFixture}. */
+export interface ReadOptions {
+  /** The shape the file's name gives; when left out, the first character tells. */
+  format?: FixtureFormat;
+  /** The bytes were gunzipped: offsets in messages are in the uncompressed data. */
+  gzipped?: boolean;
 }
 
 /**
@@ -65,8 +85,17 @@ function keepBigIntegers(this: unknown, _key: string, value: unknown, context?: 
 
 const WS = new Set([0x20, 0x0a, 0x0d, 0x09]);
 
+/** Control characters (and lone surrogates) as JSON escapes, so a message stays one clean line. */
+export function printable(text: string): string {
+  return text.replace(
+    // deno-lint-ignore no-control-regex -- control characters are what it looks for
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 function describe(char: string | undefined): string {
-  return char === undefined ? "the end of the file" : `'${char}'`;
+  return char === undefined ? "the end of the file" : `'${printable(char)}'`;
 }
 
 /** `Unexpected token … at position 12 (line 1 column 13)` → 12, or undefined. */
@@ -78,43 +107,147 @@ function parsePosition(error: unknown): number | undefined {
 function parseReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   // V8 quotes the text around the error, which says nothing a position does not.
-  return message.replace(/, "[^]*" is not valid JSON$/, "").replace(/ in JSON at position.*$/, "")
-    .replace(/\s*\(line \d+ column \d+\)$/, "");
+  return printable(
+    message.replace(/, "[^]*" is not valid JSON$/, "").replace(/ in JSON at position.*$/, "")
+      .replace(/\s*\(line \d+ column \d+\)$/, ""),
+  );
 }
 
 /**
  * Calls `onRecord` with each record of a fixture stream, in order, numbered from 1, and awaits
- * it when it returns a promise. Throws {@linkcode FixtureSyntaxError} on broken JSON.
+ * it when it returns a promise. Throws {@linkcode FixtureSyntaxError} on broken JSON or bytes
+ * that are not UTF-8 (after the records before them), and {@linkcode FixtureReadError} when the
+ * stream fails.
  */
 export async function readFixture(
   stream: ReadableStream<Uint8Array>,
   onRecord: (record: unknown, index: number) => void | Promise<void>,
-  progress: ReadProgress = { bytes: 0 },
+  options: ReadOptions = {},
 ): Promise<number> {
-  const decoder = new TextDecoder();
-  const scanner = new Scanner();
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  const scanner = new Scanner(options.format);
   let count = 0;
+  /** Bytes before the chunk being read. */
+  let offset = 0;
+  /** The last bytes read (up to 3), where a character the decoder holds back starts. */
+  let recent: Uint8Array = new Uint8Array(0);
+  const deliver = async (text: string, done: boolean) => {
+    const scanned = scanner.feed(text, done);
+    const parsed = parseValues(scanned.values, count + 1 + scanned.records.length);
+    for (const record of [...scanned.records, ...parsed.records]) {
+      const pending = onRecord(record, ++count);
+      if (pending) await pending;
+    }
+    // The records before a broken one are checked first: the first error is reported.
+    if (parsed.error) throw parsed.error;
+    if (scanned.error) throw scanned.error;
+  };
   const reader = stream.getReader();
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      const text = done ? decoder.decode() : decoder.decode(value, { stream: true });
-      if (!done) progress.bytes += value.length;
-      const scanned = scanner.feed(text, done);
-      const parsed = parseValues(scanned.values, count + 1 + scanned.records.length);
-      for (const record of [...scanned.records, ...parsed.records]) {
-        const pending = onRecord(record, ++count);
-        if (pending) await pending;
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        throw new FixtureReadError(count + 1, error);
       }
-      // The records before a broken one are checked first: the first error is reported.
-      if (parsed.error) throw parsed.error;
-      if (scanned.error) throw scanned.error;
+      const { done, value } = chunk;
+      if (offset === 0 && value?.[0] === 0x1f && value[1] === 0x8b) {
+        throw new FixtureSyntaxError(
+          1,
+          "the data is gzip-compressed: name the file with .gz at the end",
+        );
+      }
+      let text: string;
+      try {
+        text = done ? decoder.decode() : decoder.decode(value, { stream: true });
+      } catch {
+        // Where: the bytes the decoder held back from the chunk before, and this chunk.
+        const held = heldBack(recent);
+        const bytes = concat(held, value);
+        const at = Math.min(firstInvalid(bytes), bytes.length - 1);
+        await deliver(new TextDecoder().decode(bytes.subarray(0, at)), false);
+        const where = `${offset - held.length + at}${
+          options.gzipped ? " of the uncompressed data" : ""
+        }`;
+        throw new FixtureSyntaxError(
+          count + 1,
+          `invalid UTF-8 at byte offset ${where} (0x${
+            bytes[at].toString(16).padStart(2, "0")
+          }): save the fixture as UTF-8`,
+        );
+      }
+      if (value) {
+        offset += value.length;
+        recent = value.length >= 3 ? value.subarray(value.length - 3) : concat(recent, value);
+      }
+      await deliver(text, done);
       if (done) break;
     }
   } finally {
     reader.releaseLock();
   }
   return count;
+}
+
+function concat(a: Uint8Array, b: Uint8Array | undefined): Uint8Array {
+  const bytes = new Uint8Array(a.length + (b?.length ?? 0));
+  bytes.set(a);
+  if (b) bytes.set(b, a.length);
+  return bytes;
+}
+
+/**
+ * The end of `chunk` (the last bytes read) that a streaming decoder keeps for the next chunk:
+ * the start of a character cut off by the chunk's end (up to 3 bytes).
+ */
+function heldBack(chunk: Uint8Array): Uint8Array {
+  for (let back = 1; back <= Math.min(3, chunk.length); back++) {
+    const byte = chunk[chunk.length - back];
+    if (byte < 0x80) break;
+    if (byte >= 0xc0) {
+      const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
+      return length > back ? chunk.subarray(chunk.length - back) : new Uint8Array(0);
+    }
+  }
+  return new Uint8Array(0);
+}
+
+/**
+ * The offset of the first byte in `bytes` that starts no valid UTF-8 sequence (as the Encoding
+ * standard decodes: no overlong forms, surrogates or code points past U+10FFFF), or of a
+ * sequence the end cuts off; `bytes.length` when all is valid.
+ */
+function firstInvalid(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const byte = bytes[i];
+    if (byte < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (byte >= 0xc2 && byte <= 0xdf) need = 1;
+    else if (byte >= 0xe0 && byte <= 0xef) {
+      need = 2;
+      if (byte === 0xe0) low = 0xa0;
+      if (byte === 0xed) high = 0x9f;
+    } else if (byte >= 0xf0 && byte <= 0xf4) {
+      need = 3;
+      if (byte === 0xf0) low = 0x90;
+      if (byte === 0xf4) high = 0x8f;
+    } else return i;
+    for (let k = 1; k <= need; k++) {
+      const next = bytes[i + k];
+      if (next === undefined || next < low || next > high) return i;
+      low = 0x80;
+      high = 0xbf;
+    }
+    i += need + 1;
+  }
+  return i;
 }
 
 /** A top-level value's text and where it starts in the file. */
@@ -183,6 +316,12 @@ class Scanner {
   #valueColumn = 1;
   /** Values found so far (to number the record of an error). */
   #count = 0;
+  readonly #format: FixtureFormat | undefined;
+
+  /** `format`: the shape the file must have; when left out, its first character tells. */
+  constructor(format?: FixtureFormat) {
+    this.#format = format;
+  }
 
   /**
    * The records and values that end in `text` (the records first), and the error that stopped
@@ -207,7 +346,17 @@ class Scanner {
         }
         // Nothing but white space so far (or an empty file: no records).
         if (i === text.length) return { records, values };
-        this.#mode = text[i] === "[" ? 1 : 2;
+        if (this.#format === "json" && text[i] !== "[") {
+          throw new FixtureSyntaxError(
+            1,
+            `expected a list of objects ('[') at line ${this.#line}, column ${
+              base + i - this.#lineStart + 1
+            }, found ${
+              describe(text[i])
+            }: put the records in an array, or name the file .jsonl for one object per line`,
+          );
+        }
+        this.#mode = this.#format === "jsonl" || text[i] !== "[" ? 2 : 1;
         if (this.#mode === 1) i++;
       }
       if (this.#mode === 2) this.#feedLines(text, i, base, done, values);

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { AtomicFile } from "../../../core/atomic_file.ts";
 import { defineCommand } from "../../../core/command.ts";
 import { CommandError } from "../../../core/errors.ts";
 import { dumpModels } from "../_fixture_dump.ts";
@@ -7,12 +8,26 @@ import { knownApps, loadModels, selectModels } from "../_models.ts";
 /** Rows per COPY on the embedded database, which copies through memory. */
 const EMBEDDED_PAGE = 5000;
 
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Whether the error came from the database or the connection to it (an SQLSTATE, or the
+ * driver's code for a connection that closed or failed), rather than from this program.
+ */
+function isDatabaseError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^([0-9A-Z]{5}|CONNECTION_[A-Z_]+|E[A-Z]+)$/.test(code);
+}
+
 export default defineCommand({
   help: "Outputs the contents of the database as a fixture of the given format",
   // --output writes any file the server's user may write, and a dump holds every password
   // hash: not for the console. A nightly dump enqueued from the command line is fine.
   runFrom: ["cli", "background"],
-  epilog: "Rows stream as they are read: memory stays flat however large the tables are.",
+  epilog: "Rows stream as they are read: memory stays flat however large the tables are. " +
+    "--output replaces its file only when the dump is complete.",
   requiresDatabase: true,
   arguments: {
     appLabels: {
@@ -30,26 +45,33 @@ export default defineCommand({
     indent: { type: "integer", metavar: "N", help: "indents json output by N spaces" },
     output: { short: "o", metavar: "FILE", help: "writes the fixture to FILE instead of stdout" },
   },
-  async handle({ options, db, stdout, registry, cwd, defer }) {
+  async handle({ options, db, stdout, registry, cwd, defer, signal }) {
     if (options.indent !== undefined && options.indent < 0) {
       throw new CommandError(`--indent must be 0 or more, not ${options.indent}`);
     }
     const models = selectModels(await loadModels(registry), options.appLabels, knownApps(registry));
+    const name = options.output;
+    const cannotWrite = (error: unknown) =>
+      new CommandError(`Cannot write ${name}: ${reason(error)}`, { cause: error });
     let write: (bytes: Uint8Array) => void;
-    if (options.output !== undefined) {
-      const path = resolve(cwd, options.output);
-      let file: Deno.FsFile;
+    let file: AtomicFile | undefined;
+    if (name !== undefined) {
+      // Into a file beside the old one, put in its place once the dump is whole.
       try {
-        file = await Deno.open(path, { write: true, create: true, truncate: true });
+        file = await AtomicFile.open(resolve(cwd, name));
       } catch (error) {
-        throw new CommandError(
-          `Cannot write ${options.output}: ${error instanceof Error ? error.message : error}`,
-        );
+        throw cannotWrite(error);
       }
-      defer(() => file.close());
+      const output = file;
+      defer(() => output.abort());
       write = (bytes) => {
-        let rest = bytes;
-        while (rest.length > 0) rest = rest.subarray(file.writeSync(rest));
+        // Stopped (Ctrl-C, SIGTERM): the dump ends here and the old file stays.
+        signal.throwIfAborted();
+        try {
+          output.writeSync(bytes);
+        } catch (error) {
+          throw cannotWrite(error);
+        }
       };
     } else {
       const decoder = new TextDecoder();
@@ -63,14 +85,17 @@ export default defineCommand({
         pageSize: connection.driver === "pglite" ? EMBEDDED_PAGE : undefined,
       }, write);
     } catch (error) {
-      const code = (error as { code?: unknown } | null)?.code;
-      if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) {
-        throw new CommandError(
-          `Unable to serialize database: ${error instanceof Error ? error.message : error}`,
-          { cause: error },
-        );
-      }
-      throw error;
+      if (error instanceof CommandError || !isDatabaseError(error)) throw error;
+      const what = /^[0-9A-Z]{5}$/.test(String((error as { code: unknown }).code))
+        ? reason(error)
+        : `the connection to the database was lost (${reason(error)})`;
+      const kept = name === undefined ? "" : `; ${name} was left as it was`;
+      throw new CommandError(`Unable to serialize database: ${what}${kept}`, { cause: error });
+    }
+    try {
+      await file?.commit({ signal });
+    } catch (error) {
+      throw signal.aborted ? error : cannotWrite(error);
     }
   },
 });

@@ -8,7 +8,12 @@ import {
   FixtureRecordError,
 } from "../_fixture_load.ts";
 import { Progress } from "../_fixture_progress.ts";
-import { FixtureSyntaxError, readFixture } from "../_fixture_reader.ts";
+import {
+  type FixtureFormat,
+  FixtureReadError,
+  FixtureSyntaxError,
+  readFixture,
+} from "../_fixture_reader.ts";
 import { knownApps, loadModels } from "../_models.ts";
 
 /** A fixture to read: a file, or standard input (`-`). */
@@ -62,6 +67,28 @@ async function findFixture(label: string, cwd: string, apps: Iterable<string>): 
     if (found.length === 1) return found[0];
   }
   throw new CommandError(`No fixture named '${label}' found.`);
+}
+
+/** The shape a fixture's name gives (`.json`, `.jsonl`, gzipped or not), if it gives one. */
+function formatOf(source: Source): FixtureFormat | undefined {
+  return /\.jsonl(\.gz)?$/.test(source.name)
+    ? "jsonl"
+    : /\.json(\.gz)?$/.test(source.name)
+    ? "json"
+    : undefined;
+}
+
+/** Why a fixture's bytes could not be read, as one line. */
+function readFailure(source: Source, error: FixtureReadError): string {
+  const where = `${source.name}: record ${error.record}`;
+  return isGzipped(source)
+    ? `${where}: cannot be decompressed (${error.message}): the file is not gzip data, or is ` +
+      "damaged or cut short"
+    : `${where}: cannot be read: ${error.message}`;
+}
+
+function isGzipped(source: Source): boolean {
+  return source.name.endsWith(".gz");
 }
 
 /** The error's SQLSTATE when the database raised it. */
@@ -128,12 +155,15 @@ export default defineCommand({
             count = await readFixture(stream, (record, index) => {
               progress.tick();
               return loader.add(record, index);
-            });
+            }, { format: formatOf(source), gzipped: isGzipped(source) });
           } catch (error) {
             await stream.cancel().catch(() => {});
             await loader.abort();
             if (error instanceof FixtureSyntaxError || error instanceof FixtureRecordError) {
               throw new CommandError(`${source.name}: record ${error.record}: ${error.message}`);
+            }
+            if (error instanceof FixtureReadError) {
+              throw new CommandError(readFailure(source, error), { cause: error });
             }
             if (error instanceof FixtureDatabaseError) {
               throw new CommandError(`${source.name}: ${error.message}`, { cause: error });
@@ -203,7 +233,7 @@ async function openSource(
       },
     }),
   );
-  return source.name.endsWith(".gz")
+  return isGzipped(source)
     ? counted.pipeThrough(
       new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
     )

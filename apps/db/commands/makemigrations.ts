@@ -4,7 +4,13 @@ import type { MigrationRef, SchemaOperation } from "../../../core/migration.ts";
 import type { ModelState } from "../../../core/model_state.ts";
 import { type LineReader, lineReader } from "../../../core/prompt.ts";
 import type { ModelsEntry } from "../../../core/registry.ts";
-import { isDirectory, NAME, projectRoot, rebuildRegistry } from "../../../core/_scaffold.ts";
+import {
+  isDirectory,
+  NAME,
+  projectRoot,
+  rebuildRegistry,
+  writeNewFile,
+} from "../../../core/_scaffold.ts";
 import { detectChanges, parseRenames, referencedModels } from "../_autodetector.ts";
 import type { MigrationGraph } from "../_graph.ts";
 import { migrationSource } from "../_migration_writer.ts";
@@ -344,7 +350,7 @@ export default defineCommand({
       }
       await Deno.mkdir(`${root}/apps/${migration.app}/migrations`, { recursive: true });
       try {
-        await Deno.writeTextFile(`${root}/${migration.path}`, source, { createNew: true });
+        await writeNewFile(root, migration.path, source);
       } catch (error) {
         if (error instanceof Deno.errors.AlreadyExists) {
           throw new CommandError(
