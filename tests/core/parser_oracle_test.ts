@@ -18,6 +18,7 @@ import {
   type PythonOutcome,
   variantsOf,
 } from "./_oracle_differences.ts";
+import { needs } from "../_requires.ts";
 
 /** ORACLE_SEED=<n> draws other vectors, to look further. */
 const SEED = Number(Deno.env.get("ORACLE_SEED") ?? 0x0a1c_2025) >>> 0;
@@ -82,55 +83,58 @@ async function argparse(signatures: Signature[], vectors: Vector[]): Promise<Pyt
   return JSON.parse(new TextDecoder().decode(stdout));
 }
 
-Deno.test("the parser agrees with Python's argparse on seeded random vectors", async () => {
-  const random = mulberry32(SEED);
-  const names = Object.keys(DECLARATIONS);
-  const signatures = names.map((name) => buildSignature(DECLARATIONS[name]));
-  const vectors: Vector[] = signatures.flatMap((signature, index) =>
-    vectorsFor(random, signature, VECTORS_PER_DECLARATION).map((argv) => ({
-      index,
-      argv,
-      variants: variantsOf(argv, signature),
-    }))
-  );
-  const python = await argparse(signatures, vectors);
-  const explained = new Map<string, number>();
-  const unexplained: string[] = [];
-  let accepted = 0;
-  vectors.forEach(({ index, argv, variants }, i) => {
-    const signature = signatures[index];
-    const mine = ours(signature, argv);
-    if (mine.code === 0) accepted++;
-    const what = disagreement(mine, python[i].plain);
-    if (what === undefined) return;
-    const without = variants.withoutUnknown && ours(signature, variants.withoutUnknown);
-    const labels = explanation(mine, python[i], signature, without);
-    if (labels) {
-      const key = labels.join(" + ");
-      explained.set(key, (explained.get(key) ?? 0) + 1);
-      return;
-    }
-    unexplained.push(
-      `${names[index]} ${JSON.stringify(argv)}: ${what}\n  ours:     ${
-        JSON.stringify(mine)
-      }\n  argparse: ${JSON.stringify(python[i].plain)}\n  intermixed: ${
-        JSON.stringify(python[i].intermixed)
-      }`,
+Deno.test(needs("python3", {
+  name: "the parser agrees with Python's argparse on seeded random vectors",
+  async fn() {
+    const random = mulberry32(SEED);
+    const names = Object.keys(DECLARATIONS);
+    const signatures = names.map((name) => buildSignature(DECLARATIONS[name]));
+    const vectors: Vector[] = signatures.flatMap((signature, index) =>
+      vectorsFor(random, signature, VECTORS_PER_DECLARATION).map((argv) => ({
+        index,
+        argv,
+        variants: variantsOf(argv, signature),
+      }))
     );
-  });
-  const agreed = vectors.length - unexplained.length - [...explained.values()].reduce(
-    (a, b) => a + b,
-    0,
-  );
-  console.log(
-    `${vectors.length} vectors (${accepted} accepted): ${agreed} the same as argparse, ` +
-      `deliberate differences ${JSON.stringify(Object.fromEntries(explained))}`,
-  );
-  const dump = Deno.env.get("ORACLE_DUMP");
-  if (dump) await Deno.writeTextFile(dump, unexplained.join("\n"));
-  assert.ok(accepted > vectors.length / 5, `only ${accepted} vectors were accepted`);
-  assert.deepEqual(unexplained.slice(0, 20), [], `${unexplained.length} disagreements`);
-});
+    const python = await argparse(signatures, vectors);
+    const explained = new Map<string, number>();
+    const unexplained: string[] = [];
+    let accepted = 0;
+    vectors.forEach(({ index, argv, variants }, i) => {
+      const signature = signatures[index];
+      const mine = ours(signature, argv);
+      if (mine.code === 0) accepted++;
+      const what = disagreement(mine, python[i].plain);
+      if (what === undefined) return;
+      const without = variants.withoutUnknown && ours(signature, variants.withoutUnknown);
+      const labels = explanation(mine, python[i], signature, without);
+      if (labels) {
+        const key = labels.join(" + ");
+        explained.set(key, (explained.get(key) ?? 0) + 1);
+        return;
+      }
+      unexplained.push(
+        `${names[index]} ${JSON.stringify(argv)}: ${what}\n  ours:     ${
+          JSON.stringify(mine)
+        }\n  argparse: ${JSON.stringify(python[i].plain)}\n  intermixed: ${
+          JSON.stringify(python[i].intermixed)
+        }`,
+      );
+    });
+    const agreed = vectors.length - unexplained.length - [...explained.values()].reduce(
+      (a, b) => a + b,
+      0,
+    );
+    console.log(
+      `${vectors.length} vectors (${accepted} accepted): ${agreed} the same as argparse, ` +
+        `deliberate differences ${JSON.stringify(Object.fromEntries(explained))}`,
+    );
+    const dump = Deno.env.get("ORACLE_DUMP");
+    if (dump) await Deno.writeTextFile(dump, unexplained.join("\n"));
+    assert.ok(accepted > vectors.length / 5, `only ${accepted} vectors were accepted`);
+    assert.deepEqual(unexplained.slice(0, 20), [], `${unexplained.length} disagreements`);
+  },
+}));
 
 Deno.test("every deliberate difference the oracle recognizes is listed in README", async () => {
   const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));

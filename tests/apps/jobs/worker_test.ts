@@ -22,6 +22,7 @@ import { createQueueTables } from "../../../apps/jobs/_schema.ts";
 import { CommandError, UsageError } from "../../../core/errors.ts";
 import type { Database } from "../../../core/database.ts";
 import { fast, Runs, testCommands, testRegistry, workUntil } from "./_jobs.ts";
+import { needs, SERVER_URL } from "../../_requires.ts";
 
 async function setUp(open: () => Promise<Database>) {
   const db = await open();
@@ -348,11 +349,10 @@ Deno.test("a schedule's ticks are enqueued once each, however many workers run",
   });
 });
 
-Deno.test({
+Deno.test(needs("server", {
   name: "a worker whose server connection is lost stops with an error",
-  ignore: !Deno.env.get("TEST_DATABASE_URL"),
   async fn() {
-    const database = await serverTestDatabase(Deno.env.get("TEST_DATABASE_URL")!);
+    const database = await serverTestDatabase(SERVER_URL!);
     const { db, registry } = await setUp(database.open);
     const admin = await database.open();
     try {
@@ -373,7 +373,7 @@ Deno.test({
       await database.drop();
     }
   },
-});
+}));
 
 Deno.test("a running job's output so far is stored, and its watchers told", async (t) => {
   await forEachDatabase(t, async (database) => {
