@@ -109,8 +109,15 @@ export function reasonOf(test: TestCase): string | undefined {
   return /\[ignored: (.*)\]$/.exec(test.name)?.[1];
 }
 
-async function readExpected(path: string): Promise<Counts> {
-  const text = await Deno.readTextFile(path).catch(() => '{"tests": 0, "steps": 0}');
+/** The counts the suite declares, or undefined when it declares none. */
+async function readExpected(path: string): Promise<Counts | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
   const { tests, steps } = JSON.parse(text);
   return { tests: Number(tests) || 0, steps: Number(steps) || 0 };
 }
@@ -163,7 +170,11 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const passed = count(cases, "passed");
   const done = ran(cases);
-  const expected = await readExpected(options.expected);
+  const declares = await readExpected(options.expected);
+  if (declares === undefined && options.ci) {
+    problems.push(`${options.expected} is missing: the suite declares no count to check`);
+  }
+  const expected = declares ?? { tests: 0, steps: 0 };
   if (failed.length) problems.push(`${failed.length} tests or steps failed`);
   if (passed.tests === 0) problems.push("no test passed");
   const short = done.tests < expected.tests || done.steps < expected.steps;

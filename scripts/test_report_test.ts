@@ -25,7 +25,9 @@ async function report(xml: string, expected: unknown, ...args: string[]) {
   const dir = await Deno.makeTempDir({ prefix: "manage_report_" });
   try {
     await Deno.writeTextFile(`${dir}/report.xml`, xml);
-    await Deno.writeTextFile(`${dir}/expected.json`, JSON.stringify(expected));
+    if (expected !== undefined) {
+      await Deno.writeTextFile(`${dir}/expected.json`, JSON.stringify(expected));
+    }
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -43,7 +45,7 @@ async function report(xml: string, expected: unknown, ...args: string[]) {
       stderr: "piped",
     }).output();
     const decoder = new TextDecoder();
-    const after = JSON.parse(await Deno.readTextFile(`${dir}/expected.json`));
+    const after = JSON.parse(await Deno.readTextFile(`${dir}/expected.json`).catch(() => "null"));
     return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr), after };
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -122,4 +124,10 @@ Deno.test("--update raises the declared counts, never lowers them", async () => 
   assert.deepEqual(raised.after, { tests: 2, steps: 1 });
   const kept = await report(RUN, { tests: 5, steps: 0 }, "--update");
   assert.deepEqual(kept.after, { tests: 5, steps: 1 });
+});
+
+Deno.test("--ci fails when the suite declares no count", async () => {
+  const result = await report(RUN, undefined, "--ci");
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /expected\.json is missing: the suite declares no count to check/);
 });
