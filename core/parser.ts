@@ -111,8 +111,12 @@ class Parse {
    */
   pending?: UsageError;
 
+  usageError(message: string): UsageError {
+    return new UsageError(message, this.options.command ?? "", this.path);
+  }
+
   fail(message: string): never {
-    throw this.pending ?? new UsageError(message, this.options.command ?? "", this.path);
+    throw this.pending ?? this.usageError(message);
   }
 
   argumentError(spec: ArgSpec, message: string): never {
@@ -182,11 +186,7 @@ class Parse {
     // is rejected even when the option is given again later, as argparse does.
     const converted = convert(spec, value);
     if ("error" in converted) {
-      this.pending ??= new UsageError(
-        `argument ${displayName(spec)}: ${converted.error}`,
-        this.options.command ?? "",
-        this.path,
-      );
+      this.pending ??= this.usageError(`argument ${displayName(spec)}: ${converted.error}`);
     } else {
       this.fromArgv.set(spec.key, [...(this.fromArgv.get(spec.key) ?? []), converted.value]);
     }
