@@ -121,7 +121,9 @@ async function runTests(
   tests: string[],
   filter: string | undefined,
   timeout: number,
-): Promise<{ passed: boolean; failed: string[]; timedOut: boolean; output: string }> {
+): Promise<
+  { passed: boolean; failed: string[]; why?: string; timedOut: boolean; output: string }
+> {
   const args = ["task", "--quiet", "test", "--fail-fast"];
   if (filter) args.push("--filter", filter);
   const signal = AbortSignal.timeout(timeout * 1000);
@@ -137,7 +139,9 @@ async function runTests(
     const output = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
     // The tests that failed, by their own names (a step's line is indented under its test's).
     const failed = [...output.matchAll(/^(\S.*) \.\.\. FAILED/gm)].map((m) => m[1]);
-    return { passed: code === 0, failed: [...new Set(failed)], timedOut: false, output };
+    // The first error the runner reports, to show that the break is what failed the tests.
+    const why = /^ ERRORS \n[\s\S]*?^error: (.*)$/m.exec(output)?.[1];
+    return { passed: code === 0, failed: [...new Set(failed)], why, timedOut: false, output };
   } catch (error) {
     if (!signal.aborted) throw error;
     return { passed: false, failed: [], timedOut: true, output: "" };
@@ -232,6 +236,7 @@ async function main(argv: readonly string[]): Promise<number> {
             ? `the tests did not end within ${timeout} s`
             : result.failed.slice(0, 2).join("; ") || "the tests fail";
           console.log(`caught    ${entry.id} by ${by} (${seconds(since)})`);
+          if (result.why) console.log(`          ${result.why.slice(0, 160)}`);
         }
       } finally {
         await Deno.writeTextFile(file, source);
