@@ -11,14 +11,15 @@
  * deno task mutate --list
  * ```
  *
- * The tests run as `deno task test --fail-fast <files>` in the copy, with this process's
- * environment (TEST_DATABASE_URL, CI). To add a break when adding a promise, see README
+ * The tests run as the `test` task runs them (`deno test` with its permissions, `--fail-fast`) in
+ * the copy, with this process's environment (TEST_DATABASE_URL, CI). To add a break when adding a promise, see README
  * ("Breaks as a habit").
  *
  * @module
  */
 
 import { scriptArgs } from "./_args.ts";
+import { permissionFlags } from "./compile.ts";
 
 /** One break: a line of a module changed so that a promise README makes is broken. */
 export interface Break {
@@ -124,7 +125,10 @@ async function runTests(
 ): Promise<
   { passed: boolean; failed: string[]; why?: string; timedOut: boolean; output: string }
 > {
-  const args = ["task", "--quiet", "test", "--fail-fast"];
+  // `deno test` itself, with the permissions of the test task, so that a timeout ends it (through
+  // `deno task` it would end only the task runner).
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", copy)));
+  const args = ["test", ...permissionFlags(config.tasks.test), "--fail-fast"];
   if (filter) args.push("--filter", filter);
   const signal = AbortSignal.timeout(timeout * 1000);
   try {
@@ -204,10 +208,12 @@ async function main(argv: readonly string[]): Promise<number> {
       const baseline = await runTests(copy, tests, undefined, timeout);
       if (!baseline.passed) {
         console.error(baseline.output.split("\n").slice(-40).join("\n"));
+        const how = baseline.timedOut
+          ? `they did not end within ${timeout} s`
+          : baseline.failed.join("; ") || "see above";
         console.error(
-          `error: The guarding tests fail with no break applied (${
-            baseline.failed.join("; ") || "see above"
-          }): a break caught by them would prove nothing`,
+          `error: The guarding tests fail with no break applied (${how}): a break caught by ` +
+            "them would prove nothing",
         );
         return 1;
       }
