@@ -141,6 +141,7 @@ async function runTests(
       signal,
     }).output();
     const output = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+    if (signal.aborted) return { passed: false, failed: [], timedOut: true, output };
     // The tests that failed, by their own names (a step's line is indented under its test's).
     const failed = [...output.matchAll(/^(\S.*) \.\.\. FAILED/gm)].map((m) => m[1]);
     // The first error the runner reports, to show that the break is what failed the tests.
