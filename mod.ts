@@ -95,6 +95,7 @@ export {
   type StyleFunc,
 } from "./core/style.ts";
 export type { SharedValues } from "./core/shared_options.ts";
+export { RUN_FROM, type RunFrom, RunFromError } from "./core/run_from.ts";
 export type { Check, CheckContext, CheckLevel, CheckMessage } from "./core/checks.ts";
 export type {
   CheckModuleEntry,

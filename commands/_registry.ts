@@ -13,6 +13,7 @@ export const registry: Registry = {
       summary: "Changes a user's password",
       module: "apps/auth/commands/changepassword.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli"],
       load: () => import("../apps/auth/commands/changepassword.ts"),
     },
     {
@@ -21,6 +22,7 @@ export const registry: Registry = {
       summary: "Checks the whole project for potential problems",
       module: "commands/check.ts",
       flags: ["-t","--tag","--fail-level","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","console","background"],
       load: () => import("./check.ts"),
     },
     {
@@ -29,6 +31,7 @@ export const registry: Registry = {
       summary: "Checks the database connection",
       module: "apps/myapp/commands/check_database.ts",
       flags: ["--wait","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/myapp/commands/check_database.ts"),
     },
     {
@@ -37,6 +40,7 @@ export const registry: Registry = {
       summary: "Prints a shell completion script for bash, zsh or fish",
       module: "commands/completion.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli"],
       load: () => import("./completion.ts"),
     },
     {
@@ -45,6 +49,8 @@ export const registry: Registry = {
       summary: "Creates a token for the web console's JSON API and prints it, once",
       module: "apps/web/commands/createapitoken.ts",
       flags: ["--name","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","console"],
+      secretOutput: true,
       load: () => import("../apps/web/commands/createapitoken.ts"),
     },
     {
@@ -53,6 +59,7 @@ export const registry: Registry = {
       summary: "Creates a superuser account (a user with every permission)",
       module: "apps/auth/commands/createsuperuser.ts",
       flags: ["--username","--email","--noinput","--no-input","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli"],
       load: () => import("../apps/auth/commands/createsuperuser.ts"),
     },
     {
@@ -61,6 +68,7 @@ export const registry: Registry = {
       summary: "Opens a SQL shell on the database: psql for a server, a built-in prompt for the embedded one",
       module: "apps/db/commands/dbshell.ts",
       flags: ["-c","--command","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli"],
       load: () => import("../apps/db/commands/dbshell.ts"),
     },
     {
@@ -69,6 +77,7 @@ export const registry: Registry = {
       summary: "Outputs the contents of the database as a fixture of the given format",
       module: "apps/db/commands/dumpdata.ts",
       flags: ["--format","--indent","-o","--output","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","background"],
       load: () => import("../apps/db/commands/dumpdata.ts"),
     },
     {
@@ -77,6 +86,7 @@ export const registry: Registry = {
       summary: "Enqueues a command to run in the background, and prints the job's id",
       module: "apps/jobs/commands/enqueue.ts",
       flags: ["-q","--queue","--at","--delay","--priority","--max-attempts","--timeout","--unique-key","--format","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli"],
       load: () => import("../apps/jobs/commands/enqueue.ts"),
     },
     {
@@ -85,6 +95,7 @@ export const registry: Registry = {
       summary: "Empties every table (except the migrations record), keeping the schema",
       module: "apps/db/commands/flush.ts",
       flags: ["--noinput","--no-input","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli"],
       load: () => import("../apps/db/commands/flush.ts"),
     },
     {
@@ -93,6 +104,7 @@ export const registry: Registry = {
       summary: "Greets a user by name",
       module: "apps/myapp/commands/greet_user.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/myapp/commands/greet_user.ts"),
     },
     {
@@ -101,6 +113,7 @@ export const registry: Registry = {
       summary: "Lists the available commands, or shows one command's help",
       module: "commands/help.ts",
       flags: ["--commands","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli","console","background"],
       load: () => import("./help.ts"),
     },
     {
@@ -109,6 +122,7 @@ export const registry: Registry = {
       summary: "Prints models.ts definitions for the tables in the database",
       module: "apps/db/commands/inspectdb.ts",
       flags: ["--app","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/db/commands/inspectdb.ts"),
     },
     {
@@ -118,6 +132,7 @@ export const registry: Registry = {
       module: "apps/jobs/commands/jobs.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database","--status","--queue","--command","--limit","--format","--older-than"],
       subcommands: ["list","show","retry","cancel","prune"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/jobs/commands/jobs.ts"),
     },
     {
@@ -126,6 +141,7 @@ export const registry: Registry = {
       summary: "Installs the named fixture(s) in the database",
       module: "apps/db/commands/loaddata.ts",
       flags: ["-i","--ignorenonexistent","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","background"],
       load: () => import("../apps/db/commands/loaddata.ts"),
     },
     {
@@ -134,6 +150,7 @@ export const registry: Registry = {
       summary: "Creates a command in an app: apps/<app>/commands/<name>.ts and its test",
       module: "commands/makecommand.ts",
       flags: ["--class","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli"],
       load: () => import("./makecommand.ts"),
     },
     {
@@ -142,6 +159,7 @@ export const registry: Registry = {
       summary: "Creates new migrations for apps",
       module: "apps/db/commands/makemigrations.ts",
       flags: ["--empty","-n","--name","--dry-run","--check","--rename","--noinput","--no-input","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli"],
       load: () => import("../apps/db/commands/makemigrations.ts"),
     },
     {
@@ -150,6 +168,7 @@ export const registry: Registry = {
       summary: "Updates the database schema: applies (or unapplies) migrations",
       module: "apps/db/commands/migrate.ts",
       flags: ["--noinput","--no-input","--fake","--plan","--check","--lock-timeout","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli"],
       load: () => import("../apps/db/commands/migrate.ts"),
     },
     {
@@ -158,6 +177,7 @@ export const registry: Registry = {
       summary: "This command does something custom",
       module: "apps/myapp/commands/my_custom_command.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/myapp/commands/my_custom_command.ts"),
     },
     {
@@ -166,6 +186,7 @@ export const registry: Registry = {
       summary: "Starts the web console: run commands, follow their output and see the job history",
       module: "apps/web/commands/runserver.ts",
       flags: ["--noreload","--no-worker","-Q","--queues","-c","--concurrency","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli"],
       load: () => import("../apps/web/commands/runserver.ts"),
     },
     {
@@ -174,6 +195,7 @@ export const registry: Registry = {
       summary: "Shows status message",
       module: "apps/myapp/commands/show_status.ts",
       flags: ["--verbose","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/myapp/commands/show_status.ts"),
     },
     {
@@ -182,6 +204,7 @@ export const registry: Registry = {
       summary: "Shows all available migrations for the current project",
       module: "apps/db/commands/showmigrations.ts",
       flags: ["-p","--plan","--format","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/db/commands/showmigrations.ts"),
     },
     {
@@ -190,6 +213,7 @@ export const registry: Registry = {
       summary: "Prints the SQL that flush would run: emptying every table but the migrations record",
       module: "apps/db/commands/sqlflush.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/db/commands/sqlflush.ts"),
     },
     {
@@ -198,6 +222,7 @@ export const registry: Registry = {
       summary: "Prints the SQL statements for the named migration",
       module: "apps/db/commands/sqlmigrate.ts",
       flags: ["--backwards","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli","console","background"],
       load: () => import("../apps/db/commands/sqlmigrate.ts"),
     },
     {
@@ -206,6 +231,7 @@ export const registry: Registry = {
       summary: "Creates an app: apps/<name>/ with a commands/ folder",
       module: "commands/startapp.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli"],
       load: () => import("./startapp.ts"),
     },
     {
@@ -214,6 +240,7 @@ export const registry: Registry = {
       summary: "Prints the version of manage",
       module: "commands/version.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli","console","background"],
       load: () => import("./version.ts"),
     },
     {
@@ -222,6 +249,7 @@ export const registry: Registry = {
       summary: "Runs background jobs: claims them from the database and runs their commands",
       module: "apps/jobs/commands/worker.ts",
       flags: ["-Q","--queues","-c","--concurrency","--prefetch","--burst","--poll-interval","--lease","--grace-period","--skip-schedules","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli"],
       load: () => import("../apps/jobs/commands/worker.ts"),
     },
   ],

@@ -97,6 +97,8 @@ const SCRIPTS: Record<Shell, (prog: string, fn: string) => string> = {
 
 export default defineCommand({
   help: "Prints a shell completion script for bash, zsh or fish",
+  // Its script is for the shell of whoever types it.
+  runFrom: ["cli"],
   epilog: 'bash: add eval "$(manage completion bash)" to ~/.bashrc.\n\n' +
     'zsh: add eval "$(manage completion zsh)" to ~/.zshrc, after compinit.\n\n' +
     "fish: add manage completion fish | source to ~/.config/fish/config.fish.",

@@ -86,6 +86,8 @@ function testTemplate(name: string): string {
 export default defineCommand({
   help: "Creates a command in an app: apps/<app>/commands/<name>.ts and its test\n\n" +
     "Run it from the project root (the folder of deno.json); it rebuilds the registry after.",
+  // It writes source files into the project: code the next start runs.
+  runFrom: ["cli"],
   arguments: {
     app: { help: "the app to add the command to (see startapp)" },
     name: { help: "the command's name, in snake_case" },

@@ -17,6 +17,8 @@ function appModule(name: string): string {
 export default defineCommand({
   help: "Creates an app: apps/<name>/ with a commands/ folder\n\n" +
     "Run it from the project root (the folder of deno.json); it rebuilds the registry after.",
+  // It writes source files into the project: code the next start runs.
+  runFrom: ["cli"],
   epilog: "Add commands to the new app with 'manage makecommand <name> <command>'.",
   arguments: {
     name: { help: "the app's name, in snake_case" },

@@ -11,6 +11,7 @@ import { type Command, toCommand } from "./command.ts";
 import type { LazyDatabase } from "./database.ts";
 import { CommandError } from "./errors.ts";
 import type { Registry, RegistryEntry } from "./registry.ts";
+import { RUN_FROM } from "./run_from.ts";
 import type { Style } from "./style.ts";
 
 /** How serious a check message is. */
@@ -97,11 +98,15 @@ export const checkCommands: Check = async ({ registry, apps }) => {
       });
     }
     const summary = command.help.trim().split("\n")[0].trim();
-    if (summary !== entry.summary) {
+    const doors = String(entry.runFrom ?? RUN_FROM) === String(command.runFrom) &&
+      (entry.secretOutput ?? false) === command.secretOutput;
+    if (summary !== entry.summary || !doors) {
       messages.push({
         level: "WARNING",
         id: "commands.W002",
-        msg: "The registry is out of date with the command's help text.",
+        msg: doors
+          ? "The registry is out of date with the command's help text."
+          : "The registry is out of date with the command's runFrom or secretOutput.",
         hint: "Run `deno task registry`.",
         obj,
       });

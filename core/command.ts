@@ -27,6 +27,7 @@ import { DefinitionError } from "./errors.ts";
 import { signatureOf } from "./signature.ts";
 import type { OutputWrapper, TextSink } from "./output.ts";
 import type { Registry } from "./registry.ts";
+import { declaredRunFrom, type RunFrom } from "./run_from.ts";
 import { sharedOptions, type SharedValues } from "./shared_options.ts";
 import type { Style } from "./style.ts";
 
@@ -71,6 +72,11 @@ export interface CommandContext<O = Record<string, unknown>> {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The command's name. */
   readonly name: string;
+  /**
+   * The door the run came through: `cli` (the command line, and `callCommand` from code),
+   * `console` (the web console and its API) or `background` (a worker).
+   */
+  readonly from: RunFrom;
   /** The program's name in messages and usage lines, `manage`. */
   readonly prog: string;
   /** The registry the command was found in. */
@@ -121,6 +127,10 @@ export interface Command<V = Record<string, unknown>, R = unknown> {
   readonly requiresDatabase: boolean;
   /** Unapplied migrations are reported (a warning) before `handle` runs, as Django's. */
   readonly requiresMigrationsChecks: boolean;
+  /** The doors it may come through: the command line, the web console, a background job. */
+  readonly runFrom: readonly RunFrom[];
+  /** Its standard output is a secret: outside the command line it is never stored. */
+  readonly secretOutput: boolean;
   /** Runs the command. */
   handle(ctx: CommandContext<V>): R | Promise<R>;
 }
@@ -145,6 +155,17 @@ export interface CommandDefinition<A, O, S, R> {
   requiresDatabase?: boolean;
   /** Warn about unapplied migrations before `handle` runs (implies `requiresDatabase`). */
   requiresMigrationsChecks?: boolean;
+  /**
+   * Where it may be started from: `"cli"` (the command line), `"console"` (the web console and
+   * its API), `"background"` (a job). Every door when left out; narrow it for a command that
+   * opens a prompt, serves, writes source files, or does what a web user should not.
+   */
+  runFrom?: readonly RunFrom[];
+  /**
+   * Its standard output is a secret (a token it creates): run from the console it is shown
+   * once and never stored; a job keeps a placeholder instead.
+   */
+  secretOutput?: boolean;
   /** Runs the command; a string it returns is written to stdout. */
   handle(
     ctx: CommandContext<ValuesOf<{ arguments: A; options: O; subcommands: S }>>,
@@ -188,6 +209,8 @@ export function defineCommand<
     requiresSystemChecks,
     requiresDatabase,
     requiresMigrationsChecks,
+    runFrom: declaredRunFrom(definition.runFrom),
+    secretOutput: definition.secretOutput ?? false,
     handle: definition.handle,
   };
 }
@@ -361,6 +384,10 @@ export abstract class BaseCommand {
   requiresDatabase = false;
   /** Warn about unapplied migrations before `handle` runs (implies `requiresDatabase`). */
   requiresMigrationsChecks = false;
+  /** Where it may be started from (see {@linkcode CommandDefinition.runFrom}); every door. */
+  runFrom?: readonly RunFrom[];
+  /** Its standard output is a secret (see {@linkcode CommandDefinition.secretOutput}). */
+  secretOutput = false;
   /** Standard output, set before `handle` runs. */
   stdout!: OutputWrapper;
   /** Standard error, set before `handle` runs. */
@@ -390,7 +417,7 @@ export function commandFromClass(Class: CommandClass): Command {
   const prototype = new Class();
   const parser = new CommandParser();
   prototype.addArguments(parser);
-  const { requiresSystemChecks, requiresMigrationsChecks } = prototype;
+  const { requiresSystemChecks, requiresMigrationsChecks, secretOutput } = prototype;
   const requiresDatabase = prototype.requiresDatabase || requiresMigrationsChecks;
   return {
     [COMMAND]: true,
@@ -403,6 +430,8 @@ export function commandFromClass(Class: CommandClass): Command {
     requiresSystemChecks,
     requiresDatabase,
     requiresMigrationsChecks,
+    runFrom: declaredRunFrom(prototype.runFrom),
+    secretOutput,
     handle(ctx) {
       const instance = new Class();
       instance.stdout = ctx.stdout;

@@ -78,29 +78,61 @@ export interface OpenOptions {
 export type OpenDatabase = (url: string | undefined, options: OpenOptions) => Promise<Database>;
 
 /**
- * Replaces the password of every URL in `text` with `****`.
+ * A URL with a password: its scheme (1) and user (2); its password (3), which runs to the last
+ * '@' of the authority as URL parsers and postgres.js read it (`app:hunt@er2@host` is user `app`,
+ * password `hunt@er2`); its host (4); the rest (5). A scheme starts only after a character no
+ * scheme has, so a long word is scanned once, not once per letter.
+ */
+const PASSWORD_URL =
+  /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*):\/\/([^:/?#\s]*):([^/?#\s]*)@([^/?#\s:]*)([^?#\s]*)/gi;
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Replaces the password of every URL in `text` with `****`, up to the last '@' of the URL's
+ * authority.
  *
  * @example
  * ```ts
  * import { redactUrl } from "./database.ts";
  *
  * console.assert(redactUrl("postgres://app:s3cret@db:5432/app") === "postgres://app:****@db:5432/app");
+ * console.assert(redactUrl("postgres://app:hunt@er2@db/app") === "postgres://app:****@db/app");
  * ```
  */
 export function redactUrl(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):[^@/\s]*@/gi, "$1:****@");
+  if (!text.includes("://")) return text;
+  return text.replace(
+    PASSWORD_URL,
+    (_, scheme, user, _password, host, rest) => `${scheme}://${user}:****@${host}${rest}`,
+  );
 }
 
-/** The password in a database URL, if it has one (to redact it wherever it might appear). */
-export function urlPassword(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  const match = /^[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:([^@/\s]*)@/i.exec(url);
-  if (!match || match[1] === "") return undefined;
-  try {
-    return decodeURIComponent(match[1]);
-  } catch {
-    return match[1];
+/** A password found in a URL, and the parts of that URL anyone may see. */
+export interface UrlPassword {
+  /** The password, decoded (`%40` → `@`). */
+  readonly password: string;
+  /** The password as written in the URL. */
+  readonly raw: string;
+  /** The URL's scheme, user, host and path (without its `/`), decoded. */
+  readonly visible: readonly string[];
+}
+
+/** Every non-empty password of a URL in `text` (to hide it wherever it might appear). */
+export function urlPasswords(text: string): UrlPassword[] {
+  const found: UrlPassword[] = [];
+  for (const [, scheme, user, raw, host, rest] of text.matchAll(PASSWORD_URL)) {
+    if (raw === "") continue;
+    const path = rest.replace(/^:\d*/, "").replace(/^\//, "");
+    found.push({ password: decode(raw), raw, visible: [scheme, user, host, path].map(decode) });
   }
+  return found;
 }
 
 /** Turns a tagged template into `$1`-style SQL text and its parameters. */

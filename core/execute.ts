@@ -16,6 +16,7 @@ import { CommandError } from "./errors.ts";
 import { formatHelp } from "./help.ts";
 import { OutputWrapper, type TextSink } from "./output.ts";
 import { parseArgs } from "./parser.ts";
+import type { RunFrom } from "./run_from.ts";
 import { openRegistryDatabase, type Registry } from "./registry.ts";
 import { EXIT_OPTIONS, type SharedValues } from "./shared_options.ts";
 import { choosePalette, makeStyle } from "./style.ts";
@@ -57,6 +58,17 @@ export interface RunEnvironment {
    * must not be echoed; given by `cli.ts` when standard input is a terminal.
    */
   setRaw?: (raw: boolean) => void;
+  /**
+   * The door the run came through: the command line (`cli`, when left out), the web console
+   * (`console`) or a worker (`background`). `main()` refuses a command that may not run there.
+   */
+  from?: RunFrom;
+  /**
+   * Where a command whose output is secret writes it when the run did not come from the command
+   * line: a caller that shows it once (the console's "Run now"). `stdout` then gets only a
+   * placeholder; when this is left out, the secret goes nowhere.
+   */
+  secretStdout?: TextSink;
 }
 
 /** What to run: a command by name, with command-line words and values by key. */
@@ -161,6 +173,7 @@ export async function invoke(
     verbosity: options.verbosity,
     env,
     name,
+    from: run.from ?? "cli",
     prog: run.prog ?? "manage",
     registry: run.registry,
     terminalWidth: run.terminalWidth ?? 80,

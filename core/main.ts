@@ -10,14 +10,15 @@
  */
 
 import { loadCommand } from "./checks.ts";
-import { redactUrl, urlPassword } from "./database.ts";
 import type { Command } from "./command.ts";
 import { CommandError, DefinitionError, UsageError } from "./errors.ts";
 import { runIn } from "./call_command.ts";
 import type { RunEnvironment } from "./execute.ts";
 import { formatUsage } from "./help.ts";
-import { OutputWrapper } from "./output.ts";
+import { OutputWrapper, type TextSink } from "./output.ts";
 import { findCommand, unknownCommandMessage } from "./registry.ts";
+import { checkRunFrom } from "./run_from.ts";
+import { redactor } from "./secrets.ts";
 import { choosePalette, makeStyle } from "./style.ts";
 
 /** Exit codes for runs ended by a signal, as shells report them. */
@@ -28,40 +29,20 @@ function beforeDashes(argv: readonly string[]): readonly string[] {
   return end < 0 ? argv : argv.slice(0, end);
 }
 
-/** The secrets that must never be printed: passwords in database URLs, superuser passwords. */
-function secretsIn(
-  env: Readonly<Record<string, string | undefined>>,
-  words: readonly string[],
-): string[] {
-  const urls = [env.DATABASE_URL, ...words.filter((w) => w.includes("://"))];
-  const secrets: string[] = [];
-  for (const url of urls) {
-    const password = urlPassword(url);
-    if (!password || url === undefined) continue;
-    // A password that is also a visible part of its URL (postgres://postgres:postgres@…) would
-    // turn every mention of that part into ****; redactUrl already hides it inside URLs.
-    const visible =
-      /^([a-z][a-z0-9+.-]*):\/\/([^:/?#@\s]*):[^@/\s]*@([^/:?#\s]*)[^/?#\s]*\/?([^?#\s]*)/i
-        .exec(url);
-    if (visible && visible.slice(1).some((part) => safeDecode(part) === password)) continue;
-    secrets.push(password);
-  }
-  if (env.MANAGE_SUPERUSER_PASSWORD) secrets.push(env.MANAGE_SUPERUSER_PASSWORD);
-  return secrets;
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
-function redact(text: string, secrets: readonly string[]): string {
-  let out = redactUrl(text);
-  for (const secret of secrets) out = out.replaceAll(secret, "****");
-  return out;
+/**
+ * The standard output of a command whose output is secret, run from a door other than the
+ * command line: the text goes to `secretStdout` only, and `stdout` (what a job keeps) gets a
+ * placeholder the first time.
+ */
+function secretSink(run: RunEnvironment, name: string): TextSink {
+  let told = false;
+  return {
+    write(text) {
+      if (!told) run.stdout.write(`(the output of ${name} is secret: it is not kept)\n`);
+      told = true;
+      run.secretStdout?.write(text);
+    },
+  };
 }
 
 /** Picks the command name and its words from argv (`manage`, `manage -h` → help). */
@@ -103,8 +84,9 @@ export async function main(argv: readonly string[], run: RunEnvironment): Promis
   });
   const style = makeStyle(palette);
   // Whatever an error says, a password from the environment or the command line is not printed.
-  const secrets = secretsIn(run.env, flags);
-  const stderr = new OutputWrapper({ write: (text) => run.stderr.write(redact(text, secrets)) });
+  const redact = redactor(run.env, flags);
+  const stderr = new OutputWrapper({ write: (text) => run.stderr.write(redact(text)) });
+  const from = run.from ?? "cli";
 
   const entry = findCommand(run.registry, name);
   if (!entry) {
@@ -113,8 +95,13 @@ export async function main(argv: readonly string[], run: RunEnvironment): Promis
   }
   let command: Command | undefined;
   try {
+    // The registry says where it may run before its module is loaded; the module, if the
+    // registry is stale.
+    checkRunFrom(name, entry.runFrom, [from]);
     command = await loadCommand(entry);
-    await runIn({ ...run, prog }, command, words, {}, name);
+    checkRunFrom(name, command.runFrom, [from]);
+    const stdout = command.secretOutput && from !== "cli" ? secretSink(run, name) : run.stdout;
+    await runIn({ ...run, prog, stdout }, command, words, {}, name);
     return run.signal?.aborted ? SIGNAL_EXIT_CODES[String(run.signal.reason)] ?? 130 : 0;
   } catch (error) {
     const interrupted = run.signal?.aborted;

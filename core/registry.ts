@@ -9,6 +9,7 @@
 
 import type { Database, OpenDatabase, OpenOptions } from "./database.ts";
 import { CommandError } from "./errors.ts";
+import type { RunFrom } from "./run_from.ts";
 import { closeMatches } from "./suggest.ts";
 
 /** One registered command. */
@@ -25,6 +26,13 @@ export interface RegistryEntry {
   readonly flags: readonly string[];
   /** Its subcommands' names, when it has any. */
   readonly subcommands?: readonly string[];
+  /**
+   * The doors it may come through (its declaration's `runFrom`), so that the console lists and
+   * refuses commands without loading them; every door when left out.
+   */
+  readonly runFrom?: readonly RunFrom[];
+  /** Its standard output is a secret (its declaration's `secretOutput`). */
+  readonly secretOutput?: boolean;
   /** Imports its module. */
   readonly load: () => Promise<{ readonly default?: unknown }>;
 }

@@ -81,3 +81,16 @@ export function sharedOptions(flags: SharedOptionsFor = {}): Record<string, Opti
 
 /** Keys of the shared options that end parsing at once: help and version. */
 export const EXIT_OPTIONS = ["help", "version"] as const;
+
+/**
+ * The shared options a job's words may not give, each with the reason. A job's words come from
+ * whoever enqueues it (a console user, a token, a script); where and how the program runs is
+ * the worker's or the console's to decide: the database it runs on, and whether the system
+ * checks guard it. `--help` and `--version` are refused too (a job cannot ask for them); the
+ * options that only shape the output (`--verbosity`, `--traceback`, the colour options) stay the
+ * caller's.
+ */
+export const NOT_IN_JOBS: Readonly<Record<string, string>> = {
+  database: "a job runs on the database of the process that runs it",
+  skipChecks: "a job runs its system checks",
+};

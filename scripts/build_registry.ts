@@ -230,6 +230,8 @@ export async function buildRegistry(root: URL): Promise<BuildResult> {
         `      module: ${JSON.stringify(item.module)},`,
         `      flags: ${JSON.stringify(flagsOf(command))},`,
         ...(subcommands ? [`      subcommands: ${JSON.stringify(subcommands)},`] : []),
+        `      runFrom: ${JSON.stringify(command.runFrom)},`,
+        ...(command.secretOutput ? ["      secretOutput: true,"] : []),
         `      load: () => import(${JSON.stringify(specifier)}),`,
         "    },",
       ].join("\n"),

@@ -21,7 +21,7 @@ import {
   redactUrl,
   type Row,
   toQuery,
-  urlPassword,
+  urlPasswords,
 } from "../../core/database.ts";
 import { CommandError } from "../../core/errors.ts";
 import { sessionMethods } from "./_session.ts";
@@ -264,9 +264,7 @@ function copyOutcome(pending: unknown): Promise<void> {
 
 /** Removes the URL's password (and any URL's password) from an error's message and stack. */
 function scrubber(url: string): (error: unknown) => Error {
-  const password = urlPassword(url);
-  const raw = /^[^:]*:\/\/[^:/?#@]*:([^@/]*)@/.exec(url)?.[1];
-  const secrets = [password, raw].filter((s): s is string => s !== undefined && s.length > 0);
+  const secrets = urlPasswords(url).flatMap((found) => [found.password, found.raw]);
   const clean = (text: string) => {
     let out = redactUrl(text);
     for (const secret of secrets) out = out.replaceAll(secret, "****");

@@ -6,13 +6,13 @@
  *
  * | request                          | answer                                                 |
  * | -------------------------------- | ------------------------------------------------------ |
- * | `GET /api/commands`              | `{ commands: [{ name, app, summary, help, arguments, options, subcommands }] }` |
- * | `GET /api/commands/<name>`       | one of them                                            |
- * | `POST /api/jobs`                 | `{ command, args, queue?, delay?, priority?, maxAttempts?, timeout?, uniqueKey?, now? }` → 201 `{ id, created, status, url }`, 400 `{ error }` |
+ * | `GET /api/commands`              | `{ commands: [{ name, app, summary, runFrom, help, arguments, options, subcommands }] }`: those that may run from the console |
+ * | `GET /api/commands/<name>`       | one of them; 403 for a command that may not run from the console |
+ * | `POST /api/jobs`                 | `{ command, args, queue?, delay?, priority?, maxAttempts?, timeout?, uniqueKey?, now? }` → 201 `{ id, created, status, url, secretOutput? }`, 400 `{ error }`, 403 `{ error }` where the command may not run |
  * | `GET /api/jobs?status=&queue=&command=&limit=` | `{ jobs: [...] }`                        |
  * | `GET /api/jobs/<id>`             | the job, with `stdout` and `stderr`                    |
  * | `POST /api/jobs/<id>/cancel`     | `{ id, result }`: `cancelled`, `requested`, `finished` |
- * | `POST /api/jobs/<id>/retry`      | `{ id, result }`: `queued`, `running`, `conflict` (409) |
+ * | `POST /api/jobs/<id>/retry`      | `{ id, result }`: `queued`, `running`, `conflict` (409); 403 where the command may not run |
  *
  * @module
  */
@@ -20,9 +20,10 @@
 import type { ArgSpec, Signature } from "../../core/arguments.ts";
 import { CommandError, UsageError } from "../../core/errors.ts";
 import { formatUsage } from "../../core/help.ts";
-import { checkJobArguments, enqueue } from "../../core/jobs/enqueue.ts";
+import { checkJobArguments, checkRetry, enqueue } from "../../core/jobs/enqueue.ts";
 import { cancelJob, getJob, type JobRecord, listJobs, retryJob } from "../../core/jobs/queue.ts";
-import type { RegistryEntry } from "../../core/registry.ts";
+import { findCommand, type RegistryEntry } from "../../core/registry.ts";
+import { checkRunFrom, mayRunFrom, RUN_FROM, RunFromError } from "../../core/run_from.ts";
 import type { Command } from "../../core/command.ts";
 import { type CommandCache, type ConsoleOptions, json } from "./_http.ts";
 import { runInline } from "./inline.ts";
@@ -79,6 +80,7 @@ function commandJson(name: string, entry: RegistryEntry, command: Command) {
     name,
     app: entry.app,
     summary: entry.summary,
+    runFrom: entry.runFrom ?? RUN_FROM,
     help: command.help,
     usage: formatUsage(command.signature, { prog: "manage", path: [name], width: 100 }),
     ...signatureJson(command.signature),
@@ -138,9 +140,11 @@ async function enqueueRoute(request: Request, ctx: ApiContext, user: ConsoleUser
     }
     const queue = field(fields, "queue", isString, "a queue's name");
     const now = field(fields, "now", isBoolean, "true or false") ?? false;
-    await checkJobArguments(options.registry, command, args, options.env);
+    // Run now, it runs here; enqueued, in the background too.
+    const doors = now ? ["console"] as const : ["console", "background"] as const;
+    await checkJobArguments(options.registry, command, args, options.env, doors);
     if (now) {
-      const id = await runInline(command, args, {
+      const { id, secretOutput } = await runInline(command, args, {
         db: options.db,
         jobDatabase: options.jobDatabase ?? (() => Promise.resolve(options.db)),
         registry: options.registry,
@@ -152,7 +156,14 @@ async function enqueueRoute(request: Request, ctx: ApiContext, user: ConsoleUser
         queue,
       });
       const job = await getJob(options.db, id);
-      return json({ id, created: true, status: job?.status, url: `/api/jobs/${id}` }, 201);
+      return json({
+        id,
+        created: true,
+        status: job?.status,
+        url: `/api/jobs/${id}`,
+        // Given this once: the job keeps a placeholder.
+        ...(secretOutput === undefined ? {} : { secretOutput }),
+      }, 201);
     }
     const { id, created } = await enqueue(command, args, {
       registry: options.registry,
@@ -171,6 +182,7 @@ async function enqueueRoute(request: Request, ctx: ApiContext, user: ConsoleUser
       { headers: { location: `/api/jobs/${id}` } },
     );
   } catch (caught) {
+    if (caught instanceof RunFromError) return error(403, caught.message);
     if (caught instanceof UsageError || caught instanceof CommandError) {
       return error(400, caught.message);
     }
@@ -186,6 +198,7 @@ async function routes(request: Request, ctx: ApiContext, user: ConsoleUser): Pro
   if (path === "/api/commands" && method === "GET") {
     const commands = [];
     for (const entry of options.registry.commands) {
+      if (!mayRunFrom(entry.runFrom, "console")) continue;
       const found = await ctx.commands.get(entry.name);
       if (found) commands.push(commandJson(entry.name, entry, found.command));
     }
@@ -193,6 +206,8 @@ async function routes(request: Request, ctx: ApiContext, user: ConsoleUser): Pro
   }
   const one = /^\/api\/commands\/([A-Za-z0-9_.-]+)$/.exec(path);
   if (one && method === "GET") {
+    const entry = findCommand(options.registry, one[1]);
+    if (entry) checkRunFrom(entry.name, entry.runFrom, ["console"]);
     const found = await ctx.commands.get(one[1]);
     if (!found) return error(404, `Unknown command: '${one[1]}'`);
     return json(commandJson(one[1], found.entry, found.command));
@@ -227,6 +242,7 @@ async function routes(request: Request, ctx: ApiContext, user: ConsoleUser): Pro
       return result === "missing" ? error(404, `There is no job ${id}`) : json({ id, result });
     }
     if (job[2] === "retry" && method === "POST") {
+      await checkRetry(options.db, options.registry, id, ["console", "background"]);
       const result = await retryJob(options.db, id);
       if (result === "missing") return error(404, `There is no job ${id}`);
       return json({ id, result }, result === "conflict" ? 409 : 200);
@@ -264,5 +280,10 @@ export async function handleApi(request: Request, ctx: ApiContext): Promise<Resp
     }
     user = session.user;
   }
-  return await routes(request, ctx, user);
+  try {
+    return await routes(request, ctx, user);
+  } catch (caught) {
+    if (caught instanceof RunFromError) return error(403, caught.message);
+    throw caught;
+  }
 }

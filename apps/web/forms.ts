@@ -12,8 +12,11 @@ import type { ArgSpec, Signature } from "../../core/arguments.ts";
 import { CommandError } from "../../core/errors.ts";
 import { type Html, html } from "./html.ts";
 
-/** The shared options a form offers (the others make no sense in the background or here). */
-const SHARED_IN_FORMS = new Set(["verbosity", "traceback", "skipChecks"]);
+/**
+ * The shared options a form offers: those that only shape the output. The others are not the
+ * caller's to give (see `NOT_IN_JOBS`) or make no sense here.
+ */
+const SHARED_IN_FORMS = new Set(["verbosity", "traceback"]);
 
 /** What was typed into a form, by field name. */
 export interface FormValues {

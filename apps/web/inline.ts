@@ -1,7 +1,10 @@
 /**
  * "Run now": a command run in the console's own process while the request waits, through the
  * same path as the command line and the worker (`main()`, its output captured), then stored as
- * an ended job, so that it has a job page and a place in the history like any other.
+ * an ended job, so that it has a job page and a place in the history like any other. It comes
+ * through the console's door: a command that may not run from the console is refused by
+ * `main()`, and a command whose output is secret leaves a placeholder in the job, its output
+ * given back once to be shown on the answer.
  *
  * @module
  */
@@ -34,18 +37,27 @@ export interface InlineRun {
   queue?: string;
 }
 
+/** What an inline run gives: its job, and the secret output that was not kept, if any. */
+export interface InlineResult {
+  /** The job it was recorded as. */
+  id: number;
+  /** The output of a command whose output is secret: to show once, never to store. */
+  secretOutput?: string;
+}
+
 /**
  * Runs the command `name` with `args` now and records it as an ended job (one attempt, its exit
- * code, output and times); gives the job's id. The arguments should have been checked already
+ * code, output and times). The arguments should have been checked already
  * (`checkJobArguments`): a usage error is recorded as the failure it is.
  */
 export async function runInline(
   name: string,
   args: readonly string[],
   run: InlineRun,
-): Promise<number> {
+): Promise<InlineResult> {
   const stdout = captureOutput();
   const stderr = captureOutput();
+  const secretStdout = captureOutput();
   const limit = AbortSignal.timeout(run.timeout);
   const signal = run.signal ? AbortSignal.any([run.signal, limit]) : limit;
   const started = new Date();
@@ -60,6 +72,8 @@ export async function runInline(
     cwd: run.cwd,
     prog: "manage",
     database: run.jobDatabase,
+    from: "console",
+    secretStdout,
   });
   const finished = new Date();
   const timedOut = limit.aborted && !run.signal?.aborted;
@@ -89,5 +103,6 @@ RETURNING id`,
       finished,
     ],
   );
-  return Number(row.id);
+  const secret = secretStdout.text;
+  return { id: Number(row.id), ...(secret === "" ? {} : { secretOutput: secret }) };
 }

@@ -8,6 +8,7 @@
 import type { Signature } from "../../core/arguments.ts";
 import type { JobRecord } from "../../core/jobs/queue.ts";
 import type { RegistryEntry } from "../../core/registry.ts";
+import { mayRunFrom, type RunFrom } from "../../core/run_from.ts";
 import { ansiToHtml } from "./ansi.ts";
 import { formFields, type FormValues } from "./forms.ts";
 import { type Html, html, trusted } from "./html.ts";
@@ -23,6 +24,8 @@ export interface PageContext {
   nonce: string;
   /** The database in use, shown in the header's title. */
   database?: string;
+  /** Whether the command may be run from the console (a job page links to its form then). */
+  offered?: (command: string) => boolean;
 }
 
 /** The job statuses, in the order filters offer them. */
@@ -99,8 +102,17 @@ ${csrfField(ctx)}
   );
 }
 
-/** Every command, grouped by app, with the first line of its help. */
-export function commandsPage(ctx: PageContext, groups: Map<string, RegistryEntry[]>): Html {
+/**
+ * Every command that may run from the console, grouped by app, with the first line of its help.
+ */
+export function commandsPage(ctx: PageContext, all: Map<string, RegistryEntry[]>): Html {
+  const groups = new Map(
+    [...all]
+      .map(([app, entries]) =>
+        [app, entries.filter((e) => mayRunFrom(e.runFrom, "console"))] as const
+      )
+      .filter(([, entries]) => entries.length > 0),
+  );
   return layout(
     ctx,
     "Commands",
@@ -133,6 +145,8 @@ export interface CommandPageData {
   usage: string;
   /** Its declaration. */
   signature: Signature;
+  /** Where it may run (its registry entry's `runFrom`): without `background`, only now. */
+  runFrom?: readonly RunFrom[];
   /** The subcommand whose form is shown, when the command has subcommands. */
   subcommand?: string;
   /** What was submitted, to show again with an error. */
@@ -148,6 +162,7 @@ export function commandPage(ctx: PageContext, data: CommandPageData): Html {
   const queue = data.form?.get("queue") ?? "";
   const delay = data.form?.get("delay") ?? "";
   const runNow = data.form?.get("run_now") != null;
+  const background = mayRunFrom(data.runFrom, "background");
   return layout(
     ctx,
     data.name,
@@ -183,15 +198,23 @@ ${
 ${csrfField(ctx)}
 ${formFields(data.signature, data.form, data.subcommand)}
 <div class="run">
-<div class="field"><label for="id_queue">Queue</label><input type="text" name="queue" id="id_queue" value="${queue}" placeholder="default"></div>
-<div class="field"><label for="id_delay">Delay</label><input type="text" name="delay" id="id_delay" value="${delay}" placeholder="none (10s, 5m…)"></div>
-<div class="field check"><label><input type="checkbox" name="run_now" value="on"${
-          runNow
+${
+          background
             ? html`
-              checked
+              <div
+                class="field"><label for="id_queue">Queue</label><input type="text" name="queue" id="id_queue" value="${queue}" placeholder="default"></div>
+              <div
+                class="field"><label for="id_delay">Delay</label><input type="text" name="delay" id="id_delay" value="${delay}" placeholder="none (10s, 5m…)"></div>
+              <div
+                class="field check"><label><input type="checkbox" name="run_now" value="on"${runNow
+                  ? html`
+                    checked
+                  `
+                  : ""}> Run now (here, waiting for it)</label></div>
             `
-            : ""
-        }> Run now (here, waiting for it)</label></div>
+            : html`<input type="hidden" name="run_now" value="on">
+<p class="hint">It runs now, here, while you wait: it may not run in the background.</p>`
+        }
 <button type="submit">Run</button>
 </div>
 </form>`
@@ -324,7 +347,11 @@ ${
           )}<button type="submit" class="danger">Cancel</button></form>
       `
       : ""
-  }<a class="button" href="/commands/${job.command}">Run ${job.command} again…</a>`;
+  }${
+    ctx.offered?.(job.command) === false
+      ? ""
+      : html`<a class="button" href="/commands/${job.command}">Run ${job.command} again…</a>`
+  }`;
   return {
     meta,
     stdout: trusted(ansiToHtml(job.stdout ?? "")),
@@ -355,6 +382,18 @@ export function jobPage(ctx: PageContext, job: JobRecord, message?: string, scri
       </div>
     `,
     script,
+  );
+}
+
+/**
+ * The page of a job just run now whose output is secret (a token): the output is shown on this
+ * answer, once; the job itself keeps a placeholder.
+ */
+export function shownOncePage(ctx: PageContext, job: JobRecord, output: string): Html {
+  return jobPage(
+    ctx,
+    { ...job, stdout: output },
+    `The output of ${job.command} is secret: it is shown this once and is not kept. Copy it now.`,
   );
 }
 

@@ -12,9 +12,10 @@
  */
 
 import { formatUsage } from "../../core/help.ts";
-import { commandsByApp } from "../../core/registry.ts";
+import { commandsByApp, findCommand } from "../../core/registry.ts";
+import { mayRunFrom, RunFromError } from "../../core/run_from.ts";
 import { CommandError, UsageError } from "../../core/errors.ts";
-import { checkJobArguments, enqueue } from "../../core/jobs/enqueue.ts";
+import { checkJobArguments, checkRetry, enqueue } from "../../core/jobs/enqueue.ts";
 import { cancelJob, getJob, listJobs, retryJob } from "../../core/jobs/queue.ts";
 import { handleApi } from "./api.ts";
 import {
@@ -42,6 +43,7 @@ import {
   loginPage,
   messagePage,
   type PageContext,
+  shownOncePage,
   STATUSES,
 } from "./pages.ts";
 import {
@@ -129,7 +131,11 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
   }
 
   function context(session: Session | undefined, nonce = makeNonce()): PageContext {
-    return { user: session?.user, csrf: session?.csrf, nonce, database: db.url };
+    const offered = (name: string) => {
+      const entry = findCommand(options.registry, name);
+      return entry !== undefined && mayRunFrom(entry.runFrom, "console");
+    };
+    return { user: session?.user, csrf: session?.csrf, nonce, database: db.url, offered };
   }
 
   function forbidden(ctx: PageContext, why: string): Response {
@@ -203,6 +209,10 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
   ): Promise<Response> {
     const ctx = context(session);
     const url = new URL(request.url);
+    const listed = findCommand(options.registry, name);
+    if (listed && !mayRunFrom(listed.runFrom, "console")) {
+      return forbidden(ctx, new RunFromError(name, "console", listed.runFrom!).message);
+    }
     const found = await commands.get(name);
     if (!found) return notFound(ctx, `There is no command '${name}'.`);
     const { entry, command } = found;
@@ -220,6 +230,7 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
       help: command.help,
       usage: usageOf(),
       signature: command.signature,
+      runFrom: entry.runFrom,
       subcommand,
     };
     if (request.method === "GET") {
@@ -240,9 +251,11 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
     try {
       argv = argvFromForm(command.signature, values, subcommand);
       // The very check the command line and `manage enqueue` make: argparse's message, no job.
-      await checkJobArguments(options.registry, name, argv, options.env);
-      if (values.get("run_now") !== null) {
-        const id = await runInline(name, argv, {
+      const now = values.get("run_now") !== null;
+      const doors = now ? ["console"] as const : ["console", "background"] as const;
+      await checkJobArguments(options.registry, name, argv, options.env, doors);
+      if (now) {
+        const { id, secretOutput } = await runInline(name, argv, {
           db,
           jobDatabase,
           registry: options.registry,
@@ -253,6 +266,8 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
           username: session.user.username,
           queue,
         });
+        const job = secretOutput === undefined ? undefined : await getJob(db, id);
+        if (job) return page(shownOncePage(ctx, job, secretOutput!), { nonce: ctx.nonce });
         return redirect(`/jobs/${id}`);
       }
       const { id } = await enqueue(name, argv, {
@@ -264,6 +279,7 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
       });
       return redirect(`/jobs/${id}?enqueued=1`);
     } catch (error) {
+      if (error instanceof RunFromError) return forbidden(ctx, error.message);
       if (!(error instanceof CommandError)) throw error;
       const message = error instanceof UsageError
         ? error.message.replace(/ \(see 'manage help [^']*'\)$/, "")
@@ -367,6 +383,14 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
       });
     }
     if ((action === "cancel" || action === "retry") && request.method === "POST") {
+      try {
+        if (action === "retry") {
+          await checkRetry(db, options.registry, id, ["console", "background"]);
+        }
+      } catch (error) {
+        if (error instanceof RunFromError) return forbidden(ctx, error.message);
+        throw error;
+      }
       const result = action === "cancel" ? await cancelJob(db, id) : await retryJob(db, id);
       if (result === "missing") return notFound(ctx, `There is no job ${id}.`);
       return redirect(`/jobs/${id}?did=${result}`);

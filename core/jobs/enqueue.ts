@@ -17,8 +17,10 @@ import {
   type Registry,
   unknownCommandMessage,
 } from "../registry.ts";
-import { EXIT_OPTIONS } from "../shared_options.ts";
-import { insertJob, type JobOptions, newJob } from "./queue.ts";
+import type { ArgSpec, Signature } from "../arguments.ts";
+import { checkRunFrom, type RunFrom } from "../run_from.ts";
+import { EXIT_OPTIONS, NOT_IN_JOBS } from "../shared_options.ts";
+import { getJob, insertJob, type JobOptions, newJob } from "./queue.ts";
 
 /** Where and how to enqueue: the registry to check the command in, and the database. */
 export interface EnqueueOptions extends JobOptions {
@@ -46,29 +48,78 @@ export interface Enqueued {
 }
 
 /**
- * Checks `args` against the command `name`'s declaration (a `UsageError`, exit code 2, as on
- * the command line) and gives the command's words as the job will run them.
+ * Checks that the command `name` may run from each of `doors` (a `RunFromError`, exit code 2:
+ * a job from the console needs `console` and `background`, one run now only `console`) and
+ * checks `args` against its declaration (a `UsageError`, exit code 2, as on the command line),
+ * refusing the shared options that are not the caller's to give (see `NOT_IN_JOBS`).
  */
 export async function checkJobArguments(
   registry: Registry,
   name: string,
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
+  doors: readonly RunFrom[] = ["background"],
 ): Promise<void> {
   const entry = findCommand(registry, name);
   if (!entry) throw new CommandError(unknownCommandMessage(registry, name).split("\n")[0]);
+  checkRunFrom(name, entry.runFrom, doors);
   const command = await loadCommand(entry);
-  let stopped: string | undefined;
+  checkRunFrom(name, command.runFrom, doors);
+  const refused = refusedSpecs(command.signature);
+  // Without their environment fallbacks, the refused options count as given only when the
+  // words give them.
+  const ownEnv = { ...env };
+  for (const spec of refused) if (spec.env) delete ownEnv[spec.env];
+  let parsed;
   try {
-    stopped = parseArgs(command.signature, args, { env, command: name, stopOn: EXIT_OPTIONS })
-      .stopped;
+    parsed = parseArgs(command.signature, args, {
+      env: ownEnv,
+      command: name,
+      stopOn: EXIT_OPTIONS,
+    });
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     throw new UsageError(`${name}: ${error.message} (see 'manage help ${name}')`);
   }
-  if (stopped) {
-    throw new UsageError(`${name}: a job cannot ask for --${stopped}: it runs in the background`);
+  if (parsed.stopped) {
+    throw new UsageError(
+      `${name}: a job cannot ask for --${parsed.stopped}: it runs in the background`,
+    );
   }
+  const given = refused.find((spec) => parsed.given.has(spec.key));
+  if (given) {
+    const flag = given.flags.find((f) => f.startsWith("--")) ?? given.flags[0];
+    throw new UsageError(`${name}: a job's words may not give ${flag}: ${NOT_IN_JOBS[given.key]}`);
+  }
+}
+
+/** The shared options of a signature and its subcommands that a job's words may not give. */
+function refusedSpecs(signature: Signature): ArgSpec[] {
+  const specs = signature.options.filter((spec) =>
+    spec.shared && Object.hasOwn(NOT_IN_JOBS, spec.key)
+  );
+  for (const sub of signature.subcommands?.values() ?? []) {
+    specs.push(...refusedSpecs(sub.signature));
+  }
+  return specs;
+}
+
+/**
+ * Checks that the job `id` may run again, its command started anew from `doors` (a retry from
+ * the console needs `console` and `background`): a `RunFromError` when it may not. A job that
+ * does not exist passes (retrying it says so).
+ */
+export async function checkRetry(
+  db: Queryable,
+  registry: Registry,
+  id: number,
+  doors: readonly RunFrom[],
+): Promise<void> {
+  const job = await getJob(db, id);
+  const entry = job && findCommand(registry, job.command);
+  if (!entry) return;
+  checkRunFrom(entry.name, entry.runFrom, doors);
+  checkRunFrom(entry.name, (await loadCommand(entry)).runFrom, doors);
 }
 
 /**

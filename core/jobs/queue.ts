@@ -11,6 +11,7 @@
 
 import type { Database, Queryable, Row } from "../database.ts";
 import { CommandError } from "../errors.ts";
+import { redactor } from "../secrets.ts";
 import { toMilliseconds } from "../schedule.ts";
 import { stripAnsi } from "../style.ts";
 
@@ -493,7 +494,10 @@ WHERE id = ANY(string_to_array($1, ',')::bigint[])`,
   return { count: Number(row.count), next: row.next ? new Date(row.next) : null };
 }
 
-/** A job as `manage jobs` shows it: waiting, running or ended. */
+/**
+ * A job as `manage jobs` and the console show it: waiting, running or ended, with the passwords
+ * of URLs in its words replaced by `****` in its words, error and output.
+ */
 export interface JobRecord {
   id: number;
   queue: string;
@@ -525,11 +529,16 @@ function iso(value: unknown): string | null {
 }
 
 function toRecord(row: Row, withOutput: boolean): JobRecord {
+  const args = jsonValue<string[]>(row.args);
+  // A record is what is shown of a job (console, API, `manage jobs`): the passwords of URLs in
+  // its words stay hidden there, and in what it printed. The worker runs the stored words.
+  const hide = redactor({}, args);
+  const shown = (value: unknown) => typeof value === "string" ? hide(value) : value as null;
   return {
     id: Number(row.id),
     queue: row.queue as string,
     command: row.command as string,
-    args: jsonValue<string[]>(row.args),
+    args: args.map(hide),
     priority: row.priority as number,
     status: row.status as JobRecord["status"],
     attempts: row.attempts as number,
@@ -543,8 +552,8 @@ function toRecord(row: Row, withOutput: boolean): JobRecord {
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
     exitCode: row.exit_code as number | null,
-    error: row.error as string | null,
-    ...(withOutput ? { stdout: row.stdout as string, stderr: row.stderr as string } : {}),
+    error: shown(row.error),
+    ...(withOutput ? { stdout: shown(row.stdout)!, stderr: shown(row.stderr)! } : {}),
   };
 }
 

@@ -475,6 +475,8 @@ export class Worker {
           cwd: this.#cwd,
           prog: "manage",
           database: this.#jobDatabase,
+          // main() refuses a command that may not run in the background (exit 2: not retried).
+          from: "background",
         });
       } catch (error) {
         stderr.write(`${(error as Error)?.message ?? String(error)}\n`);

@@ -10,6 +10,8 @@ const MAX_TRIES = 3;
 
 export default defineCommand({
   help: "Changes a user's password",
+  // It asks for the new password at a terminal, twice.
+  runFrom: ["cli"],
   epilog: "The new password is asked twice, unseen, and validated as createsuperuser's (too " +
     "short, too common, entirely numeric, too similar to the username or email address); " +
     `after ${MAX_TRIES} failed attempts the password is left as it was.`,

@@ -37,6 +37,8 @@ async function defaultUsername(
 
 export default defineCommand({
   help: "Creates a superuser account (a user with every permission)",
+  // An account with every permission is made by someone at the machine.
+  runFrom: ["cli"],
   epilog: "Interactively, it asks for what the options do not give, and for the password twice, " +
     "unseen; a password that fails validation (too short, too common, entirely numeric, too " +
     "similar to the username or email address) may be kept only when you confirm it. With " +

@@ -38,6 +38,8 @@ async function runStatement(
 export default defineCommand({
   help:
     "Opens a SQL shell on the database: psql for a server, a built-in prompt for the embedded one",
+  // A psql prompt runs any SQL and, through \!, any shell command as the server's user.
+  runFrom: ["cli"],
   epilog: "For a server, words after -- go to psql (manage dbshell -- -c 'SELECT 1').",
   requiresDatabase: true,
   arguments: {

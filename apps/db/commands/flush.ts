@@ -5,6 +5,8 @@ import { truncateSql, userTables } from "../_tables.ts";
 
 export default defineCommand({
   help: "Empties every table (except the migrations record), keeping the schema",
+  // It empties every table: for someone at the machine, who confirms it.
+  runFrom: ["cli"],
   requiresDatabase: true,
   options: {
     noinput: {

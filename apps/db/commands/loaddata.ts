@@ -72,6 +72,9 @@ function isDatabaseError(error: unknown): boolean {
 
 export default defineCommand({
   help: "Installs the named fixture(s) in the database",
+  // It reads any file the server's user may read: not for the console. A job enqueued from
+  // the command line is fine.
+  runFrom: ["cli", "background"],
   epilog: "Every fixture loads in one transaction: a bad record anywhere loads nothing. A " +
     "fixture is a JSON array of objects or one object per line (.jsonl), optionally gzipped " +
     "(.gz), as dumpdata and Django's dumpdata write them.",

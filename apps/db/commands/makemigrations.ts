@@ -208,6 +208,8 @@ export default defineCommand({
     "the database to the models. A field (or model) removed and another of the same definition " +
     "added are a rename only when --rename says so or you confirm it at the prompt. Run it from " +
     "the project root: it rebuilds the registry after.",
+  // It writes source files into the project: code the next migrate runs.
+  runFrom: ["cli"],
   arguments: {
     appLabels: {
       nargs: "*",

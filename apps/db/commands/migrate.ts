@@ -68,6 +68,8 @@ export default defineCommand({
     "migrations; with an app and a migration, brings the database to that migration, " +
     "unapplying the app's later ones; 'zero' unapplies all of the app's migrations. Runs under " +
     "a database-wide lock, so concurrent runs apply each migration once.",
+  // It changes the schema, and backwards drops tables: a deploy step, run by whoever deploys.
+  runFrom: ["cli"],
   requiresDatabase: true,
   arguments: {
     appLabel: { nargs: "?", metavar: "app_label", help: "App label of an application to migrate" },

@@ -32,6 +32,9 @@ const command = defineCommand({
     "The command's arguments are checked against its declaration now, as the command line " +
     "would check them; a `manage worker` runs the job. Options of enqueue come before the " +
     "command's name: every word after it is the command's.",
+  // The console enqueues by itself; through this, a web user could enqueue what the console
+  // may not start.
+  runFrom: ["cli"],
   requiresDatabase: true,
   arguments: {
     command: { help: "The command to run" },

@@ -1,5 +1,6 @@
 import { defineCommand } from "../../../core/command.ts";
 import { CommandError } from "../../../core/errors.ts";
+import { checkRetry } from "../../../core/jobs/enqueue.ts";
 import type { Style } from "../../../core/style.ts";
 import { stripAnsi } from "../../../core/style.ts";
 import {
@@ -147,6 +148,12 @@ export default defineCommand({
         return;
       }
       case "retry": {
+        // A retry runs the job's command again, in the background: from the console, as the
+        // console's own Retry, its command must be one the console may start.
+        const doors = ctx.from === "console"
+          ? ["console", "background"] as const
+          : ["background"] as const;
+        await checkRetry(db, ctx.registry, options.id, doors);
         const result = await retryJob(db, options.id);
         if (result === "missing") throw new CommandError(`Job ${options.id} does not exist`);
         if (result === "conflict") {

@@ -1,5 +1,5 @@
 import { defineCommand } from "../../../core/command.ts";
-import type { Database } from "../../../core/database.ts";
+import { type Database, redactUrl } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import { openRegistryDatabase } from "../../../core/registry.ts";
 import { checkQueueName, DEFAULT_QUEUE, requireQueue } from "../../../core/jobs/queue.ts";
@@ -10,6 +10,8 @@ export default defineCommand({
     "Start as many workers, on as many hosts, as the load needs: they share the queue. The " +
     "first Ctrl-C (or SIGTERM) drains the worker: jobs not started are given back, running " +
     "ones get --grace-period to finish. Workers also enqueue the apps' schedules.",
+  // It runs jobs until stopped: a process of its own.
+  runFrom: ["cli"],
   requiresDatabase: true,
   options: {
     queues: {
@@ -60,7 +62,9 @@ export default defineCommand({
     ctx.defer(async () => {
       if (jobDb) await (await jobDb).close();
     });
-    const log = (level: LogLevel, line: string) => {
+    const log = (level: LogLevel, text: string) => {
+      // A job's words are logged: the passwords of URLs in them are not.
+      const line = redactUrl(text);
       if (level === "error") stderr.write(line);
       else if (level === "warning") stderr.write(line, { style: style.WARNING });
       else if (level === "info" ? verbosity >= 1 : verbosity >= 2) stdout.write(line);

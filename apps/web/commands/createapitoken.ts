@@ -7,6 +7,10 @@ export default defineCommand({
   help: "Creates a token for the web console's JSON API and prints it, once\n\n" +
     "Send it as 'Authorization: Bearer <token>'. Only its hash is kept: it cannot be shown " +
     "again. The token acts as the user, who must be an active superuser.",
+  // The token is shown once, to whoever asked: at the terminal, or on the console's answer.
+  // In the background no one would see it.
+  runFrom: ["cli", "console"],
+  secretOutput: true,
   requiresDatabase: true,
   arguments: { username: { help: "The user the token acts as" } },
   options: { name: { default: "", help: "What the token is for (a note kept with it)" } },

@@ -34,6 +34,8 @@ export default defineCommand({
     "unless --no-worker is given, so background jobs run with nothing else started. Under " +
     "'deno task runserver' the server restarts when a source file changes.",
   // As Django's runserver: unapplied migrations are reported before it starts.
+  // It serves until stopped, on an address it binds: a process of its own.
+  runFrom: ["cli"],
   requiresMigrationsChecks: true,
   arguments: {
     addrport: {
