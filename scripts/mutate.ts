@@ -1,8 +1,9 @@
 /**
  * Breaks as a habit: applies each one-line break of `scripts/breaks.json` to a temporary copy of
  * the project, one at a time, runs the tests that guard it, and fails when a break survives
- * (its tests still pass), or when a break no longer applies (its line changed: update it). A
- * green suite is only worth what it catches.
+ * (its tests still pass), when a break no longer applies (its line changed: update it), or when
+ * the type checker refuses it (a break must be one the tests judge). A green suite is only worth
+ * what it catches.
  *
  * ```sh
  * deno task mutate                       # every break (first the guarding tests, unbroken)
@@ -123,7 +124,14 @@ async function runTests(
   filter: string | undefined,
   timeout: number,
 ): Promise<
-  { passed: boolean; failed: string[]; why?: string; timedOut: boolean; output: string }
+  {
+    passed: boolean;
+    failed: string[];
+    why?: string;
+    typeError?: string;
+    timedOut: boolean;
+    output: string;
+  }
 > {
   // `deno test` itself, with the permissions of the test task, so that a timeout ends it (through
   // `deno task` it would end only the task runner).
@@ -142,6 +150,9 @@ async function runTests(
     }).output();
     const output = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
     if (signal.aborted) return { passed: false, failed: [], timedOut: true, output };
+    // A break the type checker refuses is caught by no test: it must be one the tests judge.
+    const typeError = /^(?:error: )?(TS\d+ \[ERROR\]: .*)$/m.exec(output)?.[1];
+    if (typeError) return { passed: false, failed: [], typeError, timedOut: false, output };
     // The tests that failed, by their own names (a step's line is indented under its test's).
     const failed = [...output.matchAll(/^(\S.*) \.\.\. FAILED/gm)].map((m) => m[1]);
     // The first error the runner reports, to show that the break is what failed the tests.
@@ -235,7 +246,10 @@ async function main(argv: readonly string[]): Promise<number> {
       await Deno.writeTextFile(file, broken);
       try {
         const result = await runTests(copy, entry.tests, entry.filter, timeout);
-        if (result.passed) {
+        if (result.typeError) {
+          console.log(`INVALID   ${entry.id}: the break does not type-check: ${result.typeError}`);
+          stale.push(entry.id);
+        } else if (result.passed) {
           console.log(`SURVIVED  ${entry.id}: ${entry.promise} (${seconds(since)})`);
           survived.push(entry.id);
         } else {
@@ -254,7 +268,7 @@ async function main(argv: readonly string[]): Promise<number> {
       `\n${breaks.length} breaks: ${
         breaks.length - problems
       } caught, ${survived.length} survived, ` +
-        `${stale.length} stale (${seconds(started)})`,
+        `${stale.length} stale or invalid (${seconds(started)})`,
     );
     if (survived.length) {
       console.error(`error: No test catches ${survived.join(", ")}: write one that does`);
