@@ -68,7 +68,8 @@ function range(nargs: Nargs | undefined): [number, number] {
 class Parse {
   readonly values: Record<string, unknown> = {};
   readonly given = new Set<string>();
-  readonly raw = new Map<string, string[]>();
+  /** Options' values from argv, converted when seen (as argparse does), in order. */
+  readonly fromArgv = new Map<string, unknown[]>();
   /** Positional words with their index in argv, in order. */
   readonly positionalTokens: [number, string][] = [];
   /** Words nothing took, with their index in argv (messages list them in argv's order). */
@@ -105,8 +106,19 @@ class Parse {
     return !token.includes(" ");
   }
 
+  /**
+   * A bad option value met in the words, kept until the parse ends or fails: then it is the
+   * error reported, being the first mistake, as argparse reports it, unless an option such as
+   * --help stops the parse first.
+   */
+  pending?: UsageError;
+
+  usageError(message: string): UsageError {
+    return new UsageError(message, this.options.command ?? "", this.path);
+  }
+
   fail(message: string): never {
-    throw new UsageError(message, this.options.command ?? "", this.path);
+    throw this.pending ?? this.usageError(message);
   }
 
   argumentError(spec: ArgSpec, message: string): never {
@@ -142,37 +154,63 @@ class Parse {
     this.given.add(spec.key);
   }
 
-  /** Applies a flag; returns true when it stops the parse. */
-  applyFlag(
+  /**
+   * The value an option takes: its explicit `=value` or the next word; undefined for a flag, which
+   * takes none. Read before the option is applied, as argparse reads it.
+   */
+  readValue(
     spec: ArgSpec,
-    negative: boolean,
     explicit: string | undefined,
     next: () => string | undefined,
-  ): boolean {
-    this.markGiven(spec);
-    if (this.options.stopOn?.includes(spec.key)) return true;
-    switch (spec.action) {
-      case "store_true":
-      case "store_false":
-      case "count":
-        if (explicit !== undefined) {
-          this.argumentError(spec, `ignored explicit argument ${quote(explicit)}`);
-        }
-        if (spec.action === "count") {
-          this.values[spec.key] = ((this.values[spec.key] as number) ?? 0) + 1;
-        } else this.values[spec.key] = negative ? false : spec.action === "store_true";
-        return false;
+  ): string | undefined {
+    if (spec.action !== "store" && spec.action !== "append") {
+      if (explicit !== undefined) {
+        this.argumentError(spec, `ignored explicit argument ${quote(explicit)}`);
+      }
+      return undefined;
     }
     const value = explicit ?? next();
     if (value === undefined) this.argumentError(spec, "expected one argument");
-    const list = this.raw.get(spec.key) ?? [];
-    if (spec.action === "append") list.push(value);
-    else list.splice(0, list.length, value);
-    this.raw.set(spec.key, list);
+    return value;
+  }
+
+  /** Applies an option with the value read for it; returns true when it stops the parse. */
+  applyFlag(spec: ArgSpec, negative: boolean, value: string | undefined): boolean {
+    this.markGiven(spec);
+    if (this.options.stopOn?.includes(spec.key)) return true;
+    if (value === undefined) {
+      if (spec.action === "count") {
+        this.values[spec.key] = ((this.values[spec.key] as number) ?? 0) + 1;
+      } else this.values[spec.key] = negative ? false : spec.action === "store_true";
+      return false;
+    }
+    // Converted now, so that the first mistake in the words is the one reported, and a bad value
+    // is rejected even when the option is given again later, as argparse does.
+    const converted = convert(spec, value);
+    if ("error" in converted) {
+      this.pending ??= this.usageError(`argument ${displayName(spec)}: ${converted.error}`);
+    } else {
+      this.fromArgv.set(spec.key, [...(this.fromArgv.get(spec.key) ?? []), converted.value]);
+    }
     return false;
   }
 
+  /**
+   * As argparse, which reads every word before acting on any, an ambiguous prefix is reported
+   * before any other mistake. Not where words may belong to a subcommand or to the remainder,
+   * whose flags are not this parse's.
+   */
+  checkPrefixes(argv: readonly string[]): void {
+    if (this.signature.subcommands) return;
+    if (this.signature.positionals.some((p) => p.nargs === "...")) return;
+    for (const token of argv) {
+      if (token === "--") return;
+      if (token.startsWith("--")) this.findLong(token.split("=", 1)[0]);
+    }
+  }
+
   run(argv: readonly string[]): ParseResult {
+    this.checkPrefixes(argv);
     const fixedPositionals = this.signature.subcommands
       ? this.signature.positionals.length
       : Infinity;
@@ -223,34 +261,38 @@ class Parse {
           this.unrecognized.push([i, token]);
           continue;
         }
-        if (this.applyFlag(found[0], found[1], explicit, next)) return this.stop(found[0]);
+        const value = this.readValue(found[0], explicit, next);
+        if (this.applyFlag(found[0], found[1], value)) return this.stop(found[0]);
         continue;
       }
-      // Short options, possibly bundled: -vvv, -abc, -nJohn, -n John, -n=John.
-      let previous: ArgSpec | undefined;
+      // Short options, possibly bundled: -vvv, -abc, -nJohn, -n John, -n=John. As argparse, the
+      // whole bundle is read before any of its flags is applied.
+      const taken: [ArgSpec, string | undefined][] = [];
       let rest = token.slice(1);
       while (rest.length > 0) {
         const spec = this.findShort(rest[0]);
+        const previous = taken.at(-1)?.[0];
         if (!spec) {
           // As argparse: an unknown letter after a flag is an argument the flag cannot take.
           if (!previous) this.unrecognized.push([i, token]);
           else this.argumentError(previous, `ignored explicit argument ${quote(rest)}`);
           break;
         }
-        const takesValue = spec.action === "store" || spec.action === "append";
-        if (takesValue) {
+        if (spec.action === "store" || spec.action === "append") {
           // `-n=` gives the empty value, as `--name=` does; `-n` alone takes the next word.
           const attached = rest.startsWith("=", 1) ? rest.slice(2) : rest.slice(1);
           const explicit = attached === "" && rest.length === 1 ? undefined : attached;
-          if (this.applyFlag(spec, false, explicit, next)) return this.stop(spec);
+          taken.push([spec, this.readValue(spec, explicit, next)]);
           break;
         }
-        if (this.applyFlag(spec, false, undefined, next)) return this.stop(spec);
-        previous = spec;
+        taken.push([spec, undefined]);
         rest = rest.slice(1);
         if (rest.startsWith("=")) {
           this.argumentError(spec, `ignored explicit argument ${quote(rest.slice(1))}`);
         }
+      }
+      for (const [spec, value] of taken) {
+        if (this.applyFlag(spec, false, value)) return this.stop(spec);
       }
     }
     return this.finish();
@@ -277,9 +319,16 @@ class Parse {
       );
     }
     const rest = argv.slice(at + 1);
-    const inner = new Parse(sub.signature, this.options, [...this.path, name]).run(
-      afterDashes ? ["--", ...rest] : rest,
+    const parse = new Parse(sub.signature, this.options, [...this.path, name]);
+    // Words before the name that this parse did not take are listed with the subcommand's own,
+    // in argv's order (their indexes, relative to the subcommand's words, are negative).
+    const offset = afterDashes ? at : at + 1;
+    parse.unrecognized.push(
+      ...this.unrecognized.map(([i, t]): [number, string] => [i - offset, t]),
     );
+    this.unrecognized.length = 0;
+    parse.pending = this.pending;
+    const inner = parse.run(afterDashes ? ["--", ...rest] : rest);
     if (inner.stopped) return inner;
     const mine = this.finish(true);
     // A shared option given before the subcommand's name counts unless given again after it.
@@ -297,21 +346,21 @@ class Parse {
   }
 
   finish(subcommandChosen = false): ParseResult {
+    if (this.pending) throw this.pending;
     const missing: string[] = [];
     this.allocatePositionals(missing);
     const named = this.options.named ?? {};
     // First what was given explicitly: by name (which wins, as Django's call_command) or on the
     // command line.
     for (const spec of this.signature.options) {
-      const raw = this.raw.get(spec.key);
+      const given = this.fromArgv.get(spec.key);
       if (Object.hasOwn(named, spec.key) && named[spec.key] !== undefined) {
         this.markGiven(spec);
         const accepted = acceptNamed(spec, named[spec.key]);
         if ("error" in accepted) this.argumentError(spec, accepted.error);
         this.values[spec.key] = accepted.value;
-      } else if (raw !== undefined) {
-        const converted = raw.map((text) => this.convert(spec, text));
-        this.values[spec.key] = spec.action === "append" ? converted : converted[0];
+      } else if (given !== undefined) {
+        this.values[spec.key] = spec.action === "append" ? given : given.at(-1);
       }
     }
     // Then the environment, for what was not given, and defaults.
@@ -360,10 +409,17 @@ class Parse {
     if (this.unrecognized.length > 0) {
       const words = this.unrecognized.sort((a, b) => a[0] - b[0]).map(([, token]) => token);
       const flags = this.longFlags.map(([flag]) => flag);
-      const hints = words
-        .filter((token) => token.startsWith("--"))
-        .map((token) => closeMatches(token.split("=")[0], flags, { n: 1 })[0])
-        .filter((hint) => hint !== undefined);
+      // A flag itself (given after --) is not a misspelling of one.
+      const hints = [
+        ...new Set(
+          words
+            .filter((token) => token.startsWith("--"))
+            .map((token) => token.split("=")[0])
+            .filter((flag) => !flags.includes(flag))
+            .map((flag) => closeMatches(flag, flags, { n: 1 })[0])
+            .filter((hint) => hint !== undefined),
+        ),
+      ];
       const hint = hints.length > 0 ? ` (did you mean ${hints.join(", ")}?)` : "";
       this.fail(`unrecognized arguments: ${printable(words.join(" "))}${hint}`);
     }

@@ -6,6 +6,7 @@ import {
   permissionFlags,
   TARGETS,
 } from "./compile.ts";
+import { copyProject, type Project } from "../tests/_helpers.ts";
 
 const MANAGE_TASK =
   "deno run --allow-read=. --allow-write=. --allow-env --allow-run --allow-net --allow-sys cli.ts";
@@ -142,4 +143,46 @@ Deno.test("defaultOutput() names the binary after its target", () => {
   assert.equal(defaultOutput("aarch64-apple-darwin"), "dist/manage-aarch64-apple-darwin");
   assert.equal(defaultOutput("x86_64-pc-windows-msvc"), "dist/manage-x86_64-pc-windows-msvc.exe");
   assert.equal(TARGETS.length, 5);
+});
+
+/** Runs a project copy's `scripts/compile.ts --verify`, with the deno binary as the runtime. */
+async function compileAndVerify(project: Project, output: string) {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", "scripts/compile.ts", "--output", output, "--verify"],
+    cwd: project.root,
+    env: { DENORT_BIN: Deno.execPath(), NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+Deno.test("--verify fails on a real binary that lacks a registered module, naming it", async () => {
+  await using project = await copyProject();
+  const out = await Deno.makeTempDir({ prefix: "manage_compile_" });
+  try {
+    const whole = await compileAndVerify(project, `${out}/whole`);
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.match(whole.stdout, /embedded: (\d+)\/\1 modules/);
+
+    // The registry still lists greet_user, but nothing imports it: deno compile leaves it out.
+    const registryFile = new URL("commands/_registry.ts", project.root);
+    const source = await Deno.readTextFile(registryFile);
+    const load = 'load: () => import("../apps/myapp/commands/greet_user.ts"),';
+    assert.ok(source.includes(load));
+    await Deno.writeTextFile(
+      registryFile,
+      source.replace(load, 'load: () => Promise.reject(new Error("left out")),'),
+    );
+    const lacking = await compileAndVerify(project, `${out}/lacking`);
+    assert.equal(lacking.code, 1, lacking.stdout);
+    assert.match(lacking.stdout, /embedded: (\d+)\/(?!\1)\d+ modules/);
+    assert.equal(
+      lacking.stderr.split("\n").filter((line) => line.startsWith("error:")).join("\n"),
+      `error: apps/myapp/commands/greet_user.ts is not embedded in ${out}/lacking`,
+    );
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
 });

@@ -8,25 +8,9 @@ import { callCommand } from "../../core/call_command.ts";
 import { UsageError } from "../../core/errors.ts";
 import { captureOutput } from "../../core/output.ts";
 import type { Registry } from "../../core/registry.ts";
+import { needs } from "../_requires.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url);
-
-async function installed(shell: string): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command(shell, {
-      args: ["-c", "exit 0"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
-}
-
-const HAS_BASH = await installed("bash");
-const HAS_ZSH = await installed("zsh");
-const HAS_FISH = await installed("fish");
 
 /** Runs `script` in `shell` with a `manage` that runs this project's `cli.ts`. */
 async function runShell(shell: string, script: string): Promise<string> {
@@ -56,9 +40,8 @@ async function script(shell: string): Promise<string> {
   return stdout.text;
 }
 
-Deno.test({
+Deno.test(needs("bash", {
   name: "the bash script completes command names, then the command's flags",
-  ignore: !HAS_BASH,
   async fn() {
     const output = await runShell(
       "bash",
@@ -100,11 +83,10 @@ echo "unknown: \${COMPREPLY[*]}"
     assert.deepEqual(lines.positional, []);
     assert.deepEqual(lines.unknown, []);
   },
-});
+}));
 
-Deno.test({
+Deno.test(needs("bash", {
   name: "the bash script is valid bash",
-  ignore: !HAS_BASH,
   async fn() {
     const { code, stderr } = await new Deno.Command("bash", {
       args: ["-n", "-c", await script("bash")],
@@ -112,7 +94,25 @@ Deno.test({
     }).output();
     assert.equal(code, 0, new TextDecoder().decode(stderr));
   },
-});
+}));
+
+Deno.test(needs("shellcheck", {
+  name: "the bash script passes shellcheck",
+  async fn() {
+    // SC2207 (split the output of compgen into COMPREPLY) is how completion functions fill it;
+    // the words are command names and flags, which hold no spaces.
+    const child = new Deno.Command("shellcheck", {
+      args: ["--shell=bash", "--exclude=SC2207", "-"],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(await script("bash")));
+    await writer.close();
+    const { code, stdout } = await child.output();
+    assert.equal(code, 0, new TextDecoder().decode(stdout));
+  },
+}));
 
 Deno.test("the zsh and fish scripts ask the program for the words", async () => {
   const zsh = await script("zsh");
@@ -124,9 +124,8 @@ Deno.test("the zsh and fish scripts ask the program for the words", async () => 
   assert.match(fish, /\ncomplete -c manage -f /);
 });
 
-Deno.test({
+Deno.test(needs("zsh", {
   name: "the zsh script is valid zsh",
-  ignore: !HAS_ZSH,
   async fn() {
     const { code, stderr } = await new Deno.Command("zsh", {
       args: ["-n", "-c", await script("zsh")],
@@ -134,11 +133,10 @@ Deno.test({
     }).output();
     assert.equal(code, 0, new TextDecoder().decode(stderr));
   },
-});
+}));
 
-Deno.test({
+Deno.test(needs("fish", {
   name: "the fish script is valid fish",
-  ignore: !HAS_FISH,
   async fn() {
     const { code, stderr } = await new Deno.Command("fish", {
       args: ["--no-execute", "-c", await script("fish")],
@@ -146,7 +144,7 @@ Deno.test({
     }).output();
     assert.equal(code, 0, new TextDecoder().decode(stderr));
   },
-});
+}));
 
 Deno.test("--words with an empty command prints every command name, sorted", async () => {
   const names = registry.commands.map((entry) => entry.name).sort();

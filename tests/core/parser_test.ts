@@ -367,6 +367,62 @@ Deno.test("an option given twice keeps the last value", () => {
   });
 });
 
+Deno.test("each value of an option given twice is checked, as argparse checks it when seen", () => {
+  const decl: ArgumentsDecl = {
+    options: { mode: { choices: ["a", "b"], short: "m" }, count: { type: "integer" } },
+  };
+  fails(
+    decl,
+    ["-m", "John", "--mode", "b"],
+    "argument -m/--mode: invalid choice: 'John' (choose from 'a', 'b')",
+  );
+  fails(decl, ["--count=x", "--count", "3"], "argument --count: invalid int value: 'x'");
+  assert.deepEqual(values(decl, ["--count=2", "--count", "3"]), { mode: undefined, count: 3 });
+});
+
+Deno.test("an option's bad value is reported before a mistake later in the words", () => {
+  const decl: ArgumentsDecl = {
+    options: {
+      count: { type: "integer" },
+      name: {},
+      json: { type: "boolean" },
+      csv: { type: "boolean" },
+    },
+    exclusive: [{ options: ["json", "csv"] }],
+  };
+  fails(decl, ["--count", "x", "--name"], "argument --count: invalid int value: 'x'");
+  fails(decl, ["--count=x", "--json", "--csv"], "argument --count: invalid int value: 'x'");
+  fails(decl, ["--json", "--csv", "--count=x"], "argument --csv: not allowed with argument --json");
+});
+
+Deno.test("an option's value is read before its exclusive group is checked", () => {
+  const decl: ArgumentsDecl = {
+    options: {
+      json: { type: "boolean", short: "j" },
+      csv: { type: "boolean", short: "c" },
+      user: { short: "u" },
+      group: { short: "g" },
+    },
+    exclusive: [{ options: ["json", "csv"] }, { options: ["user", "group"] }],
+  };
+  fails(decl, ["--user", "x", "--group"], "argument -g/--group: expected one argument");
+  fails(decl, ["--json", "--csv=1"], "argument -c/--csv: ignored explicit argument '1'");
+  // A bundle is read whole before any of its flags is applied.
+  fails(decl, ["-cju"], "argument -u/--user: expected one argument");
+  fails(decl, ["-cj"], "argument -j/--json: not allowed with argument -c/--csv");
+});
+
+Deno.test("an ambiguous prefix is reported before any other mistake", () => {
+  const decl: ArgumentsDecl = {
+    arguments: { word: { nargs: "?" } },
+    options: { ver: { type: "integer" }, value: {}, valid: { type: "boolean" } },
+  };
+  fails(decl, ["--ver=x", "--va"], "ambiguous option: --va could match --value, --valid");
+  fails(decl, ["a", "b", "--va=1"], "ambiguous option: --va could match --value, --valid");
+  // After --, it is a word.
+  fails(decl, ["--", "a", "--va"], "unrecognized arguments: --va (did you mean --valid?)");
+});
+
 Deno.test("an option with no word after it expects one argument", () => {
   const decl: ArgumentsDecl = { options: { name: { short: "n" }, force: { type: "boolean" } } };
   fails(decl, ["--name"], "argument -n/--name: expected one argument");
@@ -551,6 +607,14 @@ Deno.test("an unknown option is unrecognized, with the closest flag suggested", 
   fails(decl, ["--verbse"], "unrecognized arguments: --verbse (did you mean --verbose?)");
   fails(decl, ["--verbse=1"], "unrecognized arguments: --verbse=1 (did you mean --verbose?)");
   fails(decl, ["--zzz"], "unrecognized arguments: --zzz");
+  // A flag given where no option is read (after --) is not its own suggestion, and a
+  // suggestion is made once.
+  fails(decl, ["a", "--", "--verbose"], "unrecognized arguments: --verbose");
+  fails(
+    decl,
+    ["--verbse", "--verbse=1"],
+    "unrecognized arguments: --verbse --verbse=1 (did you mean --verbose?)",
+  );
   // Words are listed as they came.
   fails(decl, ["--zzz", "a", "b"], "unrecognized arguments: --zzz b");
 });
@@ -930,6 +994,14 @@ Deno.test("the command's own options go before the subcommand", () => {
     ["main", "list", "--dry-run"],
     "unrecognized arguments: --dry-run",
   );
+});
+
+Deno.test("words neither the command nor its subcommand takes are all listed, in order", () => {
+  jobsFails(
+    ["--format=json", "main", "list", "extra", "--dry-run"],
+    "unrecognized arguments: --format=json extra --dry-run",
+  );
+  jobsFails(["--all", "main", "--", "list", "x"], "unrecognized arguments: --all x");
 });
 
 Deno.test("an unknown subcommand is an invalid choice, with the closest one suggested", () => {

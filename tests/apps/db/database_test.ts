@@ -15,10 +15,10 @@ import {
   serverTestDatabase,
 } from "../../_database.ts";
 import { rejection, ROOT } from "../../_helpers.ts";
+import { needs, SERVER_URL } from "../../_requires.ts";
 
 const ROOT_DIR = fileURLToPath(ROOT);
 const PASSWORD = "s3cr3t-Pa55";
-const SERVER = Deno.env.get("TEST_DATABASE_URL");
 
 const quiet = { env: {}, cwd: ROOT_DIR, notice: () => {} };
 
@@ -282,11 +282,10 @@ Deno.test("the database interface, on each driver", async (outer) => {
   });
 });
 
-Deno.test({
+Deno.test(needs("server", {
   name: "advisory locks exclude between two connections to one server database",
-  ignore: !SERVER,
   async fn() {
-    const testDb = await serverTestDatabase(SERVER!);
+    const testDb = await serverTestDatabase(SERVER_URL!);
     const [a, b] = [await testDb.open(), await testDb.open()];
     try {
       assert.equal(await a.tryAdvisoryLock(42n), true);
@@ -301,13 +300,12 @@ Deno.test({
       await testDb.drop();
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(needs("server", {
   name: "a lost server connection fails every later query instead of reconnecting",
-  ignore: !SERVER,
   async fn() {
-    const testDb = await serverTestDatabase(SERVER!);
+    const testDb = await serverTestDatabase(SERVER_URL!);
     const db = await testDb.open();
     try {
       assert.equal(await db.tryAdvisoryLock(42n), true);
@@ -323,13 +321,12 @@ Deno.test({
       await testDb.drop();
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(needs("server", {
   name: "a notification crosses connections on a server",
-  ignore: !SERVER,
   async fn() {
-    const testDb = await serverTestDatabase(SERVER!);
+    const testDb = await serverTestDatabase(SERVER_URL!);
     const [a, b] = [await testDb.open(), await testDb.open()];
     try {
       const [message, stop] = await nextMessage(a, "wake");
@@ -342,7 +339,7 @@ Deno.test({
       await testDb.drop();
     }
   },
-});
+}));
 
 Deno.test("an embedded database is opened by one process and served to the others", async (t) => {
   const testDb = await pgliteTestDatabase();
@@ -583,11 +580,10 @@ Deno.test("a password in the URL appears in no error", async (t) => {
     assert.ok(!String(error.stack).includes(PASSWORD));
   });
 
-  await t.step({
+  await t.step(needs("server", {
     name: "a database that does not exist, on the server",
-    ignore: !SERVER,
     async fn() {
-      const url = withPassword(SERVER!, "nonexistent_db");
+      const url = withPassword(SERVER_URL!, "nonexistent_db");
       const error = await rejection(openDatabase(url, quiet));
       assert.ok(error instanceof CommandError);
       assert.match(error.message, /database "nonexistent_db" does not exist/);
@@ -596,13 +592,12 @@ Deno.test("a password in the URL appears in no error", async (t) => {
         assert.ok(!text.includes(PASSWORD), text);
       }
     },
-  });
+  }));
 
-  await t.step({
+  await t.step(needs("server", {
     name: "a query error, on the server",
-    ignore: !SERVER,
     async fn() {
-      const testDb = await serverTestDatabase(SERVER!);
+      const testDb = await serverTestDatabase(SERVER_URL!);
       try {
         const url = withPassword(testDb.url, new URL(testDb.url).pathname.slice(1));
         const db = await openDatabase(url, quiet);
@@ -620,5 +615,5 @@ Deno.test("a password in the URL appears in no error", async (t) => {
         await testDb.drop();
       }
     },
-  });
+  }));
 });

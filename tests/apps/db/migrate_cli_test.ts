@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { forEachDatabase, testDatabases } from "../../_database.ts";
 import { copyProject, type Project, type RunResult } from "../../_helpers.ts";
 import { PASSWORD, recorded, snapshot, tables, withPassword } from "./_migrations.ts";
+import { needs } from "../../_requires.ts";
 
 function migration(body: string): string {
   return `import { defineMigration, runSQL } from "../../../mod.ts";\n\nexport default defineMigration(${body});\n`;
@@ -327,10 +328,9 @@ Deno.test("makemigrations --empty writes a numbered migration that migrate then 
 
 const CONCURRENT = 8;
 
-Deno.test({
+Deno.test(needs("server", {
   name:
     `${CONCURRENT} concurrent migrate processes on one server database apply each migration once`,
-  ignore: !Deno.env.get("TEST_DATABASE_URL"),
   async fn() {
     const files: Record<string, string> = { ...MIGRATIONS };
     for (let i = 3; i <= 8; i++) {
@@ -381,4 +381,4 @@ Deno.test({
       for (const database of databases) await database.drop();
     }
   },
-});
+}));

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { serverTestDatabase } from "../../_database.ts";
 import { CLI_PERMISSIONS, copyProject } from "../../_helpers.ts";
+import { needs, SERVER_URL } from "../../_requires.ts";
 
-const SERVER = Deno.env.get("TEST_DATABASE_URL");
 const JOBS = 5000;
 
 const FILES: Record<string, string> = {
@@ -31,12 +31,11 @@ export default defineCommand({
 `,
 };
 
-Deno.test({
+Deno.test(needs("server", {
   name: "SIGKILLed workers lose no job: 5,000 jobs, workers killed at random",
-  ignore: !SERVER,
   async fn() {
     await using project = await copyProject(FILES, { without: ["apps/myapp"] });
-    const database = await serverTestDatabase(SERVER!);
+    const database = await serverTestDatabase(SERVER_URL!);
     const db = await database.open();
     try {
       const env = { DATABASE_URL: database.url, NO_COLOR: "1" };
@@ -125,4 +124,4 @@ Deno.test({
       await database.drop();
     }
   },
-});
+}));

@@ -8,12 +8,12 @@ import { registry } from "../../../commands/_registry.ts";
 import { CLI_PERMISSIONS, copyProject, ROOT, runCli } from "../../_helpers.ts";
 import { forEachDatabase, pgliteTestDatabase, seedPgliteTemplate } from "../../_database.ts";
 import { tryLockFile } from "../../../apps/db/_lock.ts";
+import { needs, SERVER_URL } from "../../_requires.ts";
 
 const PASSWORD = "s3cr3t-Pa55";
 const DEAD_URL = `postgres://postgres:${PASSWORD}@127.0.0.1:1/app`;
 const DEAD_LINE = "Error connecting to the database: Cannot connect to " +
   "postgres://postgres:****@127.0.0.1:1/app: connect ECONNREFUSED 127.0.0.1:1\n";
-const SERVER = Deno.env.get("TEST_DATABASE_URL");
 
 Deno.test("check_database connects, on each driver", async (outer) => {
   await forEachDatabase(outer, async (db, t) => {
@@ -141,11 +141,10 @@ Deno.test("check_database creates the default embedded database, saying so once"
   }
 });
 
-Deno.test({
+Deno.test(needs("server", {
   name: "check_database keeps the password out of a server's error",
-  ignore: !SERVER,
   async fn() {
-    const url = new URL(SERVER!);
+    const url = new URL(SERVER_URL!);
     url.password = PASSWORD;
     url.pathname = "/nonexistent_db";
     const result = await runCli(["check_database"], { env: { DATABASE_URL: url.href } });
@@ -154,7 +153,7 @@ Deno.test({
     assert.match(result.stderr, /database "nonexistent_db" does not exist\n$/);
     assert.ok(!result.stderr.includes(PASSWORD) && !result.stdout.includes(PASSWORD));
   },
-});
+}));
 
 Deno.test("check_database from code throws the same line as a CommandError", async () => {
   const stdout = captureOutput();

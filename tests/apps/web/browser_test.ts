@@ -6,13 +6,8 @@
 import assert from "node:assert/strict";
 import { forEachDatabase, pgliteTestDatabase } from "../../_database.ts";
 import { ROOT, runCli } from "../../_helpers.ts";
+import { CHROMIUM, needs } from "../../_requires.ts";
 import { startServer } from "./_server.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const HAS_CHROMIUM = await Deno.stat(CHROMIUM).then((s) => s.isFile, () => false);
-if (!HAS_CHROMIUM) {
-  console.warn(`browser_test: ${CHROMIUM} is missing (apt-get install chromium): ignored`);
-}
 
 const USERNAME = "operator";
 const PASSWORD = "Correct-Horse-42";
@@ -40,9 +35,8 @@ async function inChild(): Promise<void> {
   assert.match(output, /ok \| 1 passed/);
 }
 
-Deno.test({
+Deno.test(needs("chromium", {
   name: BROWSER_TEST,
-  ignore: !HAS_CHROMIUM,
   // playwright-core's pipes to the browser outlive a step; they are closed when it closes.
   sanitizeOps: false,
   sanitizeResources: false,
@@ -196,7 +190,7 @@ Deno.test({
       await Deno.remove(profile, { recursive: true }).catch(() => {});
     }
   },
-});
+}));
 
 Deno.test("runserver refuses a bad address (exit 1) and offers --no-worker and --noreload", async () => {
   const address = await runCli(["runserver", "localhost:port", "--database", "pglite:memory"]);

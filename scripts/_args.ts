@@ -1,0 +1,44 @@
+// The command line of a script, read by the project's own parser: the same declarations, values,
+// usage line and messages as a command's, with `-h/--help`. A mistake prints the usage and the
+// error and exits 2, as argparse does.
+
+import type { ArgumentsDecl, ValuesOf } from "../core/arguments.ts";
+import { UsageError } from "../core/errors.ts";
+import { formatHelp, formatUsage } from "../core/help.ts";
+import { parseArgs } from "../core/parser.ts";
+import { signatureOf } from "../core/signature.ts";
+
+/** A script's name as typed (`deno task mutate`), its help, and its arguments. */
+export interface ScriptDecl<D extends ArgumentsDecl> {
+  prog: string;
+  help: string;
+  arguments: D;
+}
+
+/** Parses `argv` for `script`; prints help or a usage error and exits where argparse would. */
+export function scriptArgs<D extends ArgumentsDecl>(
+  script: ScriptDecl<D>,
+  argv: readonly string[],
+): ValuesOf<D> {
+  const decl = script.arguments;
+  const signature = signatureOf({
+    ...decl,
+    options: {
+      ...decl.options,
+      help: { type: "boolean", short: "h", help: "show this help message and exit" },
+    },
+  });
+  const layout = { prog: script.prog, path: [] };
+  try {
+    const { values, stopped } = parseArgs(signature, argv, { stopOn: ["help"] });
+    if (stopped) {
+      console.log(formatHelp(signature, layout, { description: script.help }));
+      Deno.exit(0);
+    }
+    return values as ValuesOf<D>;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`${formatUsage(signature, layout)}\n${script.prog}: error: ${error.message}`);
+    Deno.exit(error.returncode);
+  }
+}
