@@ -8,8 +8,8 @@
  * ```
  *
  * The binary's permissions are the ones of the `manage` task in `deno.json`: they are declared
- * there and nowhere else. A relative path in them (`--allow-read=.`) means the current directory
- * of the binary when it runs.
+ * there and nowhere else. A relative path in them (a project that narrows them to
+ * `--allow-read=.`) means the current directory of the binary when it runs.
  *
  * `deno compile` reads `DENORT_BIN` to use a local runtime instead of downloading one; this script
  * passes the environment through and fails early when `DENORT_BIN` names no file.

@@ -1,4 +1,4 @@
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { permissionFlags } from "../scripts/compile.ts";
 
 // Shared by the tests: run the real `cli.ts` as a process, and make throwaway copies of the
@@ -40,7 +40,15 @@ export async function runCli(args: string[], options: RunCliOptions = {}): Promi
   const command = new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", ...(options.permissions ?? CLI_PERMISSIONS), "cli.ts", ...args],
     cwd: root,
-    env: { COLUMNS: "80", NO_COLOR: "", FORCE_COLOR: "", MANAGE_COLORS: "", ...options.env },
+    env: {
+      COLUMNS: "80",
+      NO_COLOR: "",
+      FORCE_COLOR: "",
+      MANAGE_COLORS: "",
+      // As `deno task manage` started in the project's folder: not where the tests were started.
+      INIT_CWD: fileURLToPath(root),
+      ...options.env,
+    },
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

@@ -16,6 +16,7 @@ import type { PGlite } from "@electric-sql/pglite";
 import { dirname, resolve } from "node:path";
 import type { Database, OpenOptions } from "../../core/database.ts";
 import { CommandError } from "../../core/errors.ts";
+import { projectFolder } from "../../core/project.ts";
 import {
   describeProcess,
   type FileLock,
@@ -32,6 +33,8 @@ import { sessionDatabase, SharedSession } from "./_pglite_session.ts";
 export interface PgliteTarget {
   /** The data directory as given (relative to the working directory), or undefined for memory. */
   readonly dir: string | undefined;
+  /** `dir` is relative to the project folder instead: the default database, `.manage/db`. */
+  readonly inProject?: boolean;
   /** The URL to show (`pglite:.manage/db`, `pglite:memory`). */
   readonly url: string;
 }
@@ -47,14 +50,17 @@ const READY_TIMEOUT = 60_000;
  * directory, the database is used through that process.
  */
 export async function openPglite(target: PgliteTarget, options: OpenOptions): Promise<Database> {
+  // The template cache, and the default database, belong to the project; a folder the user
+  // names is read from where they typed it.
+  const project = await projectFolder(options.cwd);
   if (target.dir === undefined) {
     const { PGlite } = await import("@electric-sql/pglite");
-    const pg = await PGlite.create({ loadDataDir: await templateTarball(options.cwd) });
+    const pg = await PGlite.create({ loadDataDir: await templateTarball(project) });
     const session = new SharedSession(pg);
     return sessionDatabase(session, target.url);
   }
   const shown = { dir: target.dir, url: target.url };
-  const dir = resolve(options.cwd, target.dir);
+  const dir = resolve(target.inProject ? project : options.cwd, target.dir);
   await Deno.mkdir(dirname(dir), { recursive: true });
   const socket = `${dir}.sock`;
   const self: LockHolder = { pid: Deno.pid, command: describeProcess() };
@@ -73,7 +79,7 @@ export async function openPglite(target: PgliteTarget, options: OpenOptions): Pr
       await new Promise((resolve) => setTimeout(resolve, 50));
       continue;
     }
-    return await openHere(lock, dir, socket, shown, options);
+    return await openHere(lock, dir, socket, shown, project, options);
   }
 }
 
@@ -122,6 +128,7 @@ async function openHere(
   dir: string,
   socket: string,
   target: { dir: string; url: string },
+  project: string,
   options: OpenOptions,
 ): Promise<Database> {
   let server: SessionServer | undefined;
@@ -141,7 +148,7 @@ async function openHere(
       );
     }
     if (state !== "database") {
-      await createFromTemplate(dir, options.cwd);
+      await createFromTemplate(dir, project);
       options.notice(`Created the embedded database in ${target.dir}`);
     }
     let pg: PGlite;

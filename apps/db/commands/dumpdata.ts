@@ -44,6 +44,7 @@ export default defineCommand({
       } catch (error) {
         throw new CommandError(
           `Cannot write ${options.output}: ${error instanceof Error ? error.message : error}`,
+          { cause: error },
         );
       }
       defer(() => file.close());
