@@ -239,7 +239,7 @@ export const registry: Registry = {
       app: "manage",
       summary: "Prints the version of manage",
       module: "commands/version.ts",
-      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      flags: ["--format","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
       runFrom: ["cli","console","background"],
       load: () => import("./version.ts"),
     },
