@@ -58,6 +58,7 @@ const code = await main(Deno.args, {
   terminalWidth: columns,
   prog: "manage",
   cwd: workingDirectory(env, Deno.cwd()),
+  executable: Deno.execPath(),
   stdin: Deno.stdin.readable,
   stdinIsTerminal,
   setRaw: stdinIsTerminal ? setRaw : undefined,

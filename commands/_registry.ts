@@ -235,6 +235,15 @@ export const registry: Registry = {
       load: () => import("./startapp.ts"),
     },
     {
+      name: "upgrade",
+      app: "manage",
+      summary: "Replaces this manage with the newest release, or the one given",
+      module: "commands/upgrade.ts",
+      flags: ["--version","--check","-h","--help","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli"],
+      load: () => import("./upgrade.ts"),
+    },
+    {
       name: "version",
       app: "manage",
       summary: "Prints the version of manage",

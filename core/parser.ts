@@ -148,7 +148,7 @@ class Parse {
     next: () => string | undefined,
   ): boolean {
     this.markGiven(spec);
-    if (this.options.stopOn?.includes(spec.key)) return true;
+    if (spec.shared && this.options.stopOn?.includes(spec.key)) return true;
     switch (spec.action) {
       case "store_true":
       case "store_false":
