@@ -64,11 +64,23 @@ async function git(cwd: string, ...args: string[]): Promise<string> {
   return result.stdout.trim();
 }
 
-/** `deno task release` in `cwd`, with DENORT_BIN serving the host target. */
+/**
+ * `deno task release` in `cwd`, with DENORT_BIN serving the host target, and downloads sent to a
+ * proxy that refuses them: the other targets' runtimes are unavailable here as on any machine
+ * that has not downloaded them before.
+ */
 function release(cwd: string, ...args: string[]): Promise<RunResult> {
+  const refused = "http://127.0.0.1:9";
   return run(Deno.execPath(), ["task", "--quiet", "release", ...args], {
     cwd,
-    env: { DENORT_BIN: Deno.execPath(), NO_COLOR: "1", MANAGE_DOWNLOAD_URL: "" },
+    env: {
+      DENORT_BIN: Deno.execPath(),
+      HTTPS_PROXY: refused,
+      HTTP_PROXY: refused,
+      NO_PROXY: "",
+      NO_COLOR: "1",
+      MANAGE_DOWNLOAD_URL: "",
+    },
   });
 }
 
