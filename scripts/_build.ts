@@ -8,7 +8,7 @@ import type { Target } from "../core/release/targets.ts";
 
 const decoder = new TextDecoder();
 
-/** Runs git in `root`; its trimmed output, or undefined when it fails (no git, no repository). */
+/** Runs git in `root`: its output without the final newline, or undefined when it fails. */
 export async function git(root: string, ...args: string[]): Promise<string | undefined> {
   try {
     const output = await new Deno.Command("git", {
@@ -18,7 +18,7 @@ export async function git(root: string, ...args: string[]): Promise<string | und
       stdout: "piped",
       stderr: "piped",
     }).output();
-    return output.success ? decoder.decode(output.stdout).trim() : undefined;
+    return output.success ? decoder.decode(output.stdout).trimEnd() : undefined;
   } catch {
     return undefined;
   }

@@ -27,6 +27,7 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
 import { type ArchiveEntry, writeTarGz, writeZip } from "../core/release/archive.ts";
 import type { BuildStamp } from "../core/release/build.ts";
 import { formatChecksums, sha256Hex } from "../core/release/checksums.ts";
@@ -37,7 +38,7 @@ import {
   type Target,
   TARGETS,
 } from "../core/release/targets.ts";
-import { compileBinary, git, makeStamp, uncommitted } from "./_build.ts";
+import { compileBinary, makeStamp, uncommitted } from "./_build.ts";
 import { missingModules, permissionFlags, registeredModules } from "./compile.ts";
 
 const USAGE = `Usage: deno task release [--target TARGET]… [--require-all]`;
@@ -125,7 +126,7 @@ function megabytes(bytes: number): string {
 
 async function release(args: readonly string[]): Promise<void> {
   const { targets, requireAll } = parseArgs(args);
-  const root = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
+  const root = fileURLToPath(new URL("..", import.meta.url)).replace(/[\\/]$/, "");
   await checkTree(root);
   const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));
   const version = String(config.version);
@@ -185,10 +186,9 @@ async function release(args: readonly string[]): Promise<void> {
   await Deno.writeFile(`${folder}/install.sh`, script, { mode: 0o755 });
   sums["install.sh"] = await sha256Hex(script);
   await Deno.writeTextFile(`${folder}/SHA256SUMS`, formatChecksums(sums));
-  const short = commit.slice(0, 12) || (await git(root, "rev-parse", "--short", "HEAD"));
   const built = targets.length - skipped.length;
   console.log(
-    `Released manage ${version} (commit ${short}) in dist/${version}/: ${built} of ` +
+    `Released manage ${version} (commit ${commit.slice(0, 12)}) in dist/${version}/: ${built} of ` +
       `${targets.length} targets, SHA256SUMS` + (releases ? `, for ${releases}` : ""),
   );
 }

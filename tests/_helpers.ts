@@ -31,6 +31,39 @@ export interface RunCliOptions {
   stdin?: string;
 }
 
+/** Options for {@linkcode runProgram}. */
+export interface RunProgramOptions {
+  /** The folder to run in. */
+  cwd?: string | URL;
+  /** Environment variables, added to this process's unless `clearEnv`. */
+  env?: Record<string, string>;
+  /** Start from an empty environment. */
+  clearEnv?: boolean;
+}
+
+/** Runs a program to its end, with no input, and returns its exit code and output. */
+export async function runProgram(
+  program: string,
+  args: string[],
+  options: RunProgramOptions = {},
+): Promise<RunResult> {
+  const output = await new Deno.Command(program, {
+    args,
+    cwd: options.cwd,
+    env: options.env,
+    clearEnv: options.clearEnv,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
 /**
  * Runs `deno run cli.ts <args>` in a project with colour off, 80 columns, and no TTY, and
  * returns its exit code and output.

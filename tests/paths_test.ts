@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { permissionFlags } from "../scripts/compile.ts";
-import { CLI_PERMISSIONS, ROOT, runCli, type RunResult } from "./_helpers.ts";
+import { CLI_PERMISSIONS, ROOT, runCli, runProgram, type RunResult } from "./_helpers.ts";
 
 const ROOT_DIR = fileURLToPath(ROOT).replace(/\/$/, "");
 const FIXTURE = JSON.stringify([
@@ -38,27 +38,9 @@ function cleanEnv(extra: Record<string, string>): Record<string, string> {
   return { ...env, ...extra };
 }
 
-/** Runs a program in `cwd` with a clean environment. */
-async function spawn(
-  cwd: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<RunResult> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd,
-    env: cleanEnv(env),
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+/** Runs deno in `cwd` with a clean environment. */
+function spawn(cwd: string, args: string[], env: Record<string, string>): Promise<RunResult> {
+  return runProgram(Deno.execPath(), args, { cwd, env: cleanEnv(env), clearEnv: true });
 }
 
 /** `deno run <the manage task's permissions> <project>/cli.ts <args>`, started in `cwd`. */

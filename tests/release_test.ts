@@ -11,7 +11,7 @@ import { readArchive } from "../core/release/archive.ts";
 import { sha256Hex } from "../core/release/checksums.ts";
 import { upgradeExecutable } from "../core/release/upgrade.ts";
 import { embeddedFiles, missingModules, TARGETS } from "../scripts/compile.ts";
-import { copyProject, ROOT, runCli, type RunResult } from "./_helpers.ts";
+import { copyProject, ROOT, runCli, runProgram, type RunResult } from "./_helpers.ts";
 
 const HOST = Deno.build.target;
 const VERSION: string = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))).version;
@@ -27,27 +27,7 @@ const SHELLS = ["sh", "dash", "bash"].filter((shell) =>
 );
 
 const decoder = new TextDecoder();
-
-async function run(
-  program: string,
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string>; clearEnv?: boolean } = {},
-): Promise<RunResult> {
-  const output = await new Deno.Command(program, {
-    args,
-    cwd: options.cwd,
-    env: options.env,
-    clearEnv: options.clearEnv,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
+const run = runProgram;
 
 const GIT_ENV = {
   GIT_AUTHOR_NAME: "Release Test",
@@ -165,11 +145,19 @@ Deno.test("deno task release, install.sh and manage upgrade, on this machine", a
   let served: ReturnType<typeof serveReleases> | undefined;
   try {
     await t.step("deno task release refuses a tree with uncommitted changes", async () => {
+      const edited = join(root, "apps/myapp/commands/greet_user.ts");
+      const source = await Deno.readTextFile(edited);
+      await Deno.writeTextFile(edited, `${source}// an edit\n`);
       await Deno.writeTextFile(join(root, "apps/myapp/notes.txt"), "draft");
       const result = await release(root);
+      await Deno.writeTextFile(edited, source);
       await Deno.remove(join(root, "apps/myapp/notes.txt"));
       assert.equal(result.code, 1);
-      assert.match(result.stderr, /uncommitted changes.*apps\/myapp\/notes\.txt/);
+      assert.equal(
+        result.stderr,
+        "error: The tree has uncommitted changes (apps/myapp/commands/greet_user.ts, " +
+          "apps/myapp/notes.txt): commit or stash them, a release is built from a commit\n",
+      );
       assert.deepEqual(await listing(dist), []);
     });
 

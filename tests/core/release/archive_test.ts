@@ -6,23 +6,13 @@ import { join } from "node:path";
 import { crc32, readArchive, writeTarGz, writeZip } from "../../../core/release/archive.ts";
 import { formatChecksums, parseChecksums, sha256Hex } from "../../../core/release/checksums.ts";
 import { archiveName, parseArchiveName, TARGETS } from "../../../core/release/targets.ts";
+import { runProgram as run } from "../../_helpers.ts";
 
 const MTIME = Date.UTC(2026, 0, 2, 3, 4, 6) / 1000;
 const ENTRIES = [
   { name: "manage", mode: 0o755, bytes: new Uint8Array(70_000).map((_, i) => (i * 7) % 251) },
   { name: "docs/README.txt", mode: 0o644, bytes: new TextEncoder().encode("read me\n") },
 ];
-
-async function run(program: string, args: string[], cwd: string) {
-  const output = await new Deno.Command(program, { args, cwd, stdout: "piped", stderr: "piped" })
-    .output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
 
 Deno.test("the same files make the same archive bytes, and they read back as written", async () => {
   for (const write of [writeTarGz, writeZip]) {
@@ -45,13 +35,13 @@ Deno.test("tar lists the tar.gz with root's owner, the mtime and the modes given
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeFile(join(dir, "a.tar.gz"), await writeTarGz(ENTRIES, { mtime: MTIME }));
-    const listed = await run("tar", ["--utc", "-tvzf", "a.tar.gz"], dir);
+    const listed = await run("tar", ["--utc", "-tvzf", "a.tar.gz"], { cwd: dir });
     assert.equal(listed.code, 0, listed.stderr);
     assert.deepEqual(listed.stdout.trimEnd().split("\n").map((l) => l.split(/\s+/)), [
       ["-rwxr-xr-x", "root/root", "70000", "2026-01-02", "03:04", "manage"],
       ["-rw-r--r--", "root/root", "8", "2026-01-02", "03:04", "docs/README.txt"],
     ]);
-    assert.equal((await run("tar", ["-xzf", "a.tar.gz"], dir)).code, 0);
+    assert.equal((await run("tar", ["-xzf", "a.tar.gz"], { cwd: dir })).code, 0);
     assert.deepEqual(await Deno.readFile(join(dir, "manage")), ENTRIES[0].bytes);
     assert.equal((await Deno.stat(join(dir, "manage"))).mode! & 0o777, 0o755);
   } finally {
@@ -68,7 +58,7 @@ Deno.test("Python's zipfile reads the zip: names, modes, contents and CRCs", asy
       "assert z.testzip() is None\n" +
       "for i in z.infolist():\n" +
       "    print(i.filename, oct(i.external_attr >> 16), i.date_time, hashlib.sha256(z.read(i)).hexdigest())\n";
-    const result = await run("python3", ["-c", script], dir);
+    const result = await run("python3", ["-c", script], { cwd: dir });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(
       result.stdout,
