@@ -8,6 +8,7 @@
 import { registry } from "./commands/_registry.ts";
 import { main, SIGNAL_EXIT_CODES } from "./core/main.ts";
 import { streamSink } from "./core/output.ts";
+import { workingDirectory } from "./core/project.ts";
 
 const controller = new AbortController();
 const stdinIsTerminal = Deno.stdin.isTerminal();
@@ -56,7 +57,8 @@ const code = await main(Deno.args, {
   signal: controller.signal,
   terminalWidth: columns,
   prog: "manage",
-  cwd: Deno.cwd(),
+  cwd: workingDirectory(env, Deno.cwd()),
+  executable: Deno.execPath(),
   stdin: Deno.stdin.readable,
   stdinIsTerminal,
   setRaw: stdinIsTerminal ? setRaw : undefined,

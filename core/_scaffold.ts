@@ -4,6 +4,7 @@
 
 import { writeFileAtomic } from "./atomic_file.ts";
 import { CommandError } from "./errors.ts";
+import { projectFolder } from "./project.ts";
 
 /** App and command names: snake_case identifiers, as the registry requires of command files. */
 export const NAME = /^[a-z][a-z0-9_]*$/;
@@ -50,21 +51,24 @@ export async function isDirectory(path: string): Promise<boolean> {
 }
 
 /**
- * The project root: the working directory `cwd`, which must hold `deno.json` and the script
- * that rebuilds the registry. Throws {@linkcode CommandError} when it does not, before anything
- * is written.
+ * The project root: the project folder of `cwd` (the nearest folder upward holding `deno.json`),
+ * which must hold the script that rebuilds the registry. Throws {@linkcode CommandError} when
+ * there is none, before anything is written.
  */
 export async function projectRoot(command: string, cwd: string): Promise<string> {
-  if (!(await exists(`${cwd}/deno.json`))) {
-    throw new CommandError(`No deno.json in ${cwd}: run ${command} from the project root`);
-  }
-  if (!(await exists(`${cwd}/${BUILD_SCRIPT}`))) {
+  const root = await projectFolder(cwd);
+  if (!(await exists(`${root}/deno.json`))) {
     throw new CommandError(
-      `No ${BUILD_SCRIPT} in ${cwd} to rebuild the registry with: run ${command} with ` +
+      `No deno.json in ${cwd} or a folder above it: run ${command} in the project`,
+    );
+  }
+  if (!(await exists(`${root}/${BUILD_SCRIPT}`))) {
+    throw new CommandError(
+      `No ${BUILD_SCRIPT} in ${root} to rebuild the registry with: run ${command} with ` +
         "'deno task manage' in the project's sources",
     );
   }
-  return cwd;
+  return root;
 }
 
 /** The Deno executable to run scripts with: this one, unless this is a compiled `manage`. */

@@ -83,8 +83,10 @@ export interface CommandContext<O = Record<string, unknown>> {
   readonly registry: Registry;
   /** The terminal width, in columns, for formatting. */
   readonly terminalWidth: number;
-  /** The working directory the command was run from. */
+  /** The working directory the command was run from: paths the user names are read from it. */
   readonly cwd: string;
+  /** The running program's file, when known: the compiled manage, or deno in a source run. */
+  readonly executable?: string;
   /** Standard input, when the command has one (the terminal or a pipe; none in `callCommand`). */
   readonly stdin?: ReadableStream<Uint8Array>;
   /** Standard input is a terminal (a person may answer prompts). */

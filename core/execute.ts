@@ -44,6 +44,8 @@ export interface RunEnvironment {
   prog?: string;
   /** The working directory (`ctx.cwd`); `.` when left out. */
   cwd?: string;
+  /** The running program's file (`ctx.executable`): the compiled manage, or deno. */
+  executable?: string;
   /** Standard input (`ctx.stdin`). */
   stdin?: ReadableStream<Uint8Array>;
   /** Standard input is a terminal. */
@@ -181,6 +183,7 @@ export async function invoke(
     registry: run.registry,
     terminalWidth: run.terminalWidth ?? 80,
     cwd: run.cwd ?? ".",
+    executable: run.executable,
     stdin: run.stdin,
     stdinIsTerminal: run.stdinIsTerminal ?? false,
     setRaw: run.stdinIsTerminal ? run.setRaw : undefined,

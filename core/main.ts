@@ -16,6 +16,7 @@ import { runIn } from "./call_command.ts";
 import type { RunEnvironment } from "./execute.ts";
 import { formatUsage } from "./help.ts";
 import { OutputWrapper, type TextSink } from "./output.ts";
+import { missingPermission, permissionError } from "./permissions.ts";
 import { findCommand, unknownCommandMessage } from "./registry.ts";
 import { checkRunFrom } from "./run_from.ts";
 import { redactor } from "./secrets.ts";
@@ -126,6 +127,21 @@ export async function main(argv: readonly string[], run: RunEnvironment): Promis
       stderr.write(style.ERROR(error.stack ?? `${error.name}: ${error.message}`));
       return error instanceof CommandError ? error.returncode : 1;
     }
+    const denied = permissionError(error);
+    if (denied) {
+      const missing = missingPermission(denied.message);
+      stderr.write(style.ERROR(`PermissionError: ${missing?.refused ?? denied.message}`));
+      stderr.write(
+        `The ${name} command needs a permission this run was not given: add ` +
+          `${missing?.flag ?? "it"} to the manage task in deno.json (see README, "Permissions")`,
+      );
+      return 1;
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      // The operating system refused (a file's mode or owner), not Deno: no flag helps.
+      stderr.write(style.ERROR(`PermissionError: ${error.message}`));
+      return 1;
+    }
     if (error instanceof CommandError && error.bare) {
       stderr.write(error.message);
       return error.returncode;
@@ -133,15 +149,6 @@ export async function main(argv: readonly string[], run: RunEnvironment): Promis
     if (error instanceof CommandError) {
       stderr.write(style.ERROR(`CommandError: ${error.message}`));
       return error.returncode;
-    }
-    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-      const what = error.message.replace(/, run again with .*$/, "");
-      stderr.write(style.ERROR(`PermissionError: ${what}`));
-      stderr.write(
-        `The ${name} command needs a permission this run was not given: add it to the permissions ` +
-          `of the manage task in deno.json (see README, "Permissions").`,
-      );
-      return 1;
     }
     const described = error instanceof Error
       ? `${error.name}: ${error.message}`

@@ -177,7 +177,7 @@ class Parse {
   /** Applies an option with the value read for it; returns true when it stops the parse. */
   applyFlag(spec: ArgSpec, negative: boolean, value: string | undefined): boolean {
     this.markGiven(spec);
-    if (this.options.stopOn?.includes(spec.key)) return true;
+    if (spec.shared && this.options.stopOn?.includes(spec.key)) return true;
     if (value === undefined) {
       if (spec.action === "count") {
         this.values[spec.key] = ((this.values[spec.key] as number) ?? 0) + 1;

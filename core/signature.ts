@@ -140,9 +140,12 @@ export function buildSignature(
   const positionals = Object.entries(decl.arguments ?? {}).map(([key, d]) =>
     positionalSpec(key, d)
   );
+  // A command's own option replaces the shared one of its name (`upgrade --version V`).
+  const own = decl.options ?? {};
   const options = [
-    ...Object.entries(decl.options ?? {}).map(([key, d]) => optionSpec(key, d, false)),
-    ...Object.entries(shared).map(([key, d]) => optionSpec(key, d, true)),
+    ...Object.entries(own).map(([key, d]) => optionSpec(key, d, false)),
+    ...Object.entries(shared).filter(([key]) => !Object.hasOwn(own, key))
+      .map(([key, d]) => optionSpec(key, d, true)),
   ];
   const groups = (decl.exclusive ?? []).map((g) => ({
     keys: [...g.options],

@@ -1,2 +1,4 @@
-/** The version of manage, printed by `manage version` and `--version`. */
-export const VERSION = "0.1.0";
+import config from "../deno.json" with { type: "json" };
+
+/** The version of manage, printed by `manage version` and `--version`: deno.json's `version`. */
+export const VERSION: string = config.version;

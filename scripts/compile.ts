@@ -8,11 +8,14 @@
  * ```
  *
  * The binary's permissions are the ones of the `manage` task in `deno.json`: they are declared
- * there and nowhere else. A relative path in them (`--allow-read=.`) means the current directory
- * of the binary when it runs.
+ * there and nowhere else. A relative path in them (a project that narrows them to
+ * `--allow-read=.`) means the current directory of the binary when it runs.
+ *
+ * The binary carries a build stamp (the version, the commit, the date, the target and the Deno
+ * version) that `manage version` prints; see `scripts/_build.ts`.
  *
  * `deno compile` reads `DENORT_BIN` to use a local runtime instead of downloading one; this script
- * passes the environment through and fails early when `DENORT_BIN` names no file.
+ * passes it on for the host's target and fails early when `DENORT_BIN` names no file.
  *
  * `--verify` reads the binary's embedded file tree and checks that every module of the registry
  * (`commands/_registry.ts`) is in it. Searching the binary for the modules' paths as plain text
@@ -21,17 +24,10 @@
  * @module
  */
 
-/** The targets `deno compile --target` supports. */
-export const TARGETS = [
-  "x86_64-unknown-linux-gnu",
-  "aarch64-unknown-linux-gnu",
-  "x86_64-apple-darwin",
-  "aarch64-apple-darwin",
-  "x86_64-pc-windows-msvc",
-] as const;
+import { isTarget, type Target, TARGETS } from "../core/release/targets.ts";
+import { compileBinary, makeStamp } from "./_build.ts";
 
-/** A target `deno compile --target` supports. */
-export type Target = typeof TARGETS[number];
+export { type Target, TARGETS };
 
 const SHORT_PERMISSION = /^-[ARWINES](=.*)?$/;
 const LONG_PERMISSION = /^--(allow|deny|ignore)-[a-z]+(=.*)?$/;
@@ -253,10 +249,10 @@ function parseArgs(args: readonly string[]): Args {
     };
     if (flag === "--target") {
       const target = value();
-      if (!(TARGETS as readonly string[]).includes(target)) {
+      if (!isTarget(target)) {
         throw new UsageError(`Unknown target '${target}': use one of ${TARGETS.join(", ")}`);
       }
-      parsed.target = target as Target;
+      parsed.target = target;
     } else if (flag === "--output" || flag === "-o") {
       parsed.output = value();
     } else if (flag === "--verify" && inline === undefined) {
@@ -302,7 +298,8 @@ async function readManageTask(root: URL): Promise<string> {
   return command;
 }
 
-async function registeredModules(): Promise<string[]> {
+/** Every module the registry lists: each must be embedded in a binary. */
+export async function registeredModules(): Promise<string[]> {
   const { registry } = await import("../commands/_registry.ts");
   return [
     ...registry.commands,
@@ -312,6 +309,13 @@ async function registeredModules(): Promise<string[]> {
     ...(registry.schedules ?? []),
     ...(registry.database ? [registry.database] : []),
   ].map((entry) => entry.module);
+}
+
+/** The target of the Deno running this script. */
+function hostTarget(): Target {
+  const host = Deno.build.target;
+  if (!isTarget(host)) fail(`This machine (${host}) is not one of deno compile's targets`);
+  return host;
 }
 
 function megabytes(bytes: number): string {
@@ -345,42 +349,36 @@ async function main(args: readonly string[]): Promise<number> {
   const flags = permissionFlags(await readManageTask(rootUrl));
   console.log(`permissions (the manage task in deno.json): ${flags.join(" ") || "(none)"}`);
 
-  const env: Record<string, string> = {};
-  const denort = Deno.env.get("DENORT_BIN");
-  if (denort) {
-    const path = resolve(Deno.cwd(), denort);
-    const info = await Deno.stat(path).catch(() => undefined);
-    if (!info?.isFile) fail(`DENORT_BIN is set to '${denort}', which is not a file`);
-    env.DENORT_BIN = path;
-    console.log(`runtime: ${path} (DENORT_BIN)`);
+  const target = parsed.target ?? hostTarget();
+  const denortGiven = Deno.env.get("DENORT_BIN");
+  let denort: string | undefined;
+  if (denortGiven) {
+    denort = resolve(Deno.cwd(), denortGiven);
+    const info = await Deno.stat(denort).catch(() => undefined);
+    if (!info?.isFile) fail(`DENORT_BIN is set to '${denortGiven}', which is not a file`);
+    if (target === Deno.build.target) console.log(`runtime: ${denort} (DENORT_BIN)`);
   }
 
-  const compileArgs = [
-    "compile",
-    ...flags,
-    "--output",
-    binary,
-    ...(parsed.target ? ["--target", parsed.target] : []),
-    toPath(new URL("cli.ts", rootUrl)),
-  ];
-  console.log(`deno ${compileArgs.join(" ")}`);
-  const { code } = await new Deno.Command(Deno.execPath(), {
-    args: compileArgs,
-    cwd: root,
-    env,
-    stdin: "null",
-    stdout: "inherit",
-    stderr: "inherit",
-  }).output();
-  if (code !== 0) {
-    const hint = denort
-      ? ""
-      : " (where denort cannot be downloaded, set DENORT_BIN to a local one)";
-    fail(`deno compile exited with code ${code}${hint}`, code);
+  const stamp = await makeStamp(root.replace(/[\\/]+$/, ""), target, Deno.env.toObject());
+  console.log(`stamp: ${stamp.version}, commit ${stamp.commit}, ${stamp.date}`);
+  const result = await compileBinary({
+    root: root.replace(/[\\/]+$/, ""),
+    target,
+    output: binary,
+    flags,
+    stamp,
+    denort: target === Deno.build.target ? denort : undefined,
+  });
+  console.log(result.log.trimEnd());
+  if (!result.ok) {
+    const hint = result.runtimeMissing
+      ? ` (the Deno runtime for ${target} could not be downloaded` +
+        (target === Deno.build.target ? ": set DENORT_BIN to a local one)" : ")")
+      : "";
+    fail(`deno compile failed${hint}`);
   }
 
   const size = (await Deno.stat(binary)).size;
-  const target = parsed.target ?? Deno.build.target;
   let verified = "";
   if (parsed.verify) {
     const modules = await registeredModules();

@@ -47,8 +47,8 @@ function randomName(): string {
 /**
  * A new embedded database copied from the project's cached template, in a folder of its own
  * under the project's `.manage/test/` (`<folder>/db`, its lock file `<folder>/db.lock`): inside
- * the project, so that `cli.ts` run with the `manage` task's permissions (`--allow-read=.
- * --allow-write=.`) may open it. PGlite allows one process at a time: close what you opened
+ * the project, so that it goes with a project copy and stays within the permissions of a project
+ * that narrows them to its folder. PGlite allows one process at a time: close what you opened
  * before running a `manage` process on the URL.
  */
 export async function pgliteTestDatabase(

@@ -1,4 +1,4 @@
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { permissionFlags } from "../scripts/compile.ts";
 
 // Shared by the tests: run the real `cli.ts` as a process, and make throwaway copies of the
@@ -33,6 +33,39 @@ export interface RunCliOptions {
   killAfter?: number;
 }
 
+/** Options for {@linkcode runProgram}. */
+export interface RunProgramOptions {
+  /** The folder to run in. */
+  cwd?: string | URL;
+  /** Environment variables, added to this process's unless `clearEnv`. */
+  env?: Record<string, string>;
+  /** Start from an empty environment. */
+  clearEnv?: boolean;
+}
+
+/** Runs a program to its end, with no input, and returns its exit code and output. */
+export async function runProgram(
+  program: string,
+  args: string[],
+  options: RunProgramOptions = {},
+): Promise<RunResult> {
+  const output = await new Deno.Command(program, {
+    args,
+    cwd: options.cwd,
+    env: options.env,
+    clearEnv: options.clearEnv,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
 /**
  * Runs `deno run cli.ts <args>` in a project with colour off, 80 columns, and no TTY, and
  * returns its exit code and output.
@@ -42,7 +75,15 @@ export async function runCli(args: string[], options: RunCliOptions = {}): Promi
   const command = new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", ...(options.permissions ?? CLI_PERMISSIONS), "cli.ts", ...args],
     cwd: root,
-    env: { COLUMNS: "80", NO_COLOR: "", FORCE_COLOR: "", MANAGE_COLORS: "", ...options.env },
+    env: {
+      COLUMNS: "80",
+      NO_COLOR: "",
+      FORCE_COLOR: "",
+      MANAGE_COLORS: "",
+      // As `deno task manage` started in the project's folder: not where the tests were started.
+      INIT_CWD: fileURLToPath(root),
+      ...options.env,
+    },
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

@@ -2,7 +2,7 @@
 // exit codes, error lines, tracebacks, signals, permissions, colour, checks.
 
 import assert from "node:assert/strict";
-import { copyProject, type Project } from "./_helpers.ts";
+import { CLI_PERMISSIONS, copyProject, type Project } from "./_helpers.ts";
 
 async function fixtureFiles(): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
@@ -47,13 +47,21 @@ Deno.test("cli.ts end to end", async (t) => {
     assert.match(result.stderr, /^TypeError: .*\n\s+at .*crash\.ts/);
   });
 
-  await t.step("a missing permission is one line naming it", async () => {
-    const result = await project.run(["read_outside"]);
+  await t.step("a missing permission is one line naming it, and a line with its flag", async () => {
+    // A project that narrowed its reads to its own folder.
+    const permissions = CLI_PERMISSIONS.map((flag) =>
+      flag === "--allow-read" ? "--allow-read=." : flag
+    );
+    const result = await project.run(["read_outside"], { permissions });
     assert.equal(result.code, 1);
     const lines = result.stderr.trimEnd().split("\n");
     assert.equal(lines.length, 2);
     assert.match(lines[0], /^PermissionError: Requires read access to "\/etc\/hostname"$/);
-    assert.match(lines[1], /permission this run was not given/);
+    assert.equal(
+      lines[1],
+      "The read_outside command needs a permission this run was not given: add " +
+        '--allow-read=/etc/hostname to the manage task in deno.json (see README, "Permissions")',
+    );
   });
 
   await t.step("SIGINT aborts ctx.signal, clean-ups run, exit 130", async () => {

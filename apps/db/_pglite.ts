@@ -19,6 +19,7 @@ import type { PGlite } from "@electric-sql/pglite";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { Database, OpenOptions } from "../../core/database.ts";
 import { CommandError } from "../../core/errors.ts";
+import { projectFolder } from "../../core/project.ts";
 import {
   describeProcess,
   type FileLock,
@@ -48,6 +49,8 @@ import { sessionDatabase, SharedSession } from "./_pglite_session.ts";
 export interface PgliteTarget {
   /** The data directory as given (relative to the working directory), or undefined for memory. */
   readonly dir: string | undefined;
+  /** `dir` is relative to the project folder instead: the default database, `.manage/db`. */
+  readonly inProject?: boolean;
   /** The URL to show (`pglite:.manage/db`, `pglite:memory`). */
   readonly url: string;
 }
@@ -68,6 +71,8 @@ interface Place {
   readonly dir: string;
   /** As given, for messages, and its URL. */
   readonly shown: { readonly dir: string; readonly url: string };
+  /** The project folder: where `.manage/` and the template cache are. */
+  readonly project: string;
   readonly options: OpenOptions;
 }
 
@@ -77,15 +82,19 @@ interface Place {
  * directory, the database is used through that process, and then through the next one.
  */
 export async function openPglite(target: PgliteTarget, options: OpenOptions): Promise<Database> {
+  // The template cache, and the default database, belong to the project; a folder the user
+  // names is read from where they typed it.
+  const project = await projectFolder(options.cwd);
   if (target.dir === undefined) {
     const { PGlite } = await import("@electric-sql/pglite");
-    const pg = await PGlite.create({ loadDataDir: await templateTarball(options.cwd) });
+    const pg = await PGlite.create({ loadDataDir: await templateTarball(project) });
     const session = new SharedSession(pg);
     return sessionDatabase(session, target.url);
   }
   const place: Place = {
-    dir: resolve(options.cwd, target.dir),
+    dir: resolve(target.inProject ? project : options.cwd, target.dir),
     shown: { dir: target.dir, url: target.url },
+    project,
     options,
   };
   await prepareFolder(place);
@@ -100,7 +109,7 @@ export async function openPglite(target: PgliteTarget, options: OpenOptions): Pr
  */
 async function prepareFolder(place: Place): Promise<void> {
   const parent = dirname(place.dir);
-  const manage = join(place.options.cwd, ".manage");
+  const manage = join(place.project, ".manage");
   try {
     const file = await fileInTheWay(place.dir);
     if (file !== undefined) {
@@ -111,7 +120,7 @@ async function prepareFolder(place: Place): Promise<void> {
     }
     if (parent === manage || parent.startsWith(`${manage}/`)) {
       await privateFolder(manage);
-      await tightenTemplates(place.options.cwd);
+      await tightenTemplates(place.project);
     }
     await Deno.mkdir(parent, { recursive: true, mode: 0o700 });
   } catch (error) {
@@ -205,7 +214,7 @@ async function reachHolder(
 
 /** Opens the database in this process, which holds `lock`, and serves it on `socket`. */
 async function openHere(lock: FileLock, place: Place, socket: string): Promise<Database> {
-  const { dir, shown: target, options } = place;
+  const { dir, shown: target, project, options } = place;
   let server: SessionServer | undefined;
   const stopServing = async () => {
     await server?.stop();
@@ -232,7 +241,7 @@ async function openHere(lock: FileLock, place: Place, socket: string): Promise<D
       );
     }
     if (state !== "database") {
-      await createFromTemplate(dir, options.cwd);
+      await createFromTemplate(dir, project);
       options.notice(`Created the embedded database in ${target.dir}`);
     }
     await checkDataFolder(dir, target.dir);

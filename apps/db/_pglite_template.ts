@@ -5,10 +5,11 @@
  * `dumpDataDir` writes it, for in-memory databases). Copying `data/` and opening the copy takes
  * under a second; PGlite's own `loadDataDir` from the tarball takes about 1.7 s, and initdb 5 s.
  *
- * The cache is inside the project because the `manage` program may write only there; it is
- * made in a temporary folder and renamed into place, so a crash never leaves half a template.
- * One process makes it while the others wait (`pglite-<version>.lock`); a folder that a killed
- * process left half-made is removed by the next one. Like the databases, it is owner-only.
+ * The cache is in the project folder (see `core/project.ts`), beside the default database, so a
+ * project's databases share one template; it is made in a temporary folder and renamed into
+ * place, so a crash never leaves half a template. One process makes it while the others wait
+ * (`pglite-<version>.lock`); a folder that a killed process left half-made is removed by the
+ * next one. Like the databases, it is owner-only.
  *
  * @module
  */
@@ -28,7 +29,7 @@ export interface Template {
   readonly tarball: string;
 }
 
-/** Where the template of the project in `cwd` is kept. */
+/** Where the template of the project in the folder `cwd` is kept. */
 export function templatePaths(cwd: string): Template & { readonly root: string } {
   const root = join(cwd, ".manage", "cache", `pglite-${PGLITE_VERSION}`);
   return { root, dataDir: join(root, "data"), tarball: join(root, "fresh.tar.gz") };

@@ -8,7 +8,7 @@
  * | `postgres://user:password@host:5432/name`  | a PostgreSQL server (`postgresql://` too)        |
  * | `pglite:<dir>`                             | the embedded database in `<dir>` (from the cwd)  |
  * | `pglite:memory`                            | an embedded database that lives in memory        |
- * | nothing (no `--database`, no DATABASE_URL) | the embedded database in `.manage/db`            |
+ * | nothing (no `--database`, no DATABASE_URL) | the embedded database in the project's `.manage/db` |
  *
  * An embedded database that does not exist is created on first use, with a one-line notice. The
  * first process to open it serves it to the others, which use it through that one.
@@ -46,6 +46,8 @@ export type DatabaseTarget =
     readonly dir: string | undefined;
     /** Its URL (`pglite:.manage/db`, `pglite:memory`). */
     readonly url: string;
+    /** `dir` is in the project folder rather than the working directory: the default. */
+    readonly inProject?: boolean;
   };
 
 /**
@@ -62,7 +64,10 @@ export type DatabaseTarget =
  * ```
  */
 export function parseDatabaseUrl(url: string | undefined): DatabaseTarget {
-  const given = url?.trim() || DEFAULT_DATABASE_URL;
+  if (!url?.trim()) {
+    return { driver: "pglite", dir: ".manage/db", url: DEFAULT_DATABASE_URL, inProject: true };
+  }
+  const given = url.trim();
   if (/^postgres(ql)?:\/\//i.test(given)) {
     return { driver: "postgres", connect: given, url: redactUrl(given) };
   }

@@ -142,18 +142,46 @@ Deno.test("startapp and makecommand scaffold an app and a working command", asyn
       assert.equal(result.code, 1);
     });
 
-    await t.step("startapp refuses to run outside the project root", async () => {
+    await t.step("startapp in a folder below the project finds the project above it", async () => {
       const result = await deno(
-        ["run", "-A", "../../cli.ts", "startapp", "shop"],
+        ["run", "-A", "../../cli.ts", "startapp", "billing"],
         new URL("apps/billing/", root),
       );
-      const cwd = decodeURIComponent(new URL("apps/billing", root).pathname);
       assert.equal(
         result.stderr,
-        error(`No deno.json in ${cwd}: run startapp from the project root`),
+        error(
+          "'billing' conflicts with the name of an existing app in apps/billing: " +
+            "choose another name",
+        ),
       );
       assert.equal(result.code, 1);
       assert.ok(!(await isDirectory(new URL("apps/billing/apps/", root))));
+    });
+
+    await t.step("startapp refuses to run where no deno.json is above", async () => {
+      const outside = await Deno.makeTempDir({ prefix: "manage_outside_" });
+      try {
+        const result = await deno(
+          [
+            "run",
+            "-A",
+            "--config",
+            new URL("deno.json", root).pathname,
+            new URL("cli.ts", root).pathname,
+            "startapp",
+            "shop",
+          ],
+          new URL(`file://${outside}/`),
+        );
+        assert.equal(
+          result.stderr,
+          error(`No deno.json in ${outside} or a folder above it: run startapp in the project`),
+        );
+        assert.equal(result.code, 1);
+        assert.deepEqual([...Deno.readDirSync(outside)], []);
+      } finally {
+        await Deno.remove(outside, { recursive: true });
+      }
     });
 
     await t.step("makecommand refuses a missing app", async () => {

@@ -1038,6 +1038,21 @@ Deno.test("-- before or after the subcommand's name keeps later words positional
 
 // ---- Stopping on help ----
 
+Deno.test("a command's own option replaces the shared one of its name, and does not stop", () => {
+  const signature = signatureOf(
+    { options: { version: { metavar: "V" }, check: { type: "boolean" } } },
+    sharedOptions(),
+  );
+  assert.equal(signature.options.filter((spec) => spec.key === "version").length, 1);
+  const parsed = parseArgs(signature, ["--version", "0.2.0", "--check"], {
+    stopOn: ["help", "version"],
+  });
+  assert.equal(parsed.stopped, undefined);
+  assert.equal(parsed.values.version, "0.2.0");
+  assert.equal(parsed.values.check, true);
+  assert.equal(parseArgs(signature, ["-h"], { stopOn: ["help", "version"] }).stopped, "help");
+});
+
 Deno.test("a stopOn option ends the parse at once and is reported", () => {
   const signature = signatureOf({ arguments: { name: {} } }, sharedOptions());
   const stopOn = ["help", "version"];

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { defineCommand } from "../../../core/command.ts";
 import { CommandError } from "../../../core/errors.ts";
+import { projectFolder } from "../../../core/project.ts";
 import {
   describeDatabaseError,
   FixtureDatabaseError,
@@ -30,17 +31,26 @@ async function fileSize(path: string): Promise<number | undefined> {
   try {
     const info = await Deno.stat(path);
     return info.isFile ? info.size : undefined;
-  } catch {
-    return undefined;
+  } catch (error) {
+    // A file this run may not read is there: say so, never "not found".
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
+    throw error;
   }
 }
 
 /**
  * A fixture named on the command line: `-`, a path from the working directory, or (as
  * Django looks in each app's `fixtures/`) a file name, with or without its extension, in
- * `apps/<app>/fixtures/`.
+ * `apps/<app>/fixtures/` of the project folder.
  */
-async function findFixture(label: string, cwd: string, apps: Iterable<string>): Promise<Source> {
+async function findFixture(
+  label: string,
+  cwd: string,
+  project: string,
+  apps: Iterable<string>,
+): Promise<Source> {
   if (label === "-") return { name: "-" };
   const direct = resolve(cwd, label);
   const size = await fileSize(direct);
@@ -52,7 +62,7 @@ async function findFixture(label: string, cwd: string, apps: Iterable<string>): 
     const found: Source[] = [];
     for (const app of [...apps].sort()) {
       for (const name of names) {
-        const path = resolve(cwd, "apps", app, "fixtures", name);
+        const path = resolve(project, "apps", app, "fixtures", name);
         const size = await fileSize(path);
         if (size !== undefined) found.push({ name: `apps/${app}/fixtures/${name}`, path, size });
       }
@@ -125,7 +135,10 @@ export default defineCommand({
     const models = await loadModels(registry);
     const apps = knownApps(registry);
     const sources: Source[] = [];
-    for (const label of options.fixtureLabels) sources.push(await findFixture(label, cwd, apps));
+    const project = await projectFolder(cwd);
+    for (const label of options.fixtureLabels) {
+      sources.push(await findFixture(label, cwd, project, apps));
+    }
     if (sources.filter((s) => s.path === undefined).length > 1) {
       throw new CommandError("Standard input (-) can be read once: give it one time");
     }
@@ -222,6 +235,7 @@ async function openSource(
     } catch (error) {
       throw new CommandError(
         `Cannot read ${source.name}: ${error instanceof Error ? error.message : error}`,
+        { cause: error },
       );
     }
   }

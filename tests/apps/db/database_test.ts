@@ -78,12 +78,13 @@ Deno.test("database URLs", async (t) => {
     });
   });
 
-  await t.step("nothing, or an empty value, is the default .manage/db", () => {
+  await t.step("nothing, or an empty value, is the default .manage/db of the project", () => {
     for (const url of [undefined, "", "  "]) {
       assert.deepEqual(parseDatabaseUrl(url), {
         driver: "pglite",
         dir: ".manage/db",
         url: "pglite:.manage/db",
+        inProject: true,
       });
     }
   });
