@@ -128,7 +128,12 @@ export async function compileBinary(options: CompileOptions): Promise<CompileRes
   await Deno.writeTextFile(
     `${build}/import_map.json`,
     JSON.stringify(
-      { imports: { ...config.imports, "../../../core/release/_stamp.ts": "./stamp.ts" } },
+      {
+        imports: {
+          ...withSubpaths(config.imports ?? {}),
+          "../../../core/release/_stamp.ts": "./stamp.ts",
+        },
+      },
       null,
       2,
     ) + "\n",
@@ -160,4 +165,18 @@ export async function compileBinary(options: CompileOptions): Promise<CompileRes
   // deno compile downloads the target's runtime (denort) when it has not got it.
   const runtimeMissing = !success && /Setting up base binary|denort/i.test(log);
   return { ok: success, runtimeMissing, log };
+}
+
+/**
+ * deno.json's imports as an import map: deno.json maps a package's subpaths
+ * (`@electric-sql/pglite/nodefs`) by itself, an import map only with a `pkg/` entry of its own.
+ */
+function withSubpaths(imports: Record<string, string>): Record<string, string> {
+  const map = { ...imports };
+  for (const [name, target] of Object.entries(imports)) {
+    if (target.startsWith("npm:") && !name.endsWith("/")) {
+      map[`${name}/`] ??= `npm:/${target.slice("npm:".length)}/`;
+    }
+  }
+  return map;
 }
