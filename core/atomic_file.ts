@@ -205,6 +205,14 @@ export class AtomicFile implements AsyncDisposable {
    * file system's errors (a missing folder, a permission) as they are.
    */
   static async open(path: string, options: AtomicFileOptions = {}): Promise<AtomicFile> {
+    // Writing is what is asked: a run that may not write the file hears that first, rather than
+    // that it may not look at the file it would replace.
+    const { state } = await Deno.permissions.query({ name: "write", path });
+    if (state !== "granted") {
+      throw new Deno.errors.NotCapable(
+        `Requires write access to "${path}", run again with the --allow-write flag`,
+      );
+    }
     const target = await targetOf(path);
     const old = await existing(target);
     if (old && options.createNew) throw new Deno.errors.AlreadyExists(`File exists: ${path}`);

@@ -496,6 +496,16 @@ WHERE status = 'queued' AND queue = ANY(string_to_array($1, ','))`,
   return row?.next ? new Date(row.next) : null;
 }
 
+/** Whether a job of `queues` waits and is due now (by the database's clock). */
+export async function anyDue(db: Queryable, queues: readonly string[]): Promise<boolean> {
+  const [row] = await db.query<{ due: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM manage_job WHERE status = 'queued'
+AND queue = ANY(string_to_array($1, ',')) AND run_at <= now()) AS due`,
+    [queues.join(",")],
+  );
+  return row?.due === true;
+}
+
 /** Which of `ids` still wait in the queue, and when the first comes due. */
 export async function pendingAmong(
   db: Queryable,

@@ -30,6 +30,7 @@ import { type CapturedOutput, captureOutput } from "../output.ts";
 import type { Registry } from "../registry.ts";
 import { isSchedule, type Schedule } from "../schedule.ts";
 import {
+  anyDue,
   CANCEL_CHANNEL,
   cancelRequested,
   capOutput,
@@ -436,8 +437,15 @@ export class Worker {
    * ends (any heartbeat, this worker's too, sees to it) and then runs here. Else it waits.
    */
   async #burstDone(): Promise<boolean> {
-    const waiting = await pendingAmong(this.#o.db, [...this.#retriedHere]);
-    const elsewhere = await runningElsewhere(this.#o.db, this.id, this.#o.queues);
+    const { db, queues } = this.#o;
+    // In this order: a dead worker's job that a heartbeat queues again between the two queries
+    // is seen by one of them (running elsewhere first, then due here).
+    const elsewhere = await runningElsewhere(db, this.id, queues);
+    if (await anyDue(db, queues)) {
+      this.#mayHaveWork = true;
+      return false;
+    }
+    const waiting = await pendingAmong(db, [...this.#retriedHere]);
     if (waiting.count === 0 && elsewhere === 0) return true;
     this.#dueAt(elsewhere > 0 ? null : waiting.next);
     return false;
@@ -844,6 +852,8 @@ export class Worker {
       if (recovered > 0) {
         this.stats.recovered += recovered;
         this.#log("warning", `Queued ${recovered} job(s) of stopped workers again`);
+        this.#mayHaveWork = true;
+        this.#wakeUp();
       }
       if (this.#running.size > 0 || this.#local.length > 0) {
         for (const id of await cancelRequested(db, this.id)) this.#cancel(id);

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { AtomicFile } from "../../../core/atomic_file.ts";
 import { defineCommand } from "../../../core/command.ts";
+import { DatabaseUnavailableError } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import { dumpModels } from "../_fixture_dump.ts";
 import { knownApps, loadModels, selectModels } from "../_models.ts";
@@ -85,8 +86,11 @@ export default defineCommand({
         pageSize: connection.driver === "pglite" ? EMBEDDED_PAGE : undefined,
       }, write);
     } catch (error) {
-      if (error instanceof CommandError || !isDatabaseError(error)) throw error;
-      const what = /^[0-9A-Z]{5}$/.test(String((error as { code: unknown }).code))
+      const lost = error instanceof DatabaseUnavailableError;
+      if (!lost && (error instanceof CommandError || !isDatabaseError(error))) throw error;
+      const what = lost
+        ? error.message.replace(/^The /, "the ")
+        : /^[0-9A-Z]{5}$/.test(String((error as { code: unknown }).code))
         ? reason(error)
         : `the connection to the database was lost (${reason(error)})`;
       const kept = name === undefined ? "" : `; ${name} was left as it was`;

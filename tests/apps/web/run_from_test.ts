@@ -144,6 +144,7 @@ const DECISIONS: Record<string, { runFrom: string[]; args?: string[] }> = {
   sqlflush: { runFrom: ["cli", "console", "background"], args: [] },
   sqlmigrate: { runFrom: ["cli", "console", "background"], args: ["myapp", "0001_initial"] },
   startapp: { runFrom: ["cli"] },
+  upgrade: { runFrom: ["cli"] },
   version: { runFrom: ["cli", "console", "background"], args: [] },
   worker: { runFrom: ["cli"] },
 };
