@@ -109,6 +109,19 @@ export interface CompileResult {
   log: string;
 }
 
+/**
+ * deno.json's imports as an import map file needs them: deno.json lets `pkg/sub` follow a bare
+ * `"pkg": "npm:pkg@1.0.0"`, an import map only with its own `"pkg/": "npm:/pkg@1.0.0/"`.
+ */
+export function withSubpaths(imports: Record<string, string>): Record<string, string> {
+  const all = { ...imports };
+  for (const [key, value] of Object.entries(imports)) {
+    if (key.endsWith("/") || !value.startsWith("npm:") || `${key}/` in imports) continue;
+    all[`${key}/`] = `npm:/${value.slice("npm:".length)}/`;
+  }
+  return all;
+}
+
 /** Runs `deno compile` for one target with the stamp baked in. */
 export async function compileBinary(options: CompileOptions): Promise<CompileResult> {
   const { root, stamp } = options;
@@ -128,7 +141,12 @@ export async function compileBinary(options: CompileOptions): Promise<CompileRes
   await Deno.writeTextFile(
     `${build}/import_map.json`,
     JSON.stringify(
-      { imports: { ...config.imports, "../../../core/release/_stamp.ts": "./stamp.ts" } },
+      {
+        imports: {
+          ...withSubpaths(config.imports ?? {}),
+          "../../../core/release/_stamp.ts": "./stamp.ts",
+        },
+      },
       null,
       2,
     ) + "\n",
