@@ -24,7 +24,7 @@
  * @module
  */
 
-import { isTarget, type Target, TARGETS } from "../core/release/targets.ts";
+import { isTarget, type Target, TARGETS } from "../commands/_release/mod.ts";
 import { compileBinary, makeStamp } from "./_build.ts";
 
 export { type Target, TARGETS };

@@ -28,16 +28,19 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { type ArchiveEntry, writeTarGz, writeZip } from "../core/release/archive.ts";
-import type { BuildStamp } from "../core/release/build.ts";
-import { formatChecksums, sha256Hex } from "../core/release/checksums.ts";
 import {
+  type ArchiveEntry,
   archiveName,
+  type BuildStamp,
   executableName,
+  formatChecksums,
   isTarget,
+  sha256Hex,
   type Target,
   TARGETS,
-} from "../core/release/targets.ts";
+  writeTarGz,
+  writeZip,
+} from "../commands/_release/mod.ts";
 import { compileBinary, makeStamp, uncommitted } from "./_build.ts";
 import { missingModules, permissionFlags, requiredModules } from "./compile.ts";
 

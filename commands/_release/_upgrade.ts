@@ -8,9 +8,9 @@
  * @module
  */
 
-import { ArchiveError, readArchive } from "./archive.ts";
-import { parseChecksums, sha256Hex } from "./checksums.ts";
-import { executableName, parseArchiveName } from "./targets.ts";
+import { ArchiveError, readArchive } from "./_archive.ts";
+import { parseChecksums, sha256Hex } from "./_checksums.ts";
+import { executableName, parseArchiveName } from "./_targets.ts";
 
 /** What {@linkcode upgradeExecutable} is asked to do. */
 export interface UpgradeOptions {
@@ -72,7 +72,7 @@ async function download(url: string, signal: AbortSignal | undefined): Promise<U
  *
  * @example
  * ```ts
- * import { compareVersions } from "./upgrade.ts";
+ * import { compareVersions } from "./_upgrade.ts";
  *
  * console.assert(compareVersions("0.10.0", "0.9.1") > 0);
  * console.assert(compareVersions("1.0.0-rc.1", "1.0.0") < 0);

@@ -3,9 +3,18 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { crc32, readArchive, writeTarGz, writeZip } from "../../../core/release/archive.ts";
-import { formatChecksums, parseChecksums, sha256Hex } from "../../../core/release/checksums.ts";
-import { archiveName, parseArchiveName, TARGETS } from "../../../core/release/targets.ts";
+import {
+  archiveName,
+  crc32,
+  formatChecksums,
+  parseArchiveName,
+  parseChecksums,
+  readArchive,
+  sha256Hex,
+  TARGETS,
+  writeTarGz,
+  writeZip,
+} from "../../../commands/_release/mod.ts";
 import { runProgram as run } from "../../_helpers.ts";
 
 const MTIME = Date.UTC(2026, 0, 2, 3, 4, 6) / 1000;
