@@ -151,48 +151,44 @@ export {
   type TableOption,
 } from "./core/migration.ts";
 export {
+  type BulkCreateOptions,
   defaultTable,
   defineModel,
+  DoesNotExist,
   type Field,
   field,
+  type FieldDefault,
   type FieldFor,
   type FieldHasDefault,
+  type FieldName,
   type FieldOptions,
   type Fields,
+  type FieldState,
+  type FieldType,
   type FieldValue,
   type ForeignKeyOptions,
   type HasPrimaryKey,
+  type IndexState,
   type InsertOf,
   type IsDefaulted,
   type IsNullable,
   type IsPrimaryKey,
-  type Model,
-  type ModelOptions,
-  type ModelRef,
-  type RowOf,
-} from "./core/models.ts";
-export type {
-  FieldDefault,
-  FieldState,
-  FieldType,
-  IndexState,
-  ModelState,
-  OnDelete,
-} from "./core/model_state.ts";
-export {
-  type BulkCreateOptions,
-  DoesNotExist,
-  type FieldName,
   type IteratorOptions,
   type Lookup,
   type Lookups,
   type LookupValue,
   Manager,
+  type Model,
+  type ModelOptions,
+  type ModelRef,
+  type ModelState,
   MultipleObjectsReturned,
+  type OnDelete,
   type OrderBy,
   QuerySet,
+  type RowOf,
   type SqlQuery,
-} from "./core/manager.ts";
+} from "./apps/db/orm/mod.ts";
 export { defineSchedule, type Schedule, type ScheduleDefinition } from "./core/schedule.ts";
 export { enqueueCommand, type Enqueued, type EnqueueOptions } from "./core/jobs/enqueue.ts";
 export type { JobOptions } from "./core/jobs/queue.ts";

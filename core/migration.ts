@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { FieldState, IndexState, ModelState } from "./model_state.ts";
+import type { FieldState, IndexState, ModelState } from "../apps/db/orm/mod.ts";
 
 /** Raw SQL, with the SQL that undoes it when it can be undone. */
 export interface RunSQL {

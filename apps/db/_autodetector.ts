@@ -18,7 +18,7 @@ import {
   renameModel,
   type SchemaOperation,
 } from "../../core/migration.ts";
-import type { FieldState, IndexState, ModelState } from "../../core/model_state.ts";
+import type { FieldState, IndexState, ModelState } from "./orm/mod.ts";
 import { applyOperation, type ProjectState, splitLabel } from "./_state.ts";
 
 /** Renames the user named: `app.Model.old:new` (a field) or `app.Old:New` (a model). */

@@ -12,8 +12,7 @@
  */
 
 import type { Queryable } from "../../core/database.ts";
-import type { FieldState, ModelState } from "../../core/model_state.ts";
-import { quoteIdent } from "../../core/model_state.ts";
+import { type FieldState, type ModelState, quoteIdent } from "./orm/mod.ts";
 import { fixtureFieldName, fixtureModel } from "./_models.ts";
 
 /** How a column's binary value is read. */

@@ -16,7 +16,7 @@
 
 import type { Queryable } from "../../core/database.ts";
 import { printable } from "./_fixture_reader.ts";
-import { type FieldState, type ModelState, quoteIdent } from "../../core/model_state.ts";
+import { type FieldState, type ModelState, quoteIdent } from "./orm/mod.ts";
 import {
   dependencyOrder,
   didYouMean,

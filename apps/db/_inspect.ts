@@ -8,8 +8,7 @@
  */
 
 import type { Queryable } from "../../core/database.ts";
-import { defaultTable } from "../../core/models.ts";
-import { type OnDelete, snakeCase } from "../../core/model_state.ts";
+import { defaultTable, type OnDelete, snakeCase } from "./orm/mod.ts";
 import { MIGRATIONS_TABLE } from "./_recorder.ts";
 
 /** A column as the catalog describes it. */

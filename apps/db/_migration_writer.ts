@@ -14,7 +14,7 @@ import {
   renameModel,
   type SchemaOperation,
 } from "../../core/migration.ts";
-import type { FieldState, ModelState } from "../../core/model_state.ts";
+import type { FieldState, ModelState } from "./orm/mod.ts";
 import { same } from "./_autodetector.ts";
 
 /** `deno fmt`'s line width in this project. */

@@ -8,7 +8,7 @@
  */
 
 import { CommandError } from "../../core/errors.ts";
-import { type ModelState, primaryKeyOf, snakeCase } from "../../core/model_state.ts";
+import { type ModelState, primaryKeyOf, snakeCase } from "./orm/mod.ts";
 import { BUILTIN_APP, type Registry } from "../../core/registry.ts";
 import { closeMatches } from "../../core/suggest.ts";
 

@@ -9,7 +9,7 @@
 import type { PGlite } from "@electric-sql/pglite";
 import type { Database, Queryable } from "../../core/database.ts";
 import { toQuery } from "../../core/database.ts";
-import { quoteIdent } from "../../core/model_state.ts";
+import { quoteIdent } from "./orm/mod.ts";
 
 /** Who runs statements on the session: the opening process (0) or a served connection. */
 export type Owner = number;

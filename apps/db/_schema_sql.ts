@@ -5,8 +5,13 @@
 // them by name without asking the database.
 
 import type { SchemaOperation } from "../../core/migration.ts";
-import type { FieldDefault, FieldState, IndexState, ModelState } from "../../core/model_state.ts";
-import { quoteIdent as q } from "../../core/model_state.ts";
+import {
+  type FieldDefault,
+  type FieldState,
+  type IndexState,
+  type ModelState,
+  quoteIdent as q,
+} from "./orm/mod.ts";
 
 /** PostgreSQL's limit on identifiers, in bytes. */
 const MAX_NAME = 63;

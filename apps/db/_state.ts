@@ -4,7 +4,7 @@
 
 import { CommandError } from "../../core/errors.ts";
 import type { Operation } from "../../core/migration.ts";
-import type { FieldState, ModelState } from "../../core/model_state.ts";
+import type { FieldState, ModelState } from "./orm/mod.ts";
 import type { MigrationGraph } from "./_graph.ts";
 import { describeOperation } from "./_operations.ts";
 

@@ -1,7 +1,7 @@
 // The tables of the current schema that `flush` and `sqlflush` empty.
 
 import type { Queryable } from "../../core/database.ts";
-import { quoteIdent } from "../../core/model_state.ts";
+import { quoteIdent } from "./orm/mod.ts";
 import { MIGRATIONS_TABLE } from "./_recorder.ts";
 
 /** Every table of the current schema except the migrations record, by name. */

@@ -1,7 +1,7 @@
 import { defineCommand } from "../../../core/command.ts";
 import { CommandError } from "../../../core/errors.ts";
 import type { MigrationRef, SchemaOperation } from "../../../core/migration.ts";
-import type { ModelState } from "../../../core/model_state.ts";
+import type { ModelState } from "../orm/mod.ts";
 import { type LineReader, lineReader } from "../../../core/prompt.ts";
 import type { ModelsEntry } from "../../../core/registry.ts";
 import {

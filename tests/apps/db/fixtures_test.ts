@@ -8,7 +8,7 @@ import { dumpModels } from "../../../apps/db/_fixture_dump.ts";
 import { Progress } from "../../../apps/db/_fixture_progress.ts";
 import { readFixture } from "../../../apps/db/_fixture_reader.ts";
 import type { Database } from "../../../core/database.ts";
-import type { ModelState } from "../../../core/model_state.ts";
+import type { ModelState } from "../../../apps/db/orm/mod.ts";
 import { forEachDatabase } from "../../_database.ts";
 import { CLI_PERMISSIONS, type Project } from "../../_helpers.ts";
 import { counts, fillBooks, SCHEMA, shopProject, withDb } from "./_shop.ts";

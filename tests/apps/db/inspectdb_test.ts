@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import type { FieldState, ModelState } from "../../../core/model_state.ts";
+import type { FieldState, ModelState } from "../../../apps/db/orm/mod.ts";
 import { forEachDatabase } from "../../_database.ts";
 import { copyProject } from "../../_helpers.ts";
 

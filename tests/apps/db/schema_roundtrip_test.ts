@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import type { Queryable } from "../../../core/database.ts";
-import type { FieldState, ModelState } from "../../../core/model_state.ts";
+import type { FieldState, ModelState } from "../../../apps/db/orm/mod.ts";
 import { forEachDatabase } from "../../_database.ts";
 import { copyProject, type Project } from "../../_helpers.ts";
 

@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { Simplify } from "./arguments.ts";
-import { Manager } from "./manager.ts";
+import type { Simplify } from "../../../core/arguments.ts";
+import { Manager } from "./_queryset.ts";
 import {
   type FieldDefault,
   type FieldState,
@@ -17,7 +17,7 @@ import {
   type ModelState,
   type OnDelete,
   snakeCase,
-} from "./model_state.ts";
+} from "./_model_state.ts";
 
 /**
  * A field's declaration; `T` is its value's type, `N` whether it may be null, `D` whether it
@@ -223,7 +223,7 @@ function indexName(table: string, columns: readonly string[], unique: boolean): 
  *
  * @example
  * ```ts
- * import { defineModel, field } from "./models.ts";
+ * import { defineModel, field } from "./_model.ts";
  *
  * export const MyModel = defineModel("myapp.MyModel", {
  *   name: field.varchar(100),

@@ -4,8 +4,8 @@
 // thing (each serializes typed parameters its own way: postgres.js would encode a JSON string
 // given for a jsonb parameter a second time, PGlite would not).
 
-import { type FieldState, modelLabel, type ModelState, quoteIdent } from "./model_state.ts";
-import type { Row as DbRow } from "./database.ts";
+import { type FieldState, modelLabel, type ModelState, quoteIdent } from "./_model_state.ts";
+import type { Row as DbRow } from "../../../core/database.ts";
 
 /** The lookups a filter key can end with (`age__gte`); a bare field name is `exact`. */
 /** The lookup a filter key ends with: `age__gte`, `name__icontains`, `email__isnull`. */

@@ -4,11 +4,17 @@
 // Tables are made here with plain CREATE TABLE from the model state, not by the migrations.
 
 import assert from "node:assert/strict";
-import type { Database, Queryable } from "../../core/database.ts";
-import { DoesNotExist, MultipleObjectsReturned } from "../../core/manager.ts";
-import { type ModelState, quoteIdent } from "../../core/model_state.ts";
-import { defineModel, field, type RowOf } from "../../core/models.ts";
-import { forEachDatabase } from "../_database.ts";
+import type { Database, Queryable } from "../../../../core/database.ts";
+import {
+  defineModel,
+  DoesNotExist,
+  field,
+  type ModelState,
+  MultipleObjectsReturned,
+  quoteIdent,
+  type RowOf,
+} from "../../../../apps/db/orm/mod.ts";
+import { forEachDatabase } from "../../../_database.ts";
 
 const Article = defineModel("blog.Article", {
   title: field.varchar(200),

@@ -7,8 +7,9 @@
  * @module
  */
 
-import type { Database, Queryable, Row as DbRow } from "./database.ts";
-import { modelLabel, type ModelState, primaryKeyOf, quoteIdent } from "./model_state.ts";
+import type { Queryable, Row as DbRow } from "../../../core/database.ts";
+import { canBegin, cursorBatches } from "./_cursor.ts";
+import { modelLabel, type ModelState, primaryKeyOf, quoteIdent } from "./_model_state.ts";
 import {
   columnsSql,
   compileLookups,
@@ -19,9 +20,9 @@ import {
   Params,
   unknownField,
   whereSql,
-} from "./_query.ts";
+} from "./_query_sql.ts";
 
-export type { Lookup } from "./_query.ts";
+export type { Lookup } from "./_query_sql.ts";
 
 /** A row's field names. */
 export type FieldName<Row> = Extract<keyof Row, string>;
@@ -39,7 +40,7 @@ export type LookupValue<V, L extends Lookup> = L extends "exact" ? V
  *
  * @example
  * ```ts
- * import type { Lookups } from "./manager.ts";
+ * import type { Lookups } from "./_queryset.ts";
  *
  * type Row = { id: number; name: string; body: string | null; views: number };
  * const recent: Lookups<Row> = { name__icontains: "object", views__gte: 10, body__isnull: false };
@@ -82,7 +83,7 @@ export interface SqlQuery {
  *
  * @example
  * ```ts
- * import { DoesNotExist } from "./manager.ts";
+ * import { DoesNotExist } from "./_queryset.ts";
  *
  * const error = new DoesNotExist("myapp.MyModel");
  * console.assert(error.message === "MyModel matching query does not exist.");
@@ -105,7 +106,7 @@ export class DoesNotExist extends Error {
  *
  * @example
  * ```ts
- * import { MultipleObjectsReturned } from "./manager.ts";
+ * import { MultipleObjectsReturned } from "./_queryset.ts";
  *
  * const error = new MultipleObjectsReturned("myapp.MyModel", "2");
  * console.assert(error.message === "get() returned more than one MyModel -- it returned 2!");
@@ -130,20 +131,11 @@ const MAX_GET_RESULTS = 21;
 const MAX_PARAMS = 65535;
 const DEFAULT_CHUNK = 1000;
 
-// Cursor names only need to differ within one session; a counter keeps nested loops apart.
-let cursors = 0;
-
 interface QueryParts {
   readonly where: readonly Condition[];
   readonly order: readonly string[];
   readonly limit?: number;
   readonly offset?: number;
-}
-
-type Transactional = Queryable & Pick<Database, "transaction">;
-
-function canBegin(db: Queryable): db is Transactional {
-  return typeof (db as Partial<Transactional>).transaction === "function";
 }
 
 /**
@@ -152,7 +144,7 @@ function canBegin(db: Queryable): db is Transactional {
  *
  * @example
  * ```ts ignore
- * import { defineModel, field } from "./models.ts";
+ * import { defineModel, field } from "./_model.ts";
  *
  * const MyModel = defineModel("myapp.MyModel", { name: field.varchar(100) });
  * // In a command: `this.ctx.db`, or `ctx.db` in defineCommand's handle.
@@ -263,8 +255,8 @@ export class QuerySet<Row, Insert = Row> implements AsyncIterable<Row> {
    *
    * @example
    * ```ts
-   * import { defineModel, field } from "./models.ts";
-   * import type { Queryable } from "./database.ts";
+   * import { defineModel, field } from "./_model.ts";
+   * import type { Queryable } from "../../../core/database.ts";
    *
    * const MyModel = defineModel("myapp.MyModel", { name: field.varchar(100) });
    * const db = {} as Queryable; // toSQL() runs nothing
@@ -469,18 +461,9 @@ export class QuerySet<Row, Insert = Row> implements AsyncIterable<Row> {
   async *iterator(options: IteratorOptions = {}): AsyncGenerator<Row, void, undefined> {
     const { chunkSize = DEFAULT_CHUNK } = options;
     checkCount("iterator() chunkSize", chunkSize, 1);
-    const { text, params } = this.toSQL();
-    const name = `manage_cursor_${++cursors}`;
-    const cursor: Cursor = {
-      declare: [`DECLARE ${name} NO SCROLL CURSOR FOR ${text}`, params],
-      fetch: `FETCH ${chunkSize} FROM ${name}`,
-      close: `CLOSE ${name}`,
-      chunkSize,
-    };
-    const batches = canBegin(this.#db)
-      ? batchesInTransaction(this.#db, cursor)
-      : batchesIn(this.#db, cursor);
-    for await (const batch of batches) yield* this.#rows(batch);
+    for await (const batch of cursorBatches(this.#db, this.toSQL(), chunkSize)) {
+      yield* this.#rows(batch);
+    }
   }
 
   /** `for await (const row of qs)`: {@linkcode QuerySet.iterator} with its defaults. */
@@ -494,79 +477,4 @@ function checkCount(what: string, count: number, min = 0): number {
     throw new RangeError(`QuerySet ${what} takes a whole number, ${min} or more, not ${count}`);
   }
   return count;
-}
-
-interface Cursor {
-  readonly declare: [string, readonly (string | null)[]];
-  readonly fetch: string;
-  readonly close: string;
-  readonly chunkSize: number;
-}
-
-/** The cursor's batches, in a transaction that `tx` already is; the cursor is closed after. */
-async function* batchesIn(tx: Queryable, cursor: Cursor): AsyncGenerator<DbRow[]> {
-  await tx.query(...cursor.declare);
-  let failed = false;
-  try {
-    for (;;) {
-      let rows: DbRow[];
-      try {
-        rows = await tx.query(cursor.fetch);
-      } catch (error) {
-        failed = true; // The transaction is aborted: CLOSE would fail too, hiding the error.
-        throw error;
-      }
-      if (rows.length > 0) yield rows;
-      if (rows.length < cursor.chunkSize) return;
-    }
-  } finally {
-    if (!failed) await tx.query(cursor.close);
-  }
-}
-
-interface Deferred<T> {
-  readonly promise: Promise<T>;
-  readonly resolve: (value: T) => void;
-}
-
-function deferred<T>(): Deferred<T> {
-  const { promise, resolve } = Promise.withResolvers<T>();
-  return { promise, resolve };
-}
-
-/**
- * The cursor's batches, each fetched in a transaction of the cursor's own when the consumer
- * asks for it. The transaction is a callback (`db.transaction(fn)`) and iteration is pulled,
- * so the two meet through requests: the consumer hands over a slot for the next batch, or
- * nothing when it stops; the transaction fills the slot, and ends (committing, which closes
- * the cursor) when told to stop or when a batch comes back short, without waiting for the
- * consumer to finish with it.
- */
-async function* batchesInTransaction(db: Transactional, cursor: Cursor): AsyncGenerator<DbRow[]> {
-  let request = deferred<Deferred<DbRow[]> | undefined>();
-  const finished = db.transaction(async (tx) => {
-    await tx.query(...cursor.declare);
-    for (;;) {
-      const slot = await request.promise;
-      if (!slot) return;
-      request = deferred();
-      const rows = await tx.query(cursor.fetch);
-      slot.resolve(rows);
-      if (rows.length < cursor.chunkSize) return;
-    }
-  });
-  const ended = finished.then((): DbRow[] => []);
-  try {
-    for (;;) {
-      const slot = deferred<DbRow[]>();
-      request.resolve(slot);
-      // A failed transaction rejects `ended`, which ends the wait for a slot it will not fill.
-      const rows = await Promise.race([slot.promise, ended]);
-      if (rows.length > 0) yield rows;
-      if (rows.length < cursor.chunkSize) return;
-    }
-  } finally {
-    request.resolve(undefined);
-    await finished;
-  }
 }
