@@ -149,7 +149,7 @@ export {
   runSQL,
   type SchemaOperation,
   type TableOption,
-} from "./core/migration.ts";
+} from "./apps/db/migrator/mod.ts";
 export {
   type BulkCreateOptions,
   defaultTable,

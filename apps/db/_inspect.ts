@@ -9,7 +9,7 @@
 
 import type { Queryable } from "../../core/database.ts";
 import { defaultTable, type OnDelete, snakeCase } from "./orm/mod.ts";
-import { MIGRATIONS_TABLE } from "./_recorder.ts";
+import { MIGRATIONS_TABLE } from "./migrator/mod.ts";
 
 /** A column as the catalog describes it. */
 export interface ColumnInfo {

@@ -2,7 +2,7 @@
 
 import type { Queryable } from "../../core/database.ts";
 import { quoteIdent } from "./orm/mod.ts";
-import { MIGRATIONS_TABLE } from "./_recorder.ts";
+import { MIGRATIONS_TABLE } from "./migrator/mod.ts";
 
 /** Every table of the current schema except the migrations record, by name. */
 export async function userTables(db: Queryable): Promise<string[]> {

@@ -2,7 +2,7 @@
 // need a queue in a fresh database without running `manage migrate`.
 
 import type { Queryable } from "../../core/database.ts";
-import type { RunSQL } from "../../core/migration.ts";
+import type { RunSQL } from "../db/migrator/mod.ts";
 import migration from "./migrations/0001_initial.ts";
 
 /** Creates the job queue's tables in `db`, as the jobs app's migration does. */

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import type { Database } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
-import { MIGRATION_LOCK_KEY } from "../../../apps/db/migrator.ts";
+import { MIGRATION_LOCK_KEY } from "../../../apps/db/migrator/_advisory_lock.ts";
 import { tryLockFile } from "../../../apps/db/_lock.ts";
 import { socketPath } from "../../../apps/db/_pglite.ts";
 import { socketAddress } from "../../../apps/db/_pglite_server.ts";

@@ -1,8 +1,8 @@
 // What a migration's operations are and the SQL they run: the `--plan` descriptions and
 // `sqlmigrate`'s output, and the refusal to unapply what cannot be undone.
 
-import { CommandError } from "../../core/errors.ts";
-import type { Migration, Operation } from "../../core/migration.ts";
+import { CommandError } from "../../../core/errors.ts";
+import type { Migration, Operation } from "./_migration.ts";
 import type { MigrationNode, PlanStep } from "./_graph.ts";
 import { schemaStatements } from "./_schema_sql.ts";
 

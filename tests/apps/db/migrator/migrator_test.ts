@@ -3,19 +3,22 @@
 // given as data through a registry whose database is the test's open connection.
 
 import assert from "node:assert/strict";
-import { callCommand, captureOutput, CommandError, defineMigration, runSQL } from "../../../mod.ts";
-import type { Command, Database, Migration, OpenDatabase, Registry } from "../../../mod.ts";
-import migrateCommand from "../../../apps/db/commands/migrate.ts";
-import showmigrationsCommand from "../../../apps/db/commands/showmigrations.ts";
-import sqlmigrateCommand from "../../../apps/db/commands/sqlmigrate.ts";
 import {
-  loadMigrationGraph,
-  MIGRATION_LOCK_KEY,
-  migrationChecksum,
-  type MigrationGraph,
-} from "../../../apps/db/migrator.ts";
-import { forEachDatabase } from "../../_database.ts";
-import { dropTables, recorded, snapshot, tables } from "./_migrations.ts";
+  callCommand,
+  captureOutput,
+  CommandError,
+  defineMigration,
+  runSQL,
+} from "../../../../mod.ts";
+import type { Command, Database, Migration, OpenDatabase, Registry } from "../../../../mod.ts";
+import migrateCommand from "../../../../apps/db/commands/migrate.ts";
+import showmigrationsCommand from "../../../../apps/db/commands/showmigrations.ts";
+import sqlmigrateCommand from "../../../../apps/db/commands/sqlmigrate.ts";
+import { MIGRATION_LOCK_KEY } from "../../../../apps/db/migrator/_advisory_lock.ts";
+import { loadMigrationGraph, migrationChecksum } from "../../../../apps/db/migrator/_executor.ts";
+import type { MigrationGraph } from "../../../../apps/db/migrator/mod.ts";
+import { forEachDatabase } from "../../../_database.ts";
+import { dropTables, recorded, snapshot, tables } from "../_migrations.ts";
 
 // ---- Fixtures ----
 

@@ -2,9 +2,9 @@
 // order `migrate` applies them, into a map of `app.Model` → ModelState. Raw SQL is opaque and
 // changes nothing here. `makemigrations` compares this state with the models.
 
-import { CommandError } from "../../core/errors.ts";
-import type { Operation } from "../../core/migration.ts";
-import type { FieldState, ModelState } from "./orm/mod.ts";
+import { CommandError } from "../../../core/errors.ts";
+import type { Operation } from "./_migration.ts";
+import type { FieldState, ModelState } from "../orm/mod.ts";
 import type { MigrationGraph } from "./_graph.ts";
 import { describeOperation } from "./_operations.ts";
 

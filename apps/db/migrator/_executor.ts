@@ -6,8 +6,8 @@
  *
  * @example Apply every migration of a project
  * ```ts ignore
- * import { loadMigrationGraph, migrate } from "./migrator.ts";
- * import { registry } from "../../commands/_registry.ts";
+ * import { loadMigrationGraph, migrate } from "./_executor.ts";
+ * import { registry } from "../../../commands/_registry.ts";
  *
  * const graph = await loadMigrationGraph(registry.migrations);
  * const steps = await migrate(db, graph, { kind: "all" }, { lockTimeout: 60 });
@@ -16,10 +16,10 @@
  * @module
  */
 
-import type { Database, Queryable } from "../../core/database.ts";
-import { CommandError } from "../../core/errors.ts";
-import { isMigration, type Migration, type Operation } from "../../core/migration.ts";
-import type { MigrationEntry, Registry } from "../../core/registry.ts";
+import type { Database, Queryable } from "../../../core/database.ts";
+import { CommandError } from "../../../core/errors.ts";
+import { isMigration, type Migration, type Operation } from "./_migration.ts";
+import type { MigrationEntry, Registry } from "../../../core/registry.ts";
 import {
   buildGraph,
   type GraphInput,
@@ -28,7 +28,7 @@ import {
   type MigrationTarget,
   type PlanStep,
 } from "./_graph.ts";
-import { withMigrationLock } from "./_migration_lock.ts";
+import { withMigrationLock } from "./_advisory_lock.ts";
 import { assertReversible, operationSQL } from "./_operations.ts";
 import {
   appliedMigrations,
@@ -47,7 +47,7 @@ export {
   type MigrationTarget,
   type PlanStep,
 } from "./_graph.ts";
-export { type LockOptions, MIGRATION_LOCK_KEY, withMigrationLock } from "./_migration_lock.ts";
+export { type LockOptions, MIGRATION_LOCK_KEY, withMigrationLock } from "./_advisory_lock.ts";
 export { assertReversible, describeOperation, migrationSQL, operationSQL } from "./_operations.ts";
 export {
   type AppliedMigration,
@@ -80,8 +80,8 @@ function canonicalJson(value: unknown): string {
  *
  * @example
  * ```ts
- * import { defineMigration, runSQL } from "../../core/migration.ts";
- * import { migrationChecksum } from "./migrator.ts";
+ * import { defineMigration, runSQL } from "./_migration.ts";
+ * import { migrationChecksum } from "./_executor.ts";
  *
  * const sum = await migrationChecksum(defineMigration({ operations: [runSQL("SELECT 1")] }));
  * console.assert(/^[0-9a-f]{64}$/.test(sum));

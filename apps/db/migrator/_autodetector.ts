@@ -5,7 +5,7 @@
 // point at others first). A removed and an added field (or model) of the same definition are a
 // rename only when the user says so (`--rename`) or confirms it when asked.
 
-import { CommandError } from "../../core/errors.ts";
+import { CommandError } from "../../../core/errors.ts";
 import {
   addField,
   addIndex,
@@ -17,9 +17,9 @@ import {
   renameField,
   renameModel,
   type SchemaOperation,
-} from "../../core/migration.ts";
-import type { FieldState, IndexState, ModelState } from "./orm/mod.ts";
-import { applyOperation, type ProjectState, splitLabel } from "./_state.ts";
+} from "./_schema_operations.ts";
+import type { FieldState, IndexState, ModelState } from "../orm/mod.ts";
+import { applyOperation, type ProjectState, splitLabel } from "./_project_state.ts";
 
 /** Renames the user named: `app.Model.old:new` (a field) or `app.Old:New` (a model). */
 export interface Renames {

@@ -3,18 +3,18 @@
 // where they differ from the defaults), the states as object literals, laid out as `deno fmt`
 // lays them out so that a formatting check passes on generated files.
 
+import { type MigrationRef } from "./_migration.ts";
 import {
   addField,
   addIndex,
   alterField,
-  type MigrationRef,
   removeField,
   removeIndex,
   renameField,
   renameModel,
   type SchemaOperation,
-} from "../../core/migration.ts";
-import type { FieldState, ModelState } from "./orm/mod.ts";
+} from "./_schema_operations.ts";
+import type { FieldState, ModelState } from "../orm/mod.ts";
 import { same } from "./_autodetector.ts";
 
 /** `deno fmt`'s line width in this project. */

@@ -2,8 +2,8 @@
 // migration depends on the one numbered before it; declared dependencies add edges across apps.
 // Plans are walks of this graph, as Django's MigrationGraph and MigrationExecutor make them.
 
-import { CommandError } from "../../core/errors.ts";
-import type { Migration } from "../../core/migration.ts";
+import { CommandError } from "../../../core/errors.ts";
+import type { Migration } from "./_migration.ts";
 
 /** A migration's key in the graph: `app.name` (`shop.0001_initial`). */
 export function migrationKey(app: string, name: string): string {

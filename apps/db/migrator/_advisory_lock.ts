@@ -1,8 +1,8 @@
 // The database-wide lock `migrate` holds: a session-level advisory lock with a fixed key, taken
 // by trying again every 100 ms until a timeout, so concurrent runs wait for each other.
 
-import type { Database } from "../../core/database.ts";
-import { CommandError } from "../../core/errors.ts";
+import type { Database } from "../../../core/database.ts";
+import { CommandError } from "../../../core/errors.ts";
 
 /** 64-bit FNV-1a, as a signed bigint (what `pg_try_advisory_lock(bigint)` takes). */
 function fnv1a64(text: string): bigint {

@@ -4,14 +4,14 @@
 // and the operations that rename a table or a column rename them too, so later operations find
 // them by name without asking the database.
 
-import type { SchemaOperation } from "../../core/migration.ts";
+import type { SchemaOperation } from "./_schema_operations.ts";
 import {
   type FieldDefault,
   type FieldState,
   type IndexState,
   type ModelState,
   quoteIdent as q,
-} from "./orm/mod.ts";
+} from "../orm/mod.ts";
 
 /** PostgreSQL's limit on identifiers, in bytes. */
 const MAX_NAME = 63;

@@ -1,27 +1,13 @@
 /**
- * How an app declares a migration: `apps/<app>/migrations/NNNN_name.ts` default-exports
- * {@linkcode defineMigration}`({ dependencies, operations })`. The registry lists every migration
- * statically; the `db` app's engine applies them (`manage migrate`).
- *
- * Operations are raw SQL ({@linkcode runSQL}) or schema operations (`createModel`, `addField`, …),
- * which `manage makemigrations` writes from the models. A schema operation is plain data that
- * carries everything its SQL and its reverse SQL need (the table, the columns, the old
- * definition), so `sqlmigrate` prints it without reading other migrations.
+ * The schema operations a migration holds, and their builders (`createModel`, `addField`, …):
+ * each is plain data that carries everything its SQL and its reverse SQL need (the table, the
+ * columns, the old definition), so `sqlmigrate` prints it without reading other migrations.
+ * `manage makemigrations` writes them from the models.
  *
  * @module
  */
 
-import type { FieldState, IndexState, ModelState } from "../apps/db/orm/mod.ts";
-
-/** Raw SQL, with the SQL that undoes it when it can be undone. */
-export interface RunSQL {
-  /** The kind of operation. */
-  readonly kind: "sql";
-  /** The SQL to apply (one or more statements). */
-  readonly sql: string;
-  /** The SQL that undoes it; without it the migration cannot be unapplied. */
-  readonly reverse?: string;
-}
+import type { FieldState, IndexState, ModelState } from "../orm/mod.ts";
 
 /** Creates a model's table, with its constraints and indexes. Undone by dropping the table. */
 export interface CreateModel {
@@ -165,79 +151,6 @@ export type SchemaOperation =
   | AddIndex
   | RemoveIndex;
 
-/** One step of a migration: raw SQL, or a schema operation. */
-export type Operation = RunSQL | SchemaOperation;
-
-/** A reference to another migration: `[app, name]`, such as `["auth", "0001_initial"]`. */
-export type MigrationRef = readonly [app: string, name: string];
-
-/** What {@linkcode defineMigration} takes. */
-export interface MigrationDefinition {
-  /** Migrations (of this app or others) that must be applied first. */
-  dependencies?: readonly MigrationRef[];
-  /**
-   * Run the whole migration in one transaction (the default). Set false for statements that
-   * cannot run in a transaction, such as `CREATE INDEX CONCURRENTLY`.
-   */
-  atomic?: boolean;
-  /** The steps, applied in order (and undone in reverse order). */
-  operations: readonly Operation[];
-}
-
-/** The brand that marks an object as a migration (see {@linkcode isMigration}). */
-export const MIGRATION: unique symbol = Symbol.for("manage.migration") as never;
-
-/** A migration, ready to apply. */
-export interface Migration {
-  /** Brand that marks a migration object. */
-  readonly [MIGRATION]: true;
-  /** Migrations that must be applied first. */
-  readonly dependencies: readonly MigrationRef[];
-  /** Whether it runs in one transaction. */
-  readonly atomic: boolean;
-  /** Its steps. */
-  readonly operations: readonly Operation[];
-}
-
-/**
- * Defines a migration.
- *
- * @example
- * ```ts
- * import { defineMigration, runSQL } from "./migration.ts";
- *
- * export default defineMigration({
- *   operations: [
- *     runSQL(
- *       "CREATE TABLE myapp_mymodel (id bigserial PRIMARY KEY, name text NOT NULL)",
- *       "DROP TABLE myapp_mymodel",
- *     ),
- *   ],
- * });
- * ```
- */
-export function defineMigration(definition: MigrationDefinition): Migration {
-  return {
-    [MIGRATION]: true,
-    dependencies: definition.dependencies ?? [],
-    atomic: definition.atomic ?? true,
-    operations: definition.operations,
-  };
-}
-
-/** A raw SQL operation, with the SQL that undoes it. */
-export function runSQL(sql: string, reverse?: string): RunSQL {
-  return { kind: "sql", sql, reverse };
-}
-
-/** Whether `value` is a migration made by {@linkcode defineMigration}. */
-export function isMigration(value: unknown): value is Migration {
-  return typeof value === "object" && value !== null &&
-    (value as Record<symbol, unknown>)[MIGRATION] === true;
-}
-
-// ---- Schema operations ----
-
 /** Where a schema operation finds its model's table, when it is not `<app>_<model>`. */
 export interface TableOption {
   /** The model's table; `<app>_<model>` in lower case by default. */
@@ -283,7 +196,7 @@ function snake(name: string): string {
  *
  * @example
  * ```ts
- * import { createModel, defineMigration } from "./migration.ts";
+ * import { createModel, defineMigration } from "./mod.ts";
  *
  * export default defineMigration({
  *   operations: [
@@ -311,7 +224,7 @@ export function createModel(model: ModelState): CreateModel {
  *
  * @example
  * ```ts
- * import { deleteModel } from "./migration.ts";
+ * import { deleteModel } from "./mod.ts";
  *
  * const operation = deleteModel({
  *   app: "shop",
@@ -335,7 +248,7 @@ export function deleteModel(model: ModelState): DeleteModel {
  *
  * @example
  * ```ts
- * import { addField } from "./migration.ts";
+ * import { addField } from "./mod.ts";
  *
  * const operation = addField("shop.Product", "price", {
  *   type: "numeric",
@@ -364,7 +277,7 @@ export function addField(
  *
  * @example
  * ```ts
- * import { removeField } from "./migration.ts";
+ * import { removeField } from "./mod.ts";
  *
  * const operation = removeField("shop.Product", "price", {
  *   type: "integer",
@@ -390,7 +303,7 @@ export function removeField(
  *
  * @example
  * ```ts
- * import { alterField } from "./migration.ts";
+ * import { alterField } from "./mod.ts";
  *
  * const before = {
  *   type: "varchar",
@@ -419,7 +332,7 @@ export function alterField(
  *
  * @example
  * ```ts
- * import { renameField } from "./migration.ts";
+ * import { renameField } from "./mod.ts";
  *
  * const operation = renameField("shop.Product", "title", "name");
  * console.assert(operation.fromColumn === "title" && operation.toColumn === "name");
@@ -450,7 +363,7 @@ export function renameField(
  *
  * @example
  * ```ts
- * import { renameModel } from "./migration.ts";
+ * import { renameModel } from "./mod.ts";
  *
  * const operation = renameModel("shop.Item", "shop.Product");
  * console.assert(operation.fromTable === "shop_item" && operation.toTable === "shop_product");
@@ -471,7 +384,7 @@ export function renameModel(
  *
  * @example
  * ```ts
- * import { addIndex } from "./migration.ts";
+ * import { addIndex } from "./mod.ts";
  *
  * const operation = addIndex("shop.Product", {
  *   name: "shop_product_name_idx",
@@ -496,7 +409,7 @@ export function addIndex(model: string, index: IndexState, options: IndexOptions
  *
  * @example
  * ```ts
- * import { removeIndex } from "./migration.ts";
+ * import { removeIndex } from "./mod.ts";
  *
  * const operation = removeIndex("shop.Product", {
  *   name: "shop_product_name_idx",

@@ -5,10 +5,10 @@
 // `zero`.
 
 import assert from "node:assert/strict";
-import type { Queryable } from "../../../core/database.ts";
-import type { FieldState, ModelState } from "../../../apps/db/orm/mod.ts";
-import { forEachDatabase } from "../../_database.ts";
-import { copyProject, type Project } from "../../_helpers.ts";
+import type { Queryable } from "../../../../core/database.ts";
+import type { FieldState, ModelState } from "../../../../apps/db/orm/mod.ts";
+import { forEachDatabase } from "../../../_database.ts";
+import { copyProject, type Project } from "../../../_helpers.ts";
 
 // ---- The schema, read from the database and derived from the models ----
 

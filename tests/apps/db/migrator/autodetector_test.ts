@@ -3,19 +3,26 @@
 // it started from, which must then be the models' state.
 
 import assert from "node:assert/strict";
-import { CommandError, defineModel, field, type ModelState } from "../../../mod.ts";
-import type { SchemaOperation } from "../../../core/migration.ts";
-import { defineMigration, runSQL } from "../../../core/migration.ts";
+import { CommandError, defineModel, field, type ModelState } from "../../../../mod.ts";
+import {
+  defineMigration,
+  describeOperation,
+  migrationSource,
+  runSQL,
+  type SchemaOperation,
+} from "../../../../apps/db/migrator/mod.ts";
 import {
   detectChanges,
   type DetectOptions,
   parseRenames,
   referencedModels,
-} from "../../../apps/db/_autodetector.ts";
-import { describeOperation } from "../../../apps/db/_operations.ts";
-import { applyOperation, type ProjectState, projectState } from "../../../apps/db/_state.ts";
-import { migrationSource } from "../../../apps/db/_migration_writer.ts";
-import { buildGraph } from "../../../apps/db/_graph.ts";
+} from "../../../../apps/db/migrator/_autodetector.ts";
+import {
+  applyOperation,
+  type ProjectState,
+  projectState,
+} from "../../../../apps/db/migrator/_project_state.ts";
+import { buildGraph } from "../../../../apps/db/migrator/_graph.ts";
 
 function stateOf(...models: { state: ModelState }[]): ProjectState {
   return new Map(models.map(({ state }) => [`${state.app}.${state.name}`, state]));

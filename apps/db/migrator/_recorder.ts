@@ -1,8 +1,8 @@
 // The `manage_migrations` table: what is applied, recorded in the same transaction as each
 // migration, and the checks of that record against the migrations on disk.
 
-import type { Queryable } from "../../core/database.ts";
-import { CommandError } from "../../core/errors.ts";
+import type { Queryable } from "../../../core/database.ts";
+import { CommandError } from "../../../core/errors.ts";
 import { type MigrationGraph, migrationKey, type MigrationNode } from "./_graph.ts";
 
 /** The table that records applied migrations. */
