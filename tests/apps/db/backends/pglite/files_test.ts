@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { seedPgliteTemplate } from "../../_database.ts";
-import { copyProject, type Project } from "../../_helpers.ts";
-import { giveToUser, runAsUser } from "./_other_user.ts";
+import { seedPgliteTemplate } from "../../../../_database.ts";
+import { copyProject, type Project } from "../../../../_helpers.ts";
+import { giveToUser, runAsUser } from "../../_other_user.ts";
 
 /** Every folder and file under `root` (itself included) whose mode is not owner-only. */
 async function notPrivate(root: string): Promise<string[]> {

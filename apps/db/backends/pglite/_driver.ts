@@ -1,49 +1,49 @@
 /**
  * The embedded driver: PGlite (PostgreSQL compiled to WebAssembly, running in this process).
  *
- * A directory is opened by one process at a time (see `_lock.ts`), and that process, the holder,
- * serves it to the user's other processes on a Unix socket beside it (`<dir>.run/socket`, see
- * `_pglite_server.ts`): a process that finds the directory locked uses the database through the
- * holder (`_pglite_client.ts`), with the same driver name, URL, types and errors. The one
- * PostgreSQL session PGlite has is shared as if each process had its own
- * (`_pglite_session.ts`): transactions take turns, advisory locks are kept per process,
+ * A directory is opened by one process at a time (see `_directory_lock.ts`), and that process,
+ * the holder, serves it to the user's other processes on a Unix socket beside it
+ * (`<dir>.run/socket`, see `_server.ts`): a process that finds the directory locked uses the
+ * database through the holder (`_client.ts`), with the same driver name, URL, types and errors.
+ * The one PostgreSQL session PGlite has is shared as if each process had its own
+ * (`_shared_session.ts`): transactions take turns, advisory locks are kept per process,
  * notifications reach every listener. A holder that stops first serves the others until each
- * can move to the next holder, and they follow the database there (`_pglite_follow.ts`).
+ * can move to the next holder, and they follow the database there (`_follow.ts`).
  *
- * Its files are its user's alone (`_pglite_files.ts`).
+ * Its files are its user's alone (`_files.ts`).
  *
  * @module
  */
 
 import type { PGlite } from "@electric-sql/pglite";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
-import type { Database, OpenOptions } from "../../core/database.ts";
-import { CommandError } from "../../core/errors.ts";
-import { projectFolder } from "../../core/project.ts";
+import type { Database, OpenOptions } from "../../../../core/database.ts";
+import { CommandError } from "../../../../core/errors.ts";
+import { projectFolder } from "../../../../core/project.ts";
 import {
   describeProcess,
   type FileLock,
   LockedError,
   type LockHolder,
   tryLockFile,
-} from "./_lock.ts";
+} from "./_directory_lock.ts";
 import {
   checkDataFolder,
   firstUnwritable,
   privateFolder,
   PrivateNodeFS,
   refusal,
-} from "./_pglite_files.ts";
-import { following } from "./_pglite_follow.ts";
+} from "./_files.ts";
+import { following } from "./_follow.ts";
 import {
   createFromTemplate,
   removeLeftovers,
   templateTarball,
   tightenTemplates,
-} from "./_pglite_template.ts";
-import { connectShared, isRemote, NotReachedError } from "./_pglite_client.ts";
-import { listenOn, type SessionServer, socketAddress } from "./_pglite_server.ts";
-import { sessionDatabase, SharedSession } from "./_pglite_session.ts";
+} from "./_template.ts";
+import { connectShared, isRemote, NotReachedError } from "./_client.ts";
+import { listenOn, type SessionServer, socketAddress } from "./_server.ts";
+import { sessionDatabase, SharedSession } from "./_shared_session.ts";
 
 /** Which embedded database to open. */
 export interface PgliteTarget {

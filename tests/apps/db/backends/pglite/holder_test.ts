@@ -5,14 +5,18 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import openDatabase from "../../../apps/db/database.ts";
-import { tryLockFile } from "../../../apps/db/_lock.ts";
-import { encodeValue, FrameSocket, type Message } from "../../../apps/db/_pglite_wire.ts";
-import type { Database } from "../../../core/database.ts";
-import { CommandError } from "../../../core/errors.ts";
-import { pgliteTestDatabase } from "../../_database.ts";
-import { rejection, ROOT, runCli, type RunResult } from "../../_helpers.ts";
-import { spawnScript } from "./_scripts.ts";
+import openDatabase from "../../../../../apps/db/database.ts";
+import { tryLockFile } from "../../../../../apps/db/backends/pglite/_directory_lock.ts";
+import {
+  encodeValue,
+  FrameSocket,
+  type Message,
+} from "../../../../../apps/db/backends/pglite/_wire.ts";
+import type { Database } from "../../../../../core/database.ts";
+import { CommandError } from "../../../../../core/errors.ts";
+import { pgliteTestDatabase } from "../../../../_database.ts";
+import { rejection, ROOT, runCli, type RunResult } from "../../../../_helpers.ts";
+import { spawnScript } from "../../_scripts.ts";
 
 const ROOT_DIR = fileURLToPath(ROOT);
 const quiet = { env: {}, cwd: ROOT_DIR, notice: () => {} };

@@ -4,16 +4,16 @@
 
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
-import type { Database } from "../../../core/database.ts";
-import { CommandError } from "../../../core/errors.ts";
-import { MIGRATION_LOCK_KEY } from "../../../apps/db/migrator/_advisory_lock.ts";
-import { tryLockFile } from "../../../apps/db/_lock.ts";
-import { socketPath } from "../../../apps/db/_pglite.ts";
-import { socketAddress } from "../../../apps/db/_pglite_server.ts";
-import { decodeValue, encodeValue } from "../../../apps/db/_pglite_wire.ts";
-import { pgliteTestDatabase, type TestDatabase } from "../../_database.ts";
-import { rejection, runCli } from "../../_helpers.ts";
-import { sleep, spawnScript } from "./_scripts.ts";
+import type { Database } from "../../../../../core/database.ts";
+import { CommandError } from "../../../../../core/errors.ts";
+import { MIGRATION_LOCK_KEY } from "../../../../../apps/db/migrator/_advisory_lock.ts";
+import { tryLockFile } from "../../../../../apps/db/backends/pglite/_directory_lock.ts";
+import { socketPath } from "../../../../../apps/db/backends/pglite/_driver.ts";
+import { socketAddress } from "../../../../../apps/db/backends/pglite/_server.ts";
+import { decodeValue, encodeValue } from "../../../../../apps/db/backends/pglite/_wire.ts";
+import { pgliteTestDatabase, type TestDatabase } from "../../../../_database.ts";
+import { rejection, runCli } from "../../../../_helpers.ts";
+import { sleep, spawnScript } from "../../_scripts.ts";
 
 /** A test database and this process holding it: `run` gets both, then both are closed. */
 async function withHolder(

@@ -6,19 +6,19 @@
 // done are sent to the next holder, listeners are set up again there (at once: a listener waits
 // for notifications, not for its process's next query), and nothing is lost or done twice. When
 // the holder dies, what this process held there went with it: requests without an answer are
-// judged by `_pglite_client.ts`; a COMMIT in doubt is settled here by asking the next holder
+// judged by `_client.ts`; a COMMIT in doubt is settled here by asking the next holder
 // whether its transaction committed (`pg_xact_status`); advisory locks held are lost, so the
 // process is stopped at its next request (until it has unlocked them all), and a transaction
 // block begun in SQL was rolled back, which its next request is told.
 
-import type { Database, Queryable } from "../../core/database.ts";
+import type { Database, Queryable } from "../../../../core/database.ts";
 import {
   CommitInDoubt,
   holderStopped,
   isRemote,
   NotDoneError,
   type RemoteDatabase,
-} from "./_pglite_client.ts";
+} from "./_client.ts";
 
 /** A channel listened on, and where. */
 interface Channel {

@@ -11,7 +11,7 @@
 import type { PGlite } from "@electric-sql/pglite";
 import { NodeFS } from "@electric-sql/pglite/nodefs";
 import { join } from "node:path";
-import { CommandError } from "../../core/errors.ts";
+import { CommandError } from "../../../../core/errors.ts";
 
 const FILE_TYPE = 0o170000;
 const DIRECTORY = 0o040000;

@@ -2,7 +2,7 @@
  * The server driver: postgres.js with one connection, so that the connection is one
  * PostgreSQL session (session-level advisory locks and `SET`s hold across queries), plus the
  * separate connection postgres.js opens for LISTEN. A lost connection is opened again on its
- * next use (see `_postgres_session.ts` for what the session keeps).
+ * next use (see `_reconnecting_session.ts` for what the session keeps).
  *
  * Values come back as PGlite returns them, so code behaves alike on both drivers: `bigint`
  * (int8, such as `count(*)`) as a number when it is a safe integer and a `bigint` beyond,
@@ -22,11 +22,11 @@ import {
   type Row,
   toQuery,
   urlPasswords,
-} from "../../core/database.ts";
-import { ServerSession, type Use } from "./_postgres_session.ts";
-import { sessionMethods } from "./_session.ts";
+} from "../../../../core/database.ts";
+import { ServerSession, type Use } from "./_reconnecting_session.ts";
+import { sessionMethods } from "./_lock_and_notify.ts";
 
-export { CONNECT_TIMEOUT } from "./_postgres_session.ts";
+export { CONNECT_TIMEOUT } from "./_reconnecting_session.ts";
 
 /**
  * Connects to the server at `url` and checks that it answers. A failure to connect is a

@@ -16,8 +16,8 @@
 
 import postgres from "postgres";
 import net from "node:net";
-import { DatabaseUnavailableError } from "../../core/database.ts";
-import { CommandError } from "../../core/errors.ts";
+import { DatabaseUnavailableError } from "../../../../core/database.ts";
+import { CommandError } from "../../../../core/errors.ts";
 
 /** How long to wait for the server to accept a connection, in seconds. */
 export const CONNECT_TIMEOUT = 10;

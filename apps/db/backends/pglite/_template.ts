@@ -15,8 +15,8 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import { withFileLock } from "./_lock.ts";
-import { privateFolder, privateTree, tightenTree } from "./_pglite_files.ts";
+import { withFileLock } from "./_directory_lock.ts";
+import { privateFolder, privateTree, tightenTree } from "./_files.ts";
 
 /** The PGlite version in deno.json's import map; templates are kept per version. */
 export const PGLITE_VERSION = "0.5.16";

@@ -1,6 +1,6 @@
 // The process that holds an embedded database serves it to the user's other processes on a Unix
 // socket in a folder only its user may enter (`<dir>.run/socket`), in the protocol of
-// `_pglite_wire.ts`. Each connection is an owner on the shared session (`_pglite_session.ts`);
+// `_wire.ts`. Each connection is an owner on the shared session (`_shared_session.ts`);
 // when it goes, however it goes, its transaction is rolled back, its advisory locks released and
 // its listeners stopped.
 //
@@ -12,7 +12,7 @@
 // Connections made while it drains wait, and go to the next holder once this one is gone.
 
 import { dirname } from "node:path";
-import { privateFolder } from "./_pglite_files.ts";
+import { privateFolder } from "./_files.ts";
 import {
   CHUNK,
   decodeValue,
@@ -21,7 +21,7 @@ import {
   FrameSocket,
   type Message,
   PROTOCOL_VERSION,
-} from "./_pglite_wire.ts";
+} from "./_wire.ts";
 import {
   openBlock,
   type Owner,
@@ -29,7 +29,7 @@ import {
   type SharedSession,
   statements,
   type Turn,
-} from "./_pglite_session.ts";
+} from "./_shared_session.ts";
 
 /** A listening server. */
 export interface SessionServer {
@@ -334,7 +334,7 @@ class Connection {
     // whose holder dies then knows that block was rolled back.
     if (this.#plain?.holding) message.block = true;
     // Not sent only when the client has gone: it has no one to tell, and what it knows of the
-    // request is its own to judge (see _pglite_client.ts).
+    // request is its own to judge (see _client.ts).
     await this.socket.send(message).catch(() => {});
   }
 

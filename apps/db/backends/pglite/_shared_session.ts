@@ -1,5 +1,5 @@
 // One PGlite instance is one PostgreSQL session, shared by the process that opened it and the
-// processes it serves (`_pglite_server.ts`). This is what makes them behave as separate sessions:
+// processes it serves (`_server.ts`). This is what makes them behave as separate sessions:
 // statements take turns; a transaction keeps the session to itself from BEGIN to its end (one
 // begun in SQL too);
 // session-level advisory locks are kept here, per owner, as well as in the one session, which
@@ -7,9 +7,9 @@
 // itself, are passed on to every owner listening on their channel.
 
 import type { PGlite } from "@electric-sql/pglite";
-import type { Database, Queryable } from "../../core/database.ts";
-import { toQuery } from "../../core/database.ts";
-import { quoteIdent } from "./orm/mod.ts";
+import type { Database, Queryable } from "../../../../core/database.ts";
+import { toQuery } from "../../../../core/database.ts";
+import { quoteIdent } from "../../orm/mod.ts";
 
 /** Who runs statements on the session: the opening process (0) or a served connection. */
 export type Owner = number;

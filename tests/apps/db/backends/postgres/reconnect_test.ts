@@ -4,11 +4,11 @@
 // and the session's settings and listeners come back.
 
 import assert from "node:assert/strict";
-import openDatabase from "../../../apps/db/database.ts";
-import { CommandError } from "../../../core/errors.ts";
-import type { Database } from "../../../core/database.ts";
-import { OWN_SERVER_AVAILABLE, type OwnServer, startOwnServer } from "../../_own_server.ts";
-import { rejection } from "../../_helpers.ts";
+import openDatabase from "../../../../../apps/db/database.ts";
+import { CommandError } from "../../../../../core/errors.ts";
+import type { Database } from "../../../../../core/database.ts";
+import { OWN_SERVER_AVAILABLE, type OwnServer, startOwnServer } from "../../../../_own_server.ts";
+import { rejection } from "../../../../_helpers.ts";
 
 const ignore = !OWN_SERVER_AVAILABLE;
 

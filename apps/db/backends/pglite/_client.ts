@@ -1,20 +1,20 @@
 // A process that finds an embedded database held by another one uses it through that process
-// (`_pglite_server.ts`): this is its connection, a `Database` with the same driver and URL as in
+// (`_server.ts`): this is its connection, a `Database` with the same driver and URL as in
 // process. Rows come back with the same types, PostgreSQL's errors with the same message and
 // `code`.
 //
 // When the holder stops, it moves the connection: requests it had not answered were not done,
-// and fail with `NotDoneError`, for `_pglite_follow.ts` to send to the next holder. When the
+// and fail with `NotDoneError`, for `_follow.ts` to send to the next holder. When the
 // holder dies, each request without an answer is judged by what it was, so that a committed
 // change is never reported as failed: a statement inside a transaction was rolled back with it;
 // a COMMIT the holder had announced (`committing`) fails with `CommitInDoubt`, whose transaction
 // id the next holder can look up; a statement outside a transaction may or may not have taken
 // effect, and says so; and requests that change no data were not done.
 
-import type { Database, Queryable } from "../../core/database.ts";
-import { toQuery } from "../../core/database.ts";
-import { CommandError } from "../../core/errors.ts";
-import { describeProcess } from "./_lock.ts";
+import type { Database, Queryable } from "../../../../core/database.ts";
+import { toQuery } from "../../../../core/database.ts";
+import { CommandError } from "../../../../core/errors.ts";
+import { describeProcess } from "./_directory_lock.ts";
 import {
   CHUNK,
   decodeError,
@@ -23,7 +23,7 @@ import {
   FrameSocket,
   type Message,
   PROTOCOL_VERSION,
-} from "./_pglite_wire.ts";
+} from "./_wire.ts";
 
 /** The holder could not be reached yet (starting, or gone): look at the lock again. */
 export class NotReachedError extends Error {

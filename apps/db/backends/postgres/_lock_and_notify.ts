@@ -1,6 +1,7 @@
-// What both drivers do the same way, in SQL, on their one session: advisory locks and NOTIFY.
+// The server driver's session advisory locks and NOTIFY, in SQL on its one session (the embedded
+// driver keeps advisory locks per process of its shared session instead).
 
-import type { Database, Queryable } from "../../core/database.ts";
+import type { Database, Queryable } from "../../../../core/database.ts";
 
 /** Session advisory locks and notifications over a driver's queries. */
 export function sessionMethods(

@@ -11,7 +11,7 @@
 // (`xid`), sent before a client's COMMIT runs, so that a client whose holder dies before the
 // reply can ask the next holder whether that transaction committed.
 
-import { CommandError } from "../../core/errors.ts";
+import { CommandError } from "../../../../core/errors.ts";
 
 /** Sent first by a client: a holder that speaks another version refuses it. */
 export const PROTOCOL_VERSION = 2;
