@@ -2,8 +2,7 @@ import { resolve } from "node:path";
 import { AtomicFile } from "../../../core/atomic_file.ts";
 import { defineCommand } from "../../../core/command.ts";
 import { CommandError } from "../../../core/errors.ts";
-import { dumpModels } from "../_fixture_dump.ts";
-import { knownApps, loadModels, selectModels } from "../_models.ts";
+import { dumpModels, knownApps, loadModels, selectModels } from "../serializers/mod.ts";
 
 /** Rows per COPY on the embedded database, which copies through memory. */
 const EMBEDDED_PAGE = 5000;

@@ -3,7 +3,7 @@
 // where they differ from the defaults), the states as object literals, laid out as `deno fmt`
 // lays them out so that a formatting check passes on generated files.
 
-import { type MigrationRef } from "./_migration.ts";
+import type { MigrationRef } from "./_migration.ts";
 import {
   addField,
   addIndex,

@@ -6,9 +6,9 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { readFixture } from "../../../apps/db/_fixture_reader.ts";
-import { forEachDatabase } from "../../_database.ts";
-import { counts, SCHEMA, shopProject, withDb } from "./_shop.ts";
+import { readFixture } from "../../../../apps/db/serializers/mod.ts";
+import { forEachDatabase } from "../../../_database.ts";
+import { counts, SCHEMA, shopProject, withDb } from "../_shop.ts";
 
 const encoder = new TextEncoder();
 

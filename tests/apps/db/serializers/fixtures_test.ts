@@ -4,14 +4,12 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { dumpModels } from "../../../apps/db/_fixture_dump.ts";
-import { Progress } from "../../../apps/db/_fixture_progress.ts";
-import { readFixture } from "../../../apps/db/_fixture_reader.ts";
-import type { Database } from "../../../core/database.ts";
-import type { ModelState } from "../../../apps/db/orm/mod.ts";
-import { forEachDatabase } from "../../_database.ts";
-import { CLI_PERMISSIONS, type Project } from "../../_helpers.ts";
-import { counts, fillBooks, SCHEMA, shopProject, withDb } from "./_shop.ts";
+import { dumpModels, Progress, readFixture } from "../../../../apps/db/serializers/mod.ts";
+import type { Database } from "../../../../core/database.ts";
+import type { ModelState } from "../../../../apps/db/orm/mod.ts";
+import { forEachDatabase } from "../../../_database.ts";
+import { CLI_PERMISSIONS, type Project } from "../../../_helpers.ts";
+import { counts, fillBooks, SCHEMA, shopProject, withDb } from "../_shop.ts";
 
 const ROWS = String.raw`
   INSERT INTO shop_author (name, born) VALUES
@@ -489,7 +487,7 @@ Deno.test("the fixture reader splits any chunking of arrays and lines into the s
 });
 
 Deno.test("dumpdata pages through the embedded database by pk, whatever its type", async (t) => {
-  const { defineModel, field } = await import("../../../mod.ts");
+  const { defineModel, field } = await import("../../../../mod.ts");
   const Tag = defineModel("shop.Tag", { code: field.varchar(10, { primaryKey: true }) });
   const Event = defineModel("shop.Event", {
     at: field.timestamptz({ primaryKey: true }),

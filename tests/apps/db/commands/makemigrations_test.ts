@@ -4,11 +4,11 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { captureOutput } from "../../../mod.ts";
-import type { Registry } from "../../../mod.ts";
-import { runIn } from "../../../core/call_command.ts";
-import makemigrations from "../../../apps/db/commands/makemigrations.ts";
-import { copyProject, type Project } from "../../_helpers.ts";
+import { captureOutput } from "../../../../mod.ts";
+import type { Registry } from "../../../../mod.ts";
+import { runIn } from "../../../../core/call_command.ts";
+import makemigrations from "../../../../apps/db/commands/makemigrations.ts";
+import { copyProject, type Project } from "../../../_helpers.ts";
 
 const PRODUCT = `import { defineModel, field } from "../../mod.ts";
 
@@ -55,7 +55,7 @@ Deno.test("makemigrations --check fails while models have changes without migrat
     assert.ok(
       verbose.stdout.startsWith(
         `${initial}Full migrations file '0001_initial.ts':\n` +
-          'import { createModel, defineMigration } from "../../../mod.ts";\n',
+          'import { createModel, defineMigration } from "../../../../mod.ts";\n',
       ),
       verbose.stdout,
     );

@@ -1,19 +1,19 @@
 /**
- * Dumping a model's rows as Django fixture objects, as fast as the database sends them: rows
- * come as binary `COPY` output, and each value goes from its binary form straight to JSON
- * bytes (text is copied, escaped where JSON needs it; numbers, dates and UUIDs are formatted
- * from their bytes), with no row objects or strings in between. Memory is one output buffer.
- *
- * The text is Django's, byte for byte: `{"model": "shop.book", "pk": 1, "fields": {…}}`,
- * timestamps as `2024-05-01T12:30:00.123Z` (milliseconds only when there is a fraction),
- * decimals as strings, JSON as JSON. In `jsonl` the separators are `,` and `: `, as Django's.
+ * A model's rows as Django fixture objects, straight from binary `COPY` output: each value goes
+ * from its binary form to JSON bytes (text is copied, escaped where JSON needs it; numbers,
+ * dates and UUIDs are formatted from their bytes), with no row objects or strings in between.
+ * {@linkcode modelDump} gives the query to copy and the fixed bytes of a model's objects;
+ * {@linkcode BinaryRowEncoder} writes each row that comes back.
  *
  * @module
  */
 
-import type { Queryable } from "../../core/database.ts";
-import { type FieldState, type ModelState, quoteIdent } from "./orm/mod.ts";
-import { fixtureFieldName, fixtureModel } from "./_models.ts";
+import { type FieldState, type ModelState, quoteIdent } from "../orm/mod.ts";
+import { ByteBuffer } from "./_byte_buffer.ts";
+import { fixtureFieldName, fixtureModel } from "./_fixture_models.ts";
+import type { FixtureFormat } from "./_reader.ts";
+
+const encoder = new TextEncoder();
 
 /** How a column's binary value is read. */
 type Codec =
@@ -52,11 +52,6 @@ function codecOf(field: FieldState): [cast: string, codec: Codec] {
       return ["jsonb", "jsonb"];
   }
 }
-
-const encoder = new TextEncoder();
-
-/** The output formats: Django's `json` (an array) and `jsonl` (one object per line). */
-export type FixtureFormat = "json" | "jsonl";
 
 /** What {@linkcode modelDump} gives: the query to copy and the encoder of its rows. */
 export interface ModelDump {
@@ -110,172 +105,7 @@ export function modelDump(state: ModelState, format: FixtureFormat): ModelDump {
   };
 }
 
-/** A growing byte buffer handed to `flush` whenever it passes a size. */
-export class ByteBuffer {
-  #buffer: Uint8Array;
-  /** Bytes written so far (before the next flush). */
-  length = 0;
-  readonly #flushAt: number;
-  readonly #flush: (bytes: Uint8Array) => void;
-
-  /**
-   * `flush` gets a view of the buffer, valid until it returns (copy it to keep it). The buffer
-   * is flushed when it holds `flushAt` bytes or more after a whole object.
-   */
-  constructor(flush: (bytes: Uint8Array) => void, flushAt = 256 * 1024) {
-    this.#flushAt = flushAt;
-    this.#buffer = new Uint8Array(Math.min(flushAt, 1 << 20) * 2);
-    this.#flush = flush;
-  }
-
-  /** Makes room for `n` more bytes. */
-  reserve(n: number): void {
-    if (this.length + n <= this.#buffer.length) return;
-    const bigger = new Uint8Array(Math.max(this.#buffer.length * 2, this.length + n));
-    bigger.set(this.#buffer.subarray(0, this.length));
-    this.#buffer = bigger;
-  }
-
-  /** Appends bytes. */
-  bytes(bytes: Uint8Array): void {
-    this.copy(bytes, 0, bytes.length);
-  }
-
-  /** Appends `source[start, end)`. */
-  copy(source: Uint8Array, start: number, end: number): void {
-    const n = end - start;
-    if (n <= 0) return;
-    this.reserve(n);
-    const buffer = this.#buffer;
-    if (n < 48) {
-      // A loop beats TypedArray.set for the short pieces that most values are.
-      let at = this.length;
-      for (let i = start; i < end; i++) buffer[at++] = source[i];
-    } else buffer.set(source.subarray(start, end), this.length);
-    this.length += n;
-  }
-
-  /** Appends one byte (room must have been reserved). */
-  byte(value: number): void {
-    this.#buffer[this.length++] = value;
-  }
-
-  /** Appends ASCII text. */
-  ascii(text: string): void {
-    this.reserve(text.length);
-    for (let i = 0; i < text.length; i++) this.#buffer[this.length++] = text.charCodeAt(i);
-  }
-
-  /** Appends an integer's digits (room must have been reserved: 21 bytes). */
-  integer(value: number): void {
-    if (value < 0) {
-      this.#buffer[this.length++] = 0x2d;
-      value = -value;
-    }
-    if (value < 10) {
-      this.#buffer[this.length++] = 0x30 + value;
-      return;
-    }
-    let digits = 0;
-    for (let v = value; v >= 1; v = Math.floor(v / 10)) digits++;
-    let at = this.length + digits;
-    this.length = at;
-    while (value >= 1) {
-      const next = Math.floor(value / 10);
-      this.#buffer[--at] = 0x30 + (value - next * 10);
-      value = next;
-    }
-  }
-
-  /** Appends `value` as `width` digits with leading zeros (room reserved). */
-  padded(value: number, width: number): void {
-    for (let i = width - 1; i >= 0; i--) {
-      this.#buffer[this.length + i] = 0x30 + (value % 10);
-      value = Math.floor(value / 10);
-    }
-    this.length += width;
-  }
-
-  /** Appends `source[start, end)` as the body of a JSON string, escaped. */
-  escaped(source: Uint8Array, start: number, end: number): void {
-    let from = start;
-    for (let i = start; i < end; i++) {
-      const c = source[i];
-      if (c >= 0x20 && c !== 0x22 && c !== 0x5c) continue;
-      this.copy(source, from, i);
-      from = i + 1;
-      this.reserve(6);
-      this.#buffer[this.length++] = 0x5c;
-      switch (c) {
-        case 0x22:
-        case 0x5c:
-          this.#buffer[this.length++] = c;
-          break;
-        case 0x08:
-          this.#buffer[this.length++] = 0x62; // b
-          break;
-        case 0x0c:
-          this.#buffer[this.length++] = 0x66; // f
-          break;
-        case 0x0a:
-          this.#buffer[this.length++] = 0x6e; // n
-          break;
-        case 0x0d:
-          this.#buffer[this.length++] = 0x72; // r
-          break;
-        case 0x09:
-          this.#buffer[this.length++] = 0x74; // t
-          break;
-        default:
-          this.#buffer[this.length++] = 0x75; // u00XX, lower case as Python and JavaScript
-          this.#buffer[this.length++] = 0x30;
-          this.#buffer[this.length++] = 0x30;
-          this.#buffer[this.length++] = HEX[c >> 4];
-          this.#buffer[this.length++] = HEX[c & 15];
-      }
-    }
-    this.copy(source, from, end);
-  }
-
-  /** Appends JSON text with the space after each `,` outside strings dropped. */
-  compactJson(source: Uint8Array, start: number, end: number): void {
-    let from = start;
-    let inString = false;
-    for (let i = start; i < end; i++) {
-      const c = source[i];
-      if (inString) {
-        if (c === 0x5c) i++;
-        else if (c === 0x22) inString = false;
-      } else if (c === 0x22) inString = true;
-      else if (c === 0x2c && source[i + 1] === 0x20) {
-        this.copy(source, from, i + 1);
-        from = i + 2;
-        i++;
-      }
-    }
-    this.copy(source, from, end);
-  }
-
-  /** The bytes written since `start` (a view, valid until the next write). */
-  since(start: number): Uint8Array {
-    return this.#buffer.subarray(start, this.length);
-  }
-
-  /** Drops the bytes after `start`. */
-  truncate(start: number): void {
-    this.length = start;
-  }
-
-  /** Hands what is buffered to `flush` when it has reached the flush size (or `force`). */
-  flush(force = false): void {
-    if (this.length === 0 || (!force && this.length < this.#flushAt)) return;
-    this.#flush(this.#buffer.subarray(0, this.length));
-    this.length = 0;
-  }
-}
-
 const HEX = encoder.encode("0123456789abcdef");
-const ITEM_SEPARATOR = encoder.encode(", ");
 const TRUE = encoder.encode("true");
 const FALSE = encoder.encode("false");
 const NULL = encoder.encode("null");
@@ -648,119 +478,4 @@ export class BinaryRowEncoder {
   get finished(): boolean {
     return this.#finished;
   }
-}
-
-/**
- * Python's `json.dumps(value, indent=n, separators=(",", ": "))` layout of compact JSON text
- * (as Django's `--indent` writes it), keeping every number and string as written.
- *
- * @example
- * ```ts
- * import { reindent } from "./_fixture_dump.ts";
- *
- * console.assert(reindent('{"a": [1, 2], "b": {}}', 1) === '{\n "a": [\n  1,\n  2\n ],\n "b": {}\n}');
- * ```
- */
-export function reindent(text: string, indent: number): string {
-  let out = "";
-  let depth = 0;
-  const newline = () => "\n" + " ".repeat(indent * depth);
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      let j = i + 1;
-      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
-      out += text.slice(i, j + 1);
-      i = j;
-    } else if (c === "{" || c === "[") {
-      let j = i + 1;
-      while (text[j] === " " || text[j] === "\n" || text[j] === "\t" || text[j] === "\r") j++;
-      if (text[j] === (c === "{" ? "}" : "]")) {
-        out += c === "{" ? "{}" : "[]";
-        i = j;
-      } else {
-        depth++;
-        out += c + newline();
-      }
-    } else if (c === "}" || c === "]") {
-      depth--;
-      out += newline() + c;
-    } else if (c === ",") out += "," + newline();
-    else if (c === ":") out += ": ";
-    else if (c !== " " && c !== "\n" && c !== "\t" && c !== "\r") out += c;
-  }
-  return out;
-}
-
-/** Options of {@linkcode dumpModels}. */
-export interface DumpOptions {
-  /** `json` (an array, as Django's default) or `jsonl` (one object per line). */
-  format: FixtureFormat;
-  /** Indent objects by this many spaces (`json` only), as Django's `--indent`. */
-  indent?: number;
-  /**
-   * Rows per COPY, or undefined for one COPY per model. The embedded database copies through
-   * memory, so it is given pages (by pk) to keep memory flat.
-   */
-  pageSize?: number;
-}
-
-/**
- * Writes the rows of `models`, in that order and each model's by pk, as one fixture: calls
- * `write` with each chunk of bytes (valid until it returns). Reads in one read-only snapshot.
- * Returns how many objects it wrote.
- */
-export async function dumpModels(
-  db: { transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R> },
-  models: readonly ModelState[],
-  options: DumpOptions,
-  write: (bytes: Uint8Array) => void,
-): Promise<number> {
-  const out = new ByteBuffer(write);
-  const indent = options.format === "json" && options.indent ? options.indent : 0;
-  // With --indent, each compact object is laid out again before it goes out.
-  const scratch = indent ? new ByteBuffer(() => {}, Number.MAX_SAFE_INTEGER) : out;
-  const decoder = new TextDecoder();
-  let count = 0;
-  const hooks: RowHooks = options.format === "jsonl" ? { after: () => out.ascii("\n") } : indent
-    ? {
-      after() {
-        out.ascii(count === 0 ? "\n" : ",\n");
-        out.bytes(encoder.encode(reindent(decoder.decode(scratch.since(0)), indent)));
-        scratch.truncate(0);
-        count++;
-        out.flush();
-      },
-    }
-    : { before: () => count++ > 0 && out.bytes(ITEM_SEPARATOR) };
-  if (options.format === "json") out.ascii("[");
-  let rows = 0;
-  await db.transaction(async (tx) => {
-    await tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-    if (!tx.copyTo) throw new Error("This database driver cannot COPY: dumpdata needs it");
-    for (const model of models) {
-      const dump = modelDump(model, options.format);
-      if (options.pageSize === undefined) {
-        const rowEncoder = new BinaryRowEncoder(dump, scratch, hooks);
-        await tx.copyTo(dump.query, "(FORMAT binary)", (chunk) => rowEncoder.push(chunk));
-        rows += rowEncoder.rows;
-        continue;
-      }
-      let after: string | undefined;
-      for (;;) {
-        const rowEncoder = new BinaryRowEncoder(dump, scratch, hooks, true);
-        await tx.copyTo(
-          dump.page(after, options.pageSize),
-          "(FORMAT binary)",
-          (chunk) => rowEncoder.push(chunk),
-        );
-        rows += rowEncoder.rows;
-        if (rowEncoder.rows < options.pageSize) break;
-        after = rowEncoder.lastPk;
-      }
-    }
-  });
-  if (options.format === "json") out.ascii(indent ? "\n]\n" : "]");
-  out.flush(true);
-  return rows;
 }

@@ -7,17 +7,17 @@
  * @module
  */
 
-import { CommandError } from "../../core/errors.ts";
-import { type ModelState, primaryKeyOf, snakeCase } from "./orm/mod.ts";
-import { BUILTIN_APP, type Registry } from "../../core/registry.ts";
-import { closeMatches } from "../../core/suggest.ts";
+import { CommandError } from "../../../core/errors.ts";
+import { type ModelState, primaryKeyOf, snakeCase } from "../orm/mod.ts";
+import { BUILTIN_APP, type Registry } from "../../../core/registry.ts";
+import { closeMatches } from "../../../core/suggest.ts";
 
 /**
  * A model's name in fixtures: `shop.Book` → `shop.book`.
  *
  * @example
  * ```ts
- * import { fixtureLabel } from "./_models.ts";
+ * import { fixtureLabel } from "./_fixture_models.ts";
  *
  * console.assert(fixtureLabel({ app: "shop", name: "BookAuthor" }) === "shop.bookauthor");
  * ```
@@ -31,7 +31,7 @@ export function fixtureLabel(model: Pick<ModelState, "app" | "name">): string {
  *
  * @example
  * ```ts
- * import { fixtureFieldName } from "./_models.ts";
+ * import { fixtureFieldName } from "./_fixture_models.ts";
  *
  * console.assert(fixtureFieldName("createdAt") === "created_at");
  * ```
@@ -193,7 +193,7 @@ export function fixtureModel(state: ModelState): FixtureModel {
  *
  * @example
  * ```ts
- * import { didYouMean } from "./_models.ts";
+ * import { didYouMean } from "./_fixture_models.ts";
  *
  * console.assert(didYouMean("nmae", ["name", "born"]) === " (did you mean 'name'?)");
  * ```

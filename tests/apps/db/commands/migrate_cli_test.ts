@@ -3,13 +3,13 @@
 // no output may show, and 8 concurrent migrate processes against one server database.
 
 import assert from "node:assert/strict";
-import { forEachDatabase, testDatabases } from "../../_database.ts";
-import { copyProject, type Project, type RunResult } from "../../_helpers.ts";
-import { PASSWORD, recorded, snapshot, tables, withPassword } from "./_migrations.ts";
-import { needs } from "../../_requires.ts";
+import { forEachDatabase, testDatabases } from "../../../_database.ts";
+import { copyProject, type Project, type RunResult } from "../../../_helpers.ts";
+import { PASSWORD, recorded, snapshot, tables, withPassword } from "../_migrations.ts";
+import { needs } from "../../../_requires.ts";
 
 function migration(body: string): string {
-  return `import { defineMigration, runSQL } from "../../../mod.ts";\n\nexport default defineMigration(${body});\n`;
+  return `import { defineMigration, runSQL } from "../../../../mod.ts";\n\nexport default defineMigration(${body});\n`;
 }
 
 /** A migration that runs `sql` (reversed by `reverse`) and logs its own name in shop_log. */
@@ -296,7 +296,7 @@ Deno.test("makemigrations --empty writes a numbered migration that migrate then 
     );
     assert.equal(
       source,
-      'import { defineMigration } from "../../../mod.ts";\n\n' +
+      'import { defineMigration } from "../../../../mod.ts";\n\n' +
         "export default defineMigration({\n  dependencies: [],\n  operations: [],\n});\n",
     );
     const registry = await Deno.readTextFile(new URL("commands/_registry.ts", root));

@@ -1,8 +1,8 @@
 // flush, sqlflush and dbshell on both drivers, through the real cli.ts.
 
 import assert from "node:assert/strict";
-import { forEachDatabase } from "../../_database.ts";
-import { runCli } from "../../_helpers.ts";
+import { forEachDatabase } from "../../../_database.ts";
+import { runCli } from "../../../_helpers.ts";
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS manage_migrations (id bigserial PRIMARY KEY, app text, name text);

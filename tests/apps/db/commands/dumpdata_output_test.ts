@@ -5,11 +5,11 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import openDatabase from "../../../apps/db/database.ts";
-import { forEachDatabase } from "../../_database.ts";
-import { CLI_PERMISSIONS, type Project } from "../../_helpers.ts";
-import { hasPostgresBinaries, startOwnPostgres } from "../../_own_postgres.ts";
-import { fillBooks, SCHEMA, shopProject, withDb } from "./_shop.ts";
+import openDatabase from "../../../../apps/db/database.ts";
+import { forEachDatabase } from "../../../_database.ts";
+import { CLI_PERMISSIONS, type Project } from "../../../_helpers.ts";
+import { hasPostgresBinaries, startOwnPostgres } from "../../../_own_postgres.ts";
+import { fillBooks, SCHEMA, shopProject, withDb } from "../_shop.ts";
 
 /** What the output folder held before each run: one file, of these bytes and this mode. */
 const OLD = '[{"model": "shop.author", "pk": 1, "fields": {"name": "the backup", "born": null}}]';
