@@ -3,9 +3,9 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import type { FieldState, ModelState } from "../../../apps/db/orm/mod.ts";
-import { forEachDatabase } from "../../_database.ts";
-import { copyProject } from "../../_helpers.ts";
+import type { FieldState, ModelState } from "../../../../apps/db/orm/mod.ts";
+import { forEachDatabase } from "../../../_database.ts";
+import { copyProject } from "../../../_helpers.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS manage_migrations (id bigserial PRIMARY KEY, app text NOT NULL, name text NOT NULL);

@@ -1,6 +1,6 @@
 // Query results as psql prints them: a header, a rule, the rows, and a row count.
 
-import type { Row } from "../../core/database.ts";
+import type { Row } from "../../../core/database.ts";
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return "";

@@ -1,8 +1,8 @@
 // The tables of the current schema that `flush` and `sqlflush` empty.
 
-import type { Queryable } from "../../core/database.ts";
-import { quoteIdent } from "./orm/mod.ts";
-import { MIGRATIONS_TABLE } from "./migrator/mod.ts";
+import type { Queryable } from "../../../core/database.ts";
+import { quoteIdent } from "../orm/mod.ts";
+import { MIGRATIONS_TABLE } from "../migrator/mod.ts";
 
 /** Every table of the current schema except the migrations record, by name. */
 export async function userTables(db: Queryable): Promise<string[]> {
