@@ -189,13 +189,17 @@ export {
   type RowOf,
   type SqlQuery,
 } from "./apps/db/orm/mod.ts";
-export { defineSchedule, type Schedule, type ScheduleDefinition } from "./core/schedule.ts";
-export { enqueueCommand, type Enqueued, type EnqueueOptions } from "./core/jobs/enqueue.ts";
-export type { JobOptions } from "./core/jobs/queue.ts";
 export {
+  defineSchedule,
+  enqueueCommand,
+  type Enqueued,
+  type EnqueueOptions,
+  type JobOptions,
   type LogLevel,
   runWorker,
+  type Schedule,
+  type ScheduleDefinition,
   Worker,
   type WorkerOptions,
   type WorkerStats,
-} from "./core/jobs/worker.ts";
+} from "./apps/jobs/queue/mod.ts";

@@ -17,8 +17,15 @@ import { commandsByApp, findCommand } from "../../core/registry.ts";
 import { mayRunFrom, RunFromError } from "../../core/run_from.ts";
 import { DatabaseUnavailableError } from "../../core/database.ts";
 import { CommandError, UsageError } from "../../core/errors.ts";
-import { checkJobArguments, checkRetry, enqueue } from "../../core/jobs/enqueue.ts";
-import { cancelJob, getJob, listJobs, retryJob } from "../../core/jobs/queue.ts";
+import {
+  cancelJob,
+  checkJobArguments,
+  checkRetry,
+  enqueue,
+  getJob,
+  listJobs,
+  retryJob,
+} from "../jobs/queue/mod.ts";
 import { handleApi } from "./api.ts";
 import {
   asset,

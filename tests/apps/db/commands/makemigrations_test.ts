@@ -55,7 +55,7 @@ Deno.test("makemigrations --check fails while models have changes without migrat
     assert.ok(
       verbose.stdout.startsWith(
         `${initial}Full migrations file '0001_initial.ts':\n` +
-          'import { createModel, defineMigration } from "../../../../mod.ts";\n',
+          'import { createModel, defineMigration } from "../../../mod.ts";\n',
       ),
       verbose.stdout,
     );

@@ -4,12 +4,12 @@
 
 import assert from "node:assert/strict";
 import { forEachDatabase, testDatabases } from "../../../_database.ts";
-import { copyProject, type Project, type RunResult } from "../../../_helpers.ts";
+import { copyProject, ONLY_DB_APP, type Project, type RunResult } from "../../../_helpers.ts";
 import { PASSWORD, recorded, snapshot, tables, withPassword } from "../_migrations.ts";
 import { needs } from "../../../_requires.ts";
 
 function migration(body: string): string {
-  return `import { defineMigration, runSQL } from "../../../../mod.ts";\n\nexport default defineMigration(${body});\n`;
+  return `import { defineMigration, runSQL } from "../../../mod.ts";\n\nexport default defineMigration(${body});\n`;
 }
 
 /** A migration that runs `sql` (reversed by `reverse`) and logs its own name in shop_log. */
@@ -58,7 +58,7 @@ async function manage(project: Project, url: string, args: string[]): Promise<Ru
 
 Deno.test("migrate through cli.ts: applies, round-trips, and rolls back a failing migration", async (t) => {
   await using project = await copyProject(MIGRATIONS, {
-    without: ["apps/myapp", "apps/jobs", "apps/auth", "apps/web"],
+    without: ONLY_DB_APP,
   });
   await forEachDatabase(t, async (database, t) => {
     const url = withPassword(database.url);
@@ -201,7 +201,7 @@ Deno.test("migrate through cli.ts: applies, round-trips, and rolls back a failin
 
 Deno.test("sqlmigrate prints SQL without opening a database", async () => {
   await using project = await copyProject(MIGRATIONS, {
-    without: ["apps/myapp", "apps/jobs", "apps/auth", "apps/web"],
+    without: ONLY_DB_APP,
   });
   const result = await manage(project, "postgres://postgres:pw-NEVER-SHOWN@127.0.0.1:1/none", [
     "sqlmigrate",
@@ -220,7 +220,7 @@ Deno.test("sqlmigrate prints SQL without opening a database", async () => {
 
 Deno.test("a password in the database URL appears in no output, even when the server is unreachable", async () => {
   await using project = await copyProject(MIGRATIONS, {
-    without: ["apps/myapp", "apps/jobs", "apps/auth", "apps/web"],
+    without: ONLY_DB_APP,
   });
   const url = `postgres://postgres:${PASSWORD}@127.0.0.1:1/nowhere`;
   for (
@@ -241,7 +241,7 @@ Deno.test("makemigrations --empty writes a numbered migration that migrate then 
   await using project = await copyProject({
     ...MIGRATIONS,
     "apps/inventory/mod.ts": "/** The inventory app. */\nexport {};\n",
-  }, { without: ["apps/myapp", "apps/jobs", "apps/auth", "apps/web"] });
+  }, { without: ONLY_DB_APP });
   const root = project.root;
   const make = (...args: string[]) => project.run(["makemigrations", ...args]);
 
@@ -296,7 +296,7 @@ Deno.test("makemigrations --empty writes a numbered migration that migrate then 
     );
     assert.equal(
       source,
-      'import { defineMigration } from "../../../../mod.ts";\n\n' +
+      'import { defineMigration } from "../../../mod.ts";\n\n' +
         "export default defineMigration({\n  dependencies: [],\n  operations: [],\n});\n",
     );
     const registry = await Deno.readTextFile(new URL("commands/_registry.ts", root));
@@ -346,7 +346,7 @@ Deno.test(needs("server", {
       return `${app}.${file.slice(0, -3)}`;
     }).sort();
     await using project = await copyProject(files, {
-      without: ["apps/myapp", "apps/jobs", "apps/auth", "apps/web"],
+      without: ONLY_DB_APP,
     });
     const databases = await testDatabases({ root: project.root });
     try {

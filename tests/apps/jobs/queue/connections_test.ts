@@ -3,10 +3,10 @@
 // listens on, one its jobs share, however the database is named.
 
 import assert from "node:assert/strict";
-import { copyProject } from "../../_helpers.ts";
-import { OWN_SERVER_AVAILABLE, type OwnServer, startOwnServer } from "../../_own_server.ts";
-import { type CliProcess, startCli } from "../../_process.ts";
-import { enqueueRuns, FAULT_APP } from "./_fault_app.ts";
+import { copyProject } from "../../../_helpers.ts";
+import { OWN_SERVER_AVAILABLE, type OwnServer, startOwnServer } from "../../../_own_server.ts";
+import { type CliProcess, startCli } from "../../../_process.ts";
+import { enqueueRuns, FAULT_APP } from "../_fault_app.ts";
 
 /** The most connections the server had to `database` while `worker` ran. */
 async function peakConnections(server: OwnServer, worker: CliProcess) {

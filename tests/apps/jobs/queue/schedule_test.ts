@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { cronMatches, defineSchedule } from "../../core/schedule.ts";
-import { DefinitionError } from "../../core/errors.ts";
+import { cronMatches, defineSchedule } from "../../../../apps/jobs/queue/_schedule.ts";
+import { DefinitionError } from "../../../../core/errors.ts";
 
 const at = (iso: string) => new Date(iso);
 const ticks = (cron: string, from: string, n: number) => {

@@ -19,33 +19,26 @@
  *   lease may have passed meanwhile) and carries on. After `giveUpAfter` without it, it drains
  *   and fails, so that a supervisor can say so.
  *
+ * It is over 500 lines because these are one state machine: claiming, running, recording,
+ * heartbeats, draining and the database's absence read and change the same state (the jobs held
+ * and running, the results not yet recorded, whether the database answers). What stands apart is
+ * beside it: the statements (`_claims.ts`), running one job (`_job_run.ts`), the schedules
+ * (`_schedule_ticks.ts`) and the options (`_worker_options.ts`).
+ *
  * @module
  */
 
-import type { Database } from "../database.ts";
-import { containJobs, outsideJobs, runContained } from "./_contain.ts";
-import { CommandError } from "../errors.ts";
-import { main } from "../main.ts";
-import { type CapturedOutput, captureOutput } from "../output.ts";
-import type { Registry } from "../registry.ts";
-import { isSchedule, type Schedule } from "../schedule.ts";
+import type { Database } from "../../../core/database.ts";
+import { CommandError } from "../../../core/errors.ts";
 import {
-  CANCEL_CHANNEL,
   cancelRequested,
-  capOutput,
   type ClaimedJob,
   claimJobs,
-  DEFAULT_QUEUE,
-  failureLine,
   finishJobs,
   heartbeat,
-  insertScheduledJob,
-  JOBS_CHANNEL,
-  newJob,
   nextRunAt,
   type Outcome,
   pendingAmong,
-  pruneJobs,
   reapLostJobs,
   releaseJobs,
   runningElsewhere,
@@ -53,118 +46,15 @@ import {
   saveOutput,
   unregisterWorker,
   type WorkerInfo,
-} from "./queue.ts";
+} from "./_claims.ts";
+import { containJobs } from "./_contain.ts";
+import { type Running, startJob } from "./_job_run.ts";
+import { CANCEL_CHANNEL, capOutput, DEFAULT_QUEUE, failureLine, JOBS_CHANNEL } from "./_queue.ts";
+import { pruneJobs } from "./_records.ts";
+import { loadSchedules, ScheduleTicker } from "./_schedule_ticks.ts";
+import type { LogLevel, WorkerOptions, WorkerStats } from "./_worker_options.ts";
 
-/** How a worker runs. */
-export interface WorkerOptions {
-  /** The database the queue lives in; the worker's own queries use it alone. */
-  db: Database;
-  /** The database jobs get as `ctx.db` (opened once, shared by the jobs); `db` by default. */
-  jobDatabase?: () => Promise<Database>;
-  /** The registry jobs' commands are found in. */
-  registry: Registry;
-  /** The queues to take jobs from (`["default"]`). */
-  queues?: readonly string[];
-  /** Jobs run at once (10). */
-  concurrency?: number;
-  /**
-   * Jobs claimed ahead of a free slot, to claim in batches. By default it adapts: about a
-   * quarter of a second of work at the pace jobs have been ending (at most 500), so short jobs
-   * are claimed hundreds at a time while a worker of long jobs holds none it cannot start.
-   */
-  prefetch?: number;
-  /** Stop when no job is due (and no retry of one this worker ran is waiting). */
-  burst?: boolean;
-  /** How often to look for jobs when no notification came, in ms (2000). */
-  pollInterval?: number;
-  /** How long a silent worker keeps its jobs, in ms (30000). */
-  lease?: number;
-  /** How often to heartbeat, in ms (a quarter of the lease). */
-  heartbeatInterval?: number;
-  /** How long running jobs get to finish when the worker stops, in ms (30000). */
-  gracePeriod?: number;
-  /** How long an aborted job gets to end before the worker gives up on it, in ms (5000). */
-  abortGrace?: number;
-  /** The first retry's delay, in ms (1000); each next one doubles, up to `maxRetryDelay`. */
-  retryDelay?: number;
-  /** The longest retry delay, in ms (one hour). */
-  maxRetryDelay?: number;
-  /** How long ended jobs are kept, in ms (7 days); pruned hourly. */
-  retention?: number;
-  /**
-   * How long the worker goes on without its database before it drains and fails, in ms (five
-   * minutes); `Infinity` never gives up (a worker inside a process that serves pages).
-   */
-  giveUpAfter?: number;
-  /**
-   * Let the server acknowledge the worker's own writes (claims, results, heartbeats) before
-   * they reach the disk: `synchronous_commit = off` on its session (true). Safe for the queue's
-   * promise of at least once: a server crash loses at most the last moments of those writes,
-   * so a job's claim is undone (it waits again) or its result is lost (it runs again); nothing
-   * is lost for good. Enqueueing, on other sessions, stays durable.
-   */
-  asyncCommit?: boolean;
-  /** Enqueue the registry's schedules (true; never in burst mode). */
-  schedules?: boolean;
-  /** Aborting it drains the worker and ends `run()`. */
-  signal?: AbortSignal;
-  /** The environment jobs run with. */
-  env?: Readonly<Record<string, string | undefined>>;
-  /** The working directory jobs run in. */
-  cwd?: string;
-  /**
-   * How often the output of running jobs is stored, for those who watch them, in ms (500): only
-   * jobs that wrote more since are written, so short jobs never are.
-   */
-  outputInterval?: number;
-  /** Keep the jobs' output styles (ANSI) when they have them (true). */
-  styledOutput?: boolean;
-  /** Where the worker says what it does. */
-  log?: (level: LogLevel, line: string) => void;
-  /** This worker's id (`<hostname>-<pid>-<random>`). */
-  id?: string;
-}
-
-/** How much a log line matters: `info` shows at verbosity 1, `debug` at 2. */
-export type LogLevel = "error" | "warning" | "info" | "debug";
-
-/** What a worker did. */
-export interface WorkerStats {
-  /** Jobs claimed. */
-  claimed: number;
-  /** Attempts that succeeded. */
-  succeeded: number;
-  /** Jobs that failed for good. */
-  failed: number;
-  /** Failed attempts queued again. */
-  retried: number;
-  /** Jobs cancelled. */
-  cancelled: number;
-  /** Claimed jobs given back unfinished (on stopping). */
-  released: number;
-  /** Jobs of stopped workers this worker queued again. */
-  recovered: number;
-  /** Schedule ticks this worker enqueued. */
-  scheduled: number;
-}
-
-interface Running {
-  readonly job: ClaimedJob;
-  readonly controller: AbortController;
-  /** What the job has written so far. */
-  readonly stdout: CapturedOutput;
-  readonly stderr: CapturedOutput;
-  /** How much of it is stored (see `saveOutput`). */
-  saved: number;
-  /** Ends when the command returns. */
-  done: Promise<void>;
-  /** True once its outcome is recorded (the command may still be running, if it was stuck). */
-  settled: boolean;
-  /** Why it failed, when code of it escaped (see `_contain.ts`): `Deno.exit`, say. */
-  escaped?: string;
-  /** Aborts its signal, and gives up on it if it does not stop within the abort grace. */
-  abort: (reason: string) => void;
-}
+export type { LogLevel, WorkerOptions, WorkerStats };
 
 const HOUR = 3_600_000;
 /** The first wait before trying the database again, in ms; each next one doubles. */
@@ -222,10 +112,8 @@ export class Worker {
   #stopping = false;
   #wake = Promise.withResolvers<void>();
   #retriedHere = new Set<number>();
-  #schedules: Schedule[] = [];
-  #lastTick = new Map<string, number>();
+  #ticker = new ScheduleTicker([]);
   #beating = false;
-  #ticking = false;
   #lastPrune = 0;
   #dueTimer?: ReturnType<typeof setTimeout>;
   /** Since when the database has been failing (undefined while it answers). */
@@ -295,7 +183,7 @@ export class Worker {
   async run(): Promise<WorkerStats> {
     const { db } = this.#o;
     if (!this.#o.burst && this.#o.schedules) {
-      this.#schedules = await loadSchedules(this.#o.registry);
+      this.#ticker = new ScheduleTicker(await loadSchedules(this.#o.registry));
     }
     if (this.#o.asyncCommit && db.driver === "postgres") {
       await db.exec("SET synchronous_commit = off");
@@ -322,10 +210,10 @@ export class Worker {
         this.#mayHaveWork = true;
         this.#wakeUp();
       }, this.#o.pollInterval),
-      ...(this.#schedules.length > 0 ? [setInterval(() => this.#tick(), 1000)] : []),
+      ...(this.#ticker.schedules.length > 0 ? [setInterval(() => this.#tick(), 1000)] : []),
       setInterval(() => this.#saveOutput(), this.#o.outputInterval),
     ];
-    if (this.#schedules.length > 0) await this.#tick();
+    if (this.#ticker.schedules.length > 0) await this.#tick();
     try {
       await this.#loop();
       await this.#drain();
@@ -557,79 +445,20 @@ export class Worker {
   }
 
   #start(job: ClaimedJob): void {
-    const controller = new AbortController();
-    const stdout = captureOutput();
-    const stderr = captureOutput();
-    const startedAt = new Date();
-    const began = performance.now();
-    this.#log("debug", `Job ${job.id} started: ${[job.command, ...job.args].join(" ")}`);
-    let timeout: ReturnType<typeof setTimeout> | undefined;
-    let giveUp: ReturnType<typeof setTimeout> | undefined;
-    // What escapes the command (see `_contain.ts`) fails it; it is told to stop, as on a timeout.
-    const escape = (reason: string, thrown?: boolean) => {
-      if (entry.settled) {
-        this.#log(
-          "error",
-          `Job ${job.id} ${job.command} had ended; what it left running: ${reason}`,
-        );
-        return;
-      }
-      if (entry.escaped !== undefined) return;
-      entry.escaped = reason;
-      if (!thrown) stderr.write(`${reason}\n`);
-      entry.abort("failed");
-    };
-    const entry: Running = {
-      job,
-      controller,
-      stdout,
-      stderr,
-      saved: 0,
-      settled: false,
-      abort: (reason) => {
-        // As the job's own: its abort listeners run, and whatever they throw is charged to it.
-        runContained(escape, () => controller.abort(reason));
-        giveUp = setTimeout(() => {
-          const note =
-            `\n(the command did not stop within ${this.#o.abortGrace} ms of being asked)\n`;
-          this.#settle(entry, null, stdout.text, stderr.text + note, startedAt);
-        }, this.#o.abortGrace);
+    const entry = startJob(job, {
+      registry: this.#o.registry,
+      styledOutput: this.#o.styledOutput,
+      env: this.#env,
+      cwd: this.#cwd,
+      abortGrace: this.#o.abortGrace,
+      jobDatabase: this.#jobDatabase,
+      log: this.#log,
+      ran: (ms) => {
+        this.#averageMs = this.#averageMs === undefined ? ms : this.#averageMs * 0.9 + ms * 0.1;
       },
-      done: Promise.resolve(),
-    };
-    entry.done = (async () => {
-      let code: number;
-      try {
-        code = await runContained(escape, () =>
-          main([job.command, ...job.args], {
-            registry: this.#o.registry,
-            stdout,
-            stderr,
-            stdoutIsTerminal: this.#o.styledOutput,
-            stderrIsTerminal: this.#o.styledOutput,
-            env: this.#env,
-            signal: controller.signal,
-            cwd: this.#cwd,
-            prog: "manage",
-            // Opened outside the job: the connection outlives it.
-            database: () => outsideJobs(this.#jobDatabase),
-            // main() refuses a command that may not run in the background (exit 2: not retried).
-            from: "background",
-          }));
-      } catch (error) {
-        stderr.write(`${(error as Error)?.message ?? String(error)}\n`);
-        code = 1;
-      }
-      const ms = performance.now() - began;
-      this.#averageMs = this.#averageMs === undefined ? ms : this.#averageMs * 0.9 + ms * 0.1;
-      this.#settle(entry, code, stdout.text, stderr.text, startedAt);
-    })();
-    if (job.timeoutMs) timeout = setTimeout(() => entry.abort("timeout"), job.timeoutMs);
-    this.#running.set(job.id, entry);
-    entry.done.finally(() => {
-      clearTimeout(timeout);
-      clearTimeout(giveUp);
+      settle: (...ended) => this.#settle(...ended),
     });
+    this.#running.set(job.id, entry);
   }
 
   #settle(
@@ -864,34 +693,8 @@ export class Worker {
 
   /** Enqueues the ticks of the schedules that came due (each once, whoever enqueues it). */
   async #tick(): Promise<void> {
-    if (this.#ticking || this.#stopping || this.#downSince !== undefined) return;
-    this.#ticking = true;
-    try {
-      const now = new Date();
-      for (const schedule of this.#schedules) {
-        const tick = schedule.previousTick(now).getTime();
-        // A tick missed while no worker ran is caught up once, if it is recent.
-        const last = this.#lastTick.get(schedule.name) ?? now.getTime() - 5 * 60_000;
-        if (tick <= last) continue;
-        const job = newJob(schedule.command, schedule.args ?? [], {
-          queue: schedule.queue,
-          priority: schedule.priority,
-          maxAttempts: schedule.maxAttempts,
-          timeout: schedule.timeout,
-          schedule: schedule.name,
-        });
-        const id = await insertScheduledJob(this.#o.db, new Date(tick), job);
-        this.#lastTick.set(schedule.name, tick);
-        if (id !== undefined) {
-          this.stats.scheduled++;
-          this.#log("debug", `Schedule ${schedule.name}: enqueued job ${id}`);
-        }
-      }
-    } catch (error) {
-      this.#log("warning", `Schedules: ${(error as Error).message}`);
-    } finally {
-      this.#ticking = false;
-    }
+    if (this.#stopping || this.#downSince !== undefined) return;
+    this.stats.scheduled += await this.#ticker.tick(this.#o.db, this.#log);
   }
 
   async #drain(): Promise<void> {
@@ -928,22 +731,6 @@ function shownDuration(ms: number): string {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
-}
-
-/** Every schedule the registry's apps declare. */
-export async function loadSchedules(registry: Registry): Promise<Schedule[]> {
-  const schedules: Schedule[] = [];
-  for (const entry of registry.schedules ?? []) {
-    const module = await entry.load();
-    const list = module.default;
-    if (!Array.isArray(list) || !list.every(isSchedule)) {
-      throw new Error(
-        `${entry.module} must default-export a list of schedules: export default [defineSchedule({...})]`,
-      );
-    }
-    schedules.push(...list);
-  }
-  return schedules;
 }
 
 /** Runs a worker until stopped (see {@linkcode Worker}); gives what it did. */

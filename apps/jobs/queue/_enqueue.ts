@@ -6,21 +6,22 @@
  * @module
  */
 
-import { processEnv } from "../call_command.ts";
-import { loadCommand } from "../checks.ts";
-import type { Queryable } from "../database.ts";
-import { CommandError, UsageError } from "../errors.ts";
-import { parseArgs } from "../parser.ts";
+import { processEnv } from "../../../core/call_command.ts";
+import { loadCommand } from "../../../core/checks.ts";
+import type { Queryable } from "../../../core/database.ts";
+import { CommandError, UsageError } from "../../../core/errors.ts";
+import { parseArgs } from "../../../core/parser.ts";
 import {
   findCommand,
   openRegistryDatabase,
   type Registry,
   unknownCommandMessage,
-} from "../registry.ts";
-import type { ArgSpec, Signature } from "../arguments.ts";
-import { checkRunFrom, type RunFrom } from "../run_from.ts";
-import { EXIT_OPTIONS, NOT_IN_JOBS } from "../shared_options.ts";
-import { getJob, insertJob, type JobOptions, newJob } from "./queue.ts";
+} from "../../../core/registry.ts";
+import type { ArgSpec, Signature } from "../../../core/arguments.ts";
+import { checkRunFrom, type RunFrom } from "../../../core/run_from.ts";
+import { EXIT_OPTIONS, NOT_IN_JOBS } from "../../../core/shared_options.ts";
+import { insertJob, type JobOptions, newJob } from "./_queue.ts";
+import { getJob } from "./_records.ts";
 
 /** Where and how to enqueue: the registry to check the command in, and the database. */
 export interface EnqueueOptions extends JobOptions {

@@ -11,8 +11,8 @@
  * @module
  */
 
-import { parseDuration } from "./_values.ts";
-import { DefinitionError } from "./errors.ts";
+import { parseDuration } from "../../../core/_values.ts";
+import { DefinitionError } from "../../../core/errors.ts";
 
 /** What an app declares: a command run periodically. */
 export interface ScheduleDefinition {
@@ -52,7 +52,7 @@ export interface Schedule extends ScheduleDefinition {
  *
  * @example
  * ```ts
- * import { defineSchedule } from "./schedule.ts";
+ * import { defineSchedule } from "./_schedule.ts";
  *
  * const nightly = defineSchedule({ name: "myapp.nightly", command: "show_status", cron: "0 3 * * *" });
  * console.assert(nightly.nextTick(new Date("2026-01-01T12:00:00Z")).toISOString() === "2026-01-02T03:00:00.000Z");
@@ -134,7 +134,7 @@ const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
  *
  * @example
  * ```ts
- * import { cronMatches } from "./schedule.ts";
+ * import { cronMatches } from "./_schedule.ts";
  *
  * console.assert(cronMatches("*\/15 9-17 * * mon-fri", new Date("2026-11-26T09:45:00Z")));
  * ```

@@ -4,9 +4,9 @@
 // run_at, must spread over [d/2, d] as a uniform draw does.
 
 import assert from "node:assert/strict";
-import { forEachDatabase } from "../../_database.ts";
-import { createQueueTables } from "../../../apps/jobs/_schema.ts";
-import { Runs, testCommands, testRegistry, workUntil } from "./_jobs.ts";
+import { forEachDatabase } from "../../../_database.ts";
+import { createQueueTables } from "../../../../apps/jobs/queue/_tables.ts";
+import { Runs, testCommands, testRegistry, workUntil } from "../_jobs.ts";
 
 const JOBS = 400;
 // Long enough that no retry comes due during the test, and that the time the test takes (which

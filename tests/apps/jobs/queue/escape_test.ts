@@ -5,11 +5,11 @@
 // database).
 
 import assert from "node:assert/strict";
-import { pgliteTestDatabase } from "../../_database.ts";
-import { copyProject, type Project } from "../../_helpers.ts";
-import { OWN_SERVER_AVAILABLE, type OwnServer, startOwnServer } from "../../_own_server.ts";
-import { crashLines, startCli, until } from "../../_process.ts";
-import { enqueueRuns, FAULT_APP } from "./_fault_app.ts";
+import { pgliteTestDatabase } from "../../../_database.ts";
+import { copyProject, type Project } from "../../../_helpers.ts";
+import { OWN_SERVER_AVAILABLE, type OwnServer, startOwnServer } from "../../../_own_server.ts";
+import { crashLines, startCli, until } from "../../../_process.ts";
+import { enqueueRuns, FAULT_APP } from "../_fault_app.ts";
 
 const ignore = !OWN_SERVER_AVAILABLE;
 

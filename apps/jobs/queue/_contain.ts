@@ -20,7 +20,7 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import { CommandError } from "../errors.ts";
+import { CommandError } from "../../../core/errors.ts";
 
 /**
  * Fails the running job with `reason`; `thrown` when the reason is also thrown into the job

@@ -3,25 +3,23 @@
 // delayed jobs, unique keys, draining, and jobs of stopped workers run again.
 
 import assert from "node:assert/strict";
-import { forEachDatabase } from "../../_database.ts";
-import { enqueue, enqueueCommand } from "../../../core/jobs/enqueue.ts";
+import { forEachDatabase } from "../../../_database.ts";
 import {
   cancelJob,
-  claimJobs,
+  defineSchedule,
+  enqueue,
+  enqueueCommand,
   getJob,
-  heartbeat,
-  insertJob,
   listJobs,
-  newJob,
-  OUTPUT_CHANNEL,
   retryJob,
-} from "../../../core/jobs/queue.ts";
-import { runWorker } from "../../../core/jobs/worker.ts";
-import { defineSchedule } from "../../../core/schedule.ts";
-import { createQueueTables } from "../../../apps/jobs/_schema.ts";
-import { CommandError, UsageError } from "../../../core/errors.ts";
-import type { Database } from "../../../core/database.ts";
-import { fast, Runs, testCommands, testRegistry, workUntil } from "./_jobs.ts";
+  runWorker,
+} from "../../../../apps/jobs/queue/mod.ts";
+import { createQueueTables } from "../../../../apps/jobs/queue/_tables.ts";
+import { claimJobs, heartbeat } from "../../../../apps/jobs/queue/_claims.ts";
+import { insertJob, newJob, OUTPUT_CHANNEL } from "../../../../apps/jobs/queue/_queue.ts";
+import { CommandError, UsageError } from "../../../../core/errors.ts";
+import type { Database } from "../../../../core/database.ts";
+import { fast, Runs, testCommands, testRegistry, workUntil } from "../_jobs.ts";
 
 async function setUp(open: () => Promise<Database>) {
   const db = await open();

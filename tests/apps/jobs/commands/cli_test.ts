@@ -3,8 +3,8 @@
 // and schedules checked by `manage check`.
 
 import assert from "node:assert/strict";
-import { forEachDatabase } from "../../_database.ts";
-import { CLI_PERMISSIONS, copyProject, type Project } from "../../_helpers.ts";
+import { forEachDatabase } from "../../../_database.ts";
+import { CLI_PERMISSIONS, copyProject, type Project } from "../../../_helpers.ts";
 
 const FILES: Record<string, string> = {
   "apps/shop/commands/restock.ts": `import { defineCommand, CommandError } from "../../../mod.ts";

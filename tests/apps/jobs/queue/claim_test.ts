@@ -4,10 +4,11 @@
 // lock (watched in pg_stat_activity, not timed).
 
 import assert from "node:assert/strict";
-import { serverTestDatabase } from "../../_database.ts";
-import { needs, SERVER_URL } from "../../_requires.ts";
-import { createQueueTables } from "../../../apps/jobs/_schema.ts";
-import { claimJobs, insertJob, newJob } from "../../../core/jobs/queue.ts";
+import { serverTestDatabase } from "../../../_database.ts";
+import { needs, SERVER_URL } from "../../../_requires.ts";
+import { insertJob, newJob } from "../../../../apps/jobs/queue/mod.ts";
+import { createQueueTables } from "../../../../apps/jobs/queue/_tables.ts";
+import { claimJobs } from "../../../../apps/jobs/queue/_claims.ts";
 
 Deno.test(needs("server", {
   name: "a claim skips a job another transaction holds, and never waits for it",

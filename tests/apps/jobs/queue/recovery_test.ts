@@ -5,14 +5,14 @@
 // --give-up-after with one line.
 
 import assert from "node:assert/strict";
-import openDatabase from "../../../apps/db/database.ts";
-import { createQueueTables } from "../../../apps/jobs/_schema.ts";
-import { enqueueCommand } from "../../../core/jobs/enqueue.ts";
-import { copyProject, type Project } from "../../_helpers.ts";
-import { OWN_SERVER_AVAILABLE, type OwnServer, startOwnServer } from "../../_own_server.ts";
-import { crashLines, startCli, until } from "../../_process.ts";
-import { enqueueRuns, FAULT_APP } from "./_fault_app.ts";
-import { Runs, testCommands, testRegistry, workUntil } from "./_jobs.ts";
+import openDatabase from "../../../../apps/db/database.ts";
+import { enqueueCommand } from "../../../../apps/jobs/queue/mod.ts";
+import { createQueueTables } from "../../../../apps/jobs/queue/_tables.ts";
+import { copyProject, type Project } from "../../../_helpers.ts";
+import { OWN_SERVER_AVAILABLE, type OwnServer, startOwnServer } from "../../../_own_server.ts";
+import { crashLines, startCli, until } from "../../../_process.ts";
+import { enqueueRuns, FAULT_APP } from "../_fault_app.ts";
+import { Runs, testCommands, testRegistry, workUntil } from "../_jobs.ts";
 
 const ignore = !OWN_SERVER_AVAILABLE;
 

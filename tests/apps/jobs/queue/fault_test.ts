@@ -3,9 +3,9 @@
 // its runs was on a worker that was killed (it was in flight then). Needs TEST_DATABASE_URL.
 
 import assert from "node:assert/strict";
-import { serverTestDatabase } from "../../_database.ts";
-import { CLI_PERMISSIONS, copyProject } from "../../_helpers.ts";
-import { needs, SERVER_URL } from "../../_requires.ts";
+import { serverTestDatabase } from "../../../_database.ts";
+import { CLI_PERMISSIONS, copyProject } from "../../../_helpers.ts";
+import { needs, SERVER_URL } from "../../../_requires.ts";
 
 const JOBS = 5000;
 

@@ -5,17 +5,22 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { forEachDatabase } from "../../_database.ts";
-import { runCli } from "../../_helpers.ts";
-import { defineCommand } from "../../../core/command.ts";
-import { enqueueCommand } from "../../../core/jobs/enqueue.ts";
-import { getJob, insertJob, listJobs, newJob } from "../../../core/jobs/queue.ts";
-import { runWorker } from "../../../core/jobs/worker.ts";
-import { defineSchedule } from "../../../core/schedule.ts";
-import { registry } from "../../../commands/_registry.ts";
-import { createQueueTables } from "../../../apps/jobs/_schema.ts";
-import jobChecks from "../../../apps/jobs/checks.ts";
-import { Runs, testCommands, testRegistry } from "./_jobs.ts";
+import { forEachDatabase } from "../../../_database.ts";
+import { runCli } from "../../../_helpers.ts";
+import { defineCommand } from "../../../../core/command.ts";
+import {
+  defineSchedule,
+  enqueueCommand,
+  getJob,
+  insertJob,
+  listJobs,
+  newJob,
+  runWorker,
+} from "../../../../apps/jobs/queue/mod.ts";
+import { createQueueTables } from "../../../../apps/jobs/queue/_tables.ts";
+import { registry } from "../../../../commands/_registry.ts";
+import jobChecks from "../../../../apps/jobs/checks.ts";
+import { Runs, testCommands, testRegistry } from "../_jobs.ts";
 
 Deno.test("manage enqueue refuses dbshell and a job's --database: exit 2, one line, no job", async (t) => {
   await forEachDatabase(t, async (database) => {
