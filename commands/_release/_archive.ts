@@ -73,7 +73,7 @@ function tarHeader(entry: ArchiveEntry, mtime: number): Uint8Array {
  *
  * @example
  * ```ts
- * import { readArchive, writeTarGz } from "./_archive.ts";
+ * import { readArchive, writeTarGz } from "./mod.ts";
  *
  * const bytes = new TextEncoder().encode("#!/bin/sh\n");
  * const tgz = await writeTarGz([{ name: "manage", mode: 0o755, bytes }], { mtime: 0 });
@@ -125,7 +125,7 @@ function dosTime(mtime: number): { time: number; date: number } {
  *
  * @example
  * ```ts
- * import { readArchive, writeZip } from "./_archive.ts";
+ * import { readArchive, writeZip } from "./mod.ts";
  *
  * const bytes = new TextEncoder().encode("MZ");
  * const zip = await writeZip([{ name: "manage.exe", mode: 0o755, bytes }], { mtime: 0 });

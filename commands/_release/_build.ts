@@ -29,7 +29,7 @@ export interface BuildStamp {
  *
  * @example
  * ```ts
- * import { buildStamp } from "./_build.ts";
+ * import { buildStamp } from "./mod.ts";
  *
  * const stamp = buildStamp();
  * console.log(stamp ? `compiled for ${stamp.target}` : "a source run");
@@ -44,7 +44,7 @@ export function buildStamp(): BuildStamp | undefined {
  *
  * @example
  * ```ts
- * import { formatVersion } from "./_build.ts";
+ * import { formatVersion } from "./mod.ts";
  *
  * console.assert(formatVersion("0.1.0", undefined, "text").startsWith("manage 0.1.0 (source run"));
  * ```

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { sha256Hex } from "./_checksums.ts";
+ * import { sha256Hex } from "./mod.ts";
  *
  * const hex = await sha256Hex(new TextEncoder().encode("abc"));
  * console.assert(hex.startsWith("ba7816bf"));
@@ -28,7 +28,7 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
  *
  * @example
  * ```ts
- * import { formatChecksums } from "./_checksums.ts";
+ * import { formatChecksums } from "./mod.ts";
  *
  * console.assert(formatChecksums({ b: "00", a: "ff" }) === "ff  a\n00  b\n");
  * ```
@@ -43,7 +43,7 @@ export function formatChecksums(sums: Readonly<Record<string, string>>): string 
  *
  * @example
  * ```ts
- * import { parseChecksums } from "./_checksums.ts";
+ * import { parseChecksums } from "./mod.ts";
  *
  * const sums = parseChecksums(`${"a".repeat(64)}  manage-0.1.0-x86_64-unknown-linux-gnu.tar.gz\n`);
  * console.assert(sums.get("manage-0.1.0-x86_64-unknown-linux-gnu.tar.gz") === "a".repeat(64));

@@ -33,7 +33,7 @@ export function executableName(target: string): string {
  *
  * @example
  * ```ts
- * import { archiveName } from "./_targets.ts";
+ * import { archiveName } from "./mod.ts";
  *
  * console.assert(archiveName("0.1.0", "x86_64-pc-windows-msvc") === "manage-0.1.0-x86_64-pc-windows-msvc.zip");
  * ```
@@ -47,7 +47,7 @@ export function archiveName(version: string, target: string): string {
  *
  * @example
  * ```ts
- * import { parseArchiveName } from "./_targets.ts";
+ * import { parseArchiveName } from "./mod.ts";
  *
  * const parsed = parseArchiveName("manage-1.0.0-rc.1-aarch64-apple-darwin.tar.gz");
  * console.assert(parsed?.version === "1.0.0-rc.1" && parsed.target === "aarch64-apple-darwin");

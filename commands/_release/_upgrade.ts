@@ -72,7 +72,7 @@ async function download(url: string, signal: AbortSignal | undefined): Promise<U
  *
  * @example
  * ```ts
- * import { compareVersions } from "./_upgrade.ts";
+ * import { compareVersions } from "./mod.ts";
  *
  * console.assert(compareVersions("0.10.0", "0.9.1") > 0);
  * console.assert(compareVersions("1.0.0-rc.1", "1.0.0") < 0);

@@ -24,7 +24,7 @@ import {
   projectRoot,
   rebuildRegistry,
   writeNewFile,
-} from "../../../core/_scaffold.ts";
+} from "../../../core/scaffold.ts";
 
 /** Migration names after the number: what the registry accepts (`0002_add_index.ts`). */
 const MIGRATION_NAME = /^[a-z0-9_]+$/;

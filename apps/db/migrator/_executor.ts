@@ -6,7 +6,7 @@
  *
  * @example Apply every migration of a project
  * ```ts ignore
- * import { loadMigrationGraph, migrate } from "./_executor.ts";
+ * import { loadMigrationGraph, migrate } from "./mod.ts";
  * import { registry } from "../../../commands/_registry.ts";
  *
  * const graph = await loadMigrationGraph(registry.migrations);
@@ -80,7 +80,7 @@ function canonicalJson(value: unknown): string {
  *
  * @example
  * ```ts
- * import { defineMigration, runSQL } from "./_migration.ts";
+ * import { defineMigration, runSQL } from "./mod.ts";
  * import { migrationChecksum } from "./_executor.ts";
  *
  * const sum = await migrationChecksum(defineMigration({ operations: [runSQL("SELECT 1")] }));

@@ -223,7 +223,7 @@ function indexName(table: string, columns: readonly string[], unique: boolean): 
  *
  * @example
  * ```ts
- * import { defineModel, field } from "./_model.ts";
+ * import { defineModel, field } from "./mod.ts";
  *
  * export const MyModel = defineModel("myapp.MyModel", {
  *   name: field.varchar(100),

@@ -40,7 +40,7 @@ export type LookupValue<V, L extends Lookup> = L extends "exact" ? V
  *
  * @example
  * ```ts
- * import type { Lookups } from "./_queryset.ts";
+ * import type { Lookups } from "./mod.ts";
  *
  * type Row = { id: number; name: string; body: string | null; views: number };
  * const recent: Lookups<Row> = { name__icontains: "object", views__gte: 10, body__isnull: false };
@@ -83,7 +83,7 @@ export interface SqlQuery {
  *
  * @example
  * ```ts
- * import { DoesNotExist } from "./_queryset.ts";
+ * import { DoesNotExist } from "./mod.ts";
  *
  * const error = new DoesNotExist("myapp.MyModel");
  * console.assert(error.message === "MyModel matching query does not exist.");
@@ -106,7 +106,7 @@ export class DoesNotExist extends Error {
  *
  * @example
  * ```ts
- * import { MultipleObjectsReturned } from "./_queryset.ts";
+ * import { MultipleObjectsReturned } from "./mod.ts";
  *
  * const error = new MultipleObjectsReturned("myapp.MyModel", "2");
  * console.assert(error.message === "get() returned more than one MyModel -- it returned 2!");
@@ -144,7 +144,7 @@ interface QueryParts {
  *
  * @example
  * ```ts ignore
- * import { defineModel, field } from "./_model.ts";
+ * import { defineModel, field } from "./mod.ts";
  *
  * const MyModel = defineModel("myapp.MyModel", { name: field.varchar(100) });
  * // In a command: `this.ctx.db`, or `ctx.db` in defineCommand's handle.
@@ -255,7 +255,7 @@ export class QuerySet<Row, Insert = Row> implements AsyncIterable<Row> {
    *
    * @example
    * ```ts
-   * import { defineModel, field } from "./_model.ts";
+   * import { defineModel, field } from "./mod.ts";
    * import type { Queryable } from "../../../core/database.ts";
    *
    * const MyModel = defineModel("myapp.MyModel", { name: field.varchar(100) });

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { parseDuration } from "../../../core/_values.ts";
+import { parseDuration } from "../../../core/values.ts";
 import { DefinitionError } from "../../../core/errors.ts";
 
 /** What an app declares: a command run periodically. */
@@ -52,7 +52,7 @@ export interface Schedule extends ScheduleDefinition {
  *
  * @example
  * ```ts
- * import { defineSchedule } from "./_schedule.ts";
+ * import { defineSchedule } from "./mod.ts";
  *
  * const nightly = defineSchedule({ name: "myapp.nightly", command: "show_status", cron: "0 3 * * *" });
  * console.assert(nightly.nextTick(new Date("2026-01-01T12:00:00Z")).toISOString() === "2026-01-02T03:00:00.000Z");

@@ -1,6 +1,11 @@
-// What `startapp` and `makecommand` share: the project root, name rules, and rebuilding the
-// registry in a subprocess (the build imports every command module, and a fresh process sees the
-// files just written; a compiled `manage` has no sources to rebuild from).
+/**
+ * What the commands that write source files share (`startapp`, `makecommand`, `makemigrations`):
+ * the project root, name rules, and rebuilding the registry in a subprocess (the build imports
+ * every command module, and a fresh process sees the files just written; a compiled `manage` has
+ * no sources to rebuild from).
+ *
+ * @module
+ */
 
 import { writeFileAtomic } from "./atomic_file.ts";
 import { CommandError } from "./errors.ts";

@@ -1,4 +1,10 @@
-// Turning command-line strings into typed values, with argparse's wording for failures.
+/**
+ * Turning command-line strings into typed values (integers, numbers, booleans, choices, paths,
+ * URLs, dates, durations such as `10m`), with argparse's wording for failures: what the parser
+ * and the signature's defaults use, and what schedules read their intervals with.
+ *
+ * @module
+ */
 
 import type { ArgSpec, Primitive, ValueType } from "./arguments.ts";
 
