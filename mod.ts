@@ -7,6 +7,11 @@
  * imports; `manage <name>` (or `deno task manage <name>`) runs one, and {@linkcode callCommand}
  * runs one in-process (by name, given that registry).
  *
+ * It is the one public door, and re-exports from each subsystem's entry module: the command
+ * framework (`core/mod.ts`), the migration declarations (`apps/db/migrator/mod.ts`), the ORM
+ * (`apps/db/orm/mod.ts`) and the job queue with its schedules (`apps/jobs/queue/mod.ts`). No npm
+ * package is on its module graph: the database drivers load only when a database is opened.
+ *
  * @example A command, typed from its declaration
  * ```ts
  * import { defineCommand } from "./mod.ts";
@@ -48,7 +53,7 @@ export {
   defineCommand,
   isCommand,
   type Options,
-} from "./core/command.ts";
+} from "./core/mod.ts";
 export type {
   Action,
   ArgSpec,
@@ -71,21 +76,16 @@ export type {
   Values,
   ValuesOf,
   ValueType,
-} from "./core/arguments.ts";
-export {
-  CommandError,
-  type CommandErrorOptions,
-  DefinitionError,
-  UsageError,
-} from "./core/errors.ts";
-export { AtomicFile, type AtomicFileOptions, writeFileAtomic } from "./core/atomic_file.ts";
+} from "./core/mod.ts";
+export { CommandError, type CommandErrorOptions, DefinitionError, UsageError } from "./core/mod.ts";
+export { AtomicFile, type AtomicFileOptions, writeFileAtomic } from "./core/mod.ts";
 export {
   type CapturedOutput,
   captureOutput,
   OutputWrapper,
   type TextSink,
   type WriteOptions,
-} from "./core/output.ts";
+} from "./core/mod.ts";
 export {
   makeStyle,
   type Palette,
@@ -94,10 +94,10 @@ export {
   ROLES,
   type Style,
   type StyleFunc,
-} from "./core/style.ts";
-export type { SharedValues } from "./core/shared_options.ts";
-export { RUN_FROM, type RunFrom, RunFromError } from "./core/run_from.ts";
-export type { Check, CheckContext, CheckLevel, CheckMessage } from "./core/checks.ts";
+} from "./core/mod.ts";
+export type { SharedValues } from "./core/mod.ts";
+export { RUN_FROM, type RunFrom, RunFromError } from "./core/mod.ts";
+export type { Check, CheckContext, CheckLevel, CheckMessage } from "./core/mod.ts";
 export type {
   CheckModuleEntry,
   DatabaseEntry,
@@ -106,8 +106,8 @@ export type {
   Registry,
   RegistryEntry,
   SchedulesEntry,
-} from "./core/registry.ts";
-export { callCommand } from "./core/call_command.ts";
+} from "./core/mod.ts";
+export { callCommand } from "./core/mod.ts";
 export {
   type Database,
   type LazyDatabase,
@@ -116,7 +116,7 @@ export {
   type Queryable,
   redactUrl,
   type Row,
-} from "./core/database.ts";
+} from "./core/mod.ts";
 export {
   type AddField,
   addField,
@@ -149,57 +149,57 @@ export {
   runSQL,
   type SchemaOperation,
   type TableOption,
-} from "./core/migration.ts";
+} from "./apps/db/migrator/mod.ts";
 export {
+  type BulkCreateOptions,
   defaultTable,
   defineModel,
+  DoesNotExist,
   type Field,
   field,
+  type FieldDefault,
   type FieldFor,
   type FieldHasDefault,
+  type FieldName,
   type FieldOptions,
   type Fields,
+  type FieldState,
+  type FieldType,
   type FieldValue,
   type ForeignKeyOptions,
   type HasPrimaryKey,
+  type IndexState,
   type InsertOf,
   type IsDefaulted,
   type IsNullable,
   type IsPrimaryKey,
-  type Model,
-  type ModelOptions,
-  type ModelRef,
-  type RowOf,
-} from "./core/models.ts";
-export type {
-  FieldDefault,
-  FieldState,
-  FieldType,
-  IndexState,
-  ModelState,
-  OnDelete,
-} from "./core/model_state.ts";
-export {
-  type BulkCreateOptions,
-  DoesNotExist,
-  type FieldName,
   type IteratorOptions,
   type Lookup,
   type Lookups,
   type LookupValue,
   Manager,
+  type Model,
+  type ModelOptions,
+  type ModelRef,
+  type ModelState,
   MultipleObjectsReturned,
+  type OnDelete,
   type OrderBy,
   QuerySet,
+  type RowOf,
   type SqlQuery,
-} from "./core/manager.ts";
-export { defineSchedule, type Schedule, type ScheduleDefinition } from "./core/schedule.ts";
-export { enqueueCommand, type Enqueued, type EnqueueOptions } from "./core/jobs/enqueue.ts";
-export type { JobOptions } from "./core/jobs/queue.ts";
+} from "./apps/db/orm/mod.ts";
 export {
+  defineSchedule,
+  enqueueCommand,
+  type Enqueued,
+  type EnqueueOptions,
+  type JobOptions,
   type LogLevel,
   runWorker,
+  type Schedule,
+  type ScheduleDefinition,
   Worker,
   type WorkerOptions,
   type WorkerStats,
-} from "./core/jobs/worker.ts";
+} from "./apps/jobs/queue/mod.ts";

@@ -8,7 +8,7 @@ import {
   projectRoot,
   rebuildRegistry,
   writeNewFile,
-} from "../core/_scaffold.ts";
+} from "../core/scaffold.ts";
 
 /** `send_invoice` → `Send invoice`: a placeholder summary the author is meant to replace. */
 function summaryOf(name: string): string {

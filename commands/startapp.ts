@@ -1,7 +1,7 @@
 import { defineCommand } from "../core/command.ts";
 import { CommandError } from "../core/errors.ts";
 import { BUILTIN_APP } from "../core/registry.ts";
-import { exists, NAME, projectRoot, rebuildRegistry, writeNewFile } from "../core/_scaffold.ts";
+import { exists, NAME, projectRoot, rebuildRegistry, writeNewFile } from "../core/scaffold.ts";
 
 function appModule(name: string): string {
   return [

@@ -1,7 +1,6 @@
 import { defineCommand } from "../core/command.ts";
 import { CommandError } from "../core/errors.ts";
-import { buildStamp } from "../core/release/build.ts";
-import { UpgradeError, upgradeExecutable } from "../core/release/upgrade.ts";
+import { buildStamp, UpgradeError, upgradeExecutable } from "./_release/mod.ts";
 import { VERSION } from "../core/version.ts";
 
 export default defineCommand({

@@ -1,5 +1,5 @@
 import { defineCommand } from "../core/command.ts";
-import { buildStamp, formatVersion } from "../core/release/build.ts";
+import { buildStamp, formatVersion } from "./_release/mod.ts";
 import { VERSION } from "../core/version.ts";
 
 export default defineCommand({

@@ -2,11 +2,16 @@
  * The command-line parser: argv against a {@linkcode Signature}, with argparse's behaviour and
  * wording where they overlap. Every failure is a {@linkcode UsageError} (exit code 2).
  *
+ * It is over 500 lines because a parse is one pass over argv with one state (what was given,
+ * which positionals are left, which options of a group were seen), as argparse's own
+ * `parse_known_args` is; converting values (`values.ts`), suggesting names (`suggest.ts`) and
+ * building the signature (`signature.ts`) are modules of their own.
+ *
  * @module
  */
 
 import type { ArgSpec, Nargs, Signature } from "./arguments.ts";
-import { acceptNamed, convert, printable, quote } from "./_values.ts";
+import { acceptNamed, convert, printable, quote } from "./values.ts";
 import { UsageError } from "./errors.ts";
 import { closeMatches } from "./suggest.ts";
 

@@ -17,7 +17,7 @@ import type {
   ValueType,
 } from "./arguments.ts";
 import { kebabCase } from "./arguments.ts";
-import { convert, hasType } from "./_values.ts";
+import { convert, hasType } from "./values.ts";
 import { DefinitionError } from "./errors.ts";
 
 const VALUE_TYPES: readonly ValueType[] = [

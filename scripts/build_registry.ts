@@ -19,7 +19,7 @@
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../core/atomic_file.ts";
 import { type Command, toCommand } from "../core/command.ts";
-import { isMigration } from "../core/migration.ts";
+import { isMigration } from "../apps/db/migrator/mod.ts";
 
 /** Where the generated registry is written, relative to the project root. */
 export const REGISTRY_PATH = "commands/_registry.ts";

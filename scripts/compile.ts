@@ -18,13 +18,13 @@
  * passes it on for the host's target and fails early when `DENORT_BIN` names no file.
  *
  * `--verify` reads the binary's embedded file tree and checks that every module of the registry
- * (`commands/_registry.ts`) is in it. Searching the binary for the modules' paths as plain text
+ * (`commands/_registry.ts`), and every data module (JSON) the program imports, is in it. Searching the binary for the modules' paths as plain text
  * would prove nothing: the registry's own embedded source contains every one of them.
  *
  * @module
  */
 
-import { isTarget, type Target, TARGETS } from "../core/release/targets.ts";
+import { isTarget, type Target, TARGETS } from "../commands/_release/mod.ts";
 import { compileBinary, makeStamp } from "./_build.ts";
 
 export { type Target, TARGETS };
@@ -298,10 +298,14 @@ async function readManageTask(root: URL): Promise<string> {
   return command;
 }
 
-/** Every module the registry lists: each must be embedded in a binary. */
-export async function registeredModules(): Promise<string[]> {
+/**
+ * Every module a binary must embed, relative to the project root: each module the registry lists,
+ * then the data (JSON modules, such as the common-password list) that the program's module graph
+ * imports, dynamic imports included, as `deno info` reads it from `cli.ts`.
+ */
+export async function requiredModules(): Promise<string[]> {
   const { registry } = await import("../commands/_registry.ts");
-  return [
+  const registered = [
     ...registry.commands,
     ...registry.checks,
     ...(registry.migrations ?? []),
@@ -309,6 +313,27 @@ export async function registeredModules(): Promise<string[]> {
     ...(registry.schedules ?? []),
     ...(registry.database ? [registry.database] : []),
   ].map((entry) => entry.module);
+  return [...registered, ...await dataModules(new URL("../", import.meta.url))];
+}
+
+/** The JSON modules on the module graph of `cli.ts` in the project at `root`, sorted. */
+async function dataModules(root: URL): Promise<string[]> {
+  const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "cli.ts"],
+    cwd: root,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  if (!success) fail(`deno info cli.ts failed: ${decoder.decode(stderr).trim()}`);
+  const graph = JSON.parse(decoder.decode(stdout)) as {
+    modules: { specifier: string; mediaType?: string }[];
+  };
+  return graph.modules
+    .filter((module) => module.mediaType === "Json" && module.specifier.startsWith(root.href))
+    .map((module) => decodeURIComponent(module.specifier.slice(root.href.length)))
+    .sort();
 }
 
 /** The target of the Deno running this script. */
@@ -381,7 +406,7 @@ async function main(args: readonly string[]): Promise<number> {
   const size = (await Deno.stat(binary)).size;
   let verified = "";
   if (parsed.verify) {
-    const modules = await registeredModules();
+    const modules = await requiredModules();
     const bytes = await Deno.readFile(binary);
     const missing = missingModules(bytes, modules);
     console.log(`embedded: ${modules.length - missing.length}/${modules.length} modules`);
@@ -392,7 +417,7 @@ async function main(args: readonly string[]): Promise<number> {
       for (const module of missing) console.error(`error: ${module} is not embedded in ${shown}`);
       return 1;
     }
-    verified = `, ${modules.length} registered modules verified`;
+    verified = `, ${modules.length} modules verified`;
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`Built ${shown} for ${target} (${megabytes(size)}) in ${seconds} s${verified}`);

@@ -4,9 +4,11 @@ import {
   embeddedFiles,
   missingModules,
   permissionFlags,
+  requiredModules,
   TARGETS,
 } from "./compile.ts";
 import { copyProject, type Project } from "../tests/_helpers.ts";
+import { withSubpaths } from "./_build.ts";
 
 const MANAGE_TASK =
   "deno run --allow-read=. --allow-write=. --allow-env --allow-run --allow-net --allow-sys cli.ts";
@@ -145,6 +147,15 @@ Deno.test("defaultOutput() names the binary after its target", () => {
   assert.equal(TARGETS.length, 5);
 });
 
+const PASSWORDS = "apps/auth/common_passwords/passwords.json";
+
+Deno.test("requiredModules() adds the data the program imports to the registry's modules", async () => {
+  const modules = await requiredModules();
+  assert.ok(modules.includes("apps/myapp/commands/greet_user.ts"), modules.join());
+  assert.ok(modules.includes(PASSWORDS), modules.join());
+  assert.equal(new Set(modules).size, modules.length);
+});
+
 /** Runs a project copy's `scripts/compile.ts --verify`, with the deno binary as the runtime. */
 async function compileAndVerify(project: Project, output: string) {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -165,6 +176,9 @@ Deno.test("--verify fails on a real binary that lacks a registered module, namin
     const whole = await compileAndVerify(project, `${out}/whole`);
     assert.equal(whole.code, 0, whole.stderr);
     assert.match(whole.stdout, /embedded: (\d+)\/\1 modules/);
+    // Data the program imports is embedded too, and checked: the common-password list.
+    const binary = await Deno.readFile(`${out}/whole`);
+    assert.deepEqual(missingModules(binary, [PASSWORDS]), []);
 
     // The registry still lists greet_user, but nothing imports it: deno compile leaves it out.
     const registryFile = new URL("commands/_registry.ts", project.root);
@@ -185,4 +199,16 @@ Deno.test("--verify fails on a real binary that lacks a registered module, namin
   } finally {
     await Deno.remove(out, { recursive: true });
   }
+});
+
+Deno.test("the build's import map lets npm subpaths through, as deno.json does", () => {
+  assert.deepEqual(
+    withSubpaths({ "@x/pg": "npm:@x/pg@1.0.0", here: "./here.ts", "y/": "npm:/y@2.0.0/" }),
+    {
+      "@x/pg": "npm:@x/pg@1.0.0",
+      "@x/pg/": "npm:/@x/pg@1.0.0/",
+      here: "./here.ts",
+      "y/": "npm:/y@2.0.0/",
+    },
+  );
 });

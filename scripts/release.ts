@@ -28,18 +28,21 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { type ArchiveEntry, writeTarGz, writeZip } from "../core/release/archive.ts";
-import type { BuildStamp } from "../core/release/build.ts";
-import { formatChecksums, sha256Hex } from "../core/release/checksums.ts";
 import {
+  type ArchiveEntry,
   archiveName,
+  type BuildStamp,
   executableName,
+  formatChecksums,
   isTarget,
+  sha256Hex,
   type Target,
   TARGETS,
-} from "../core/release/targets.ts";
+  writeTarGz,
+  writeZip,
+} from "../commands/_release/mod.ts";
 import { compileBinary, makeStamp, uncommitted } from "./_build.ts";
-import { missingModules, permissionFlags, registeredModules } from "./compile.ts";
+import { missingModules, permissionFlags, requiredModules } from "./compile.ts";
 
 const USAGE = `Usage: deno task release [--target TARGET]… [--require-all]`;
 
@@ -131,7 +134,7 @@ async function release(args: readonly string[]): Promise<void> {
   const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));
   const version = String(config.version);
   const flags = permissionFlags(config.tasks.manage);
-  const modules = await registeredModules();
+  const modules = await requiredModules();
   const denort = Deno.env.get("DENORT_BIN") || undefined;
   const folder = `${root}/dist/${version}`;
   await Deno.remove(folder, { recursive: true }).catch(() => {});

@@ -2,7 +2,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Database } from "../core/database.ts";
 import openDatabase from "../apps/db/database.ts";
-import { createFromTemplate, ensureTemplate, templatePaths } from "../apps/db/_pglite_template.ts";
+import {
+  createFromTemplate,
+  ensureTemplate,
+  templatePaths,
+} from "../apps/db/backends/pglite/_template.ts";
 import { needs, SERVER_URL } from "./_requires.ts";
 
 // Shared by the database tests: a fresh database on each driver — PGlite always, and the

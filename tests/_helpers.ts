@@ -127,10 +127,24 @@ async function copyTree(from: URL, to: URL): Promise<void> {
   }
 }
 
+/**
+ * What to leave out of a copy ({@linkcode CopyOptions.without}) whose only bundled app is `db`:
+ * the other apps, and of the `jobs` app what the registry lists (its commands, migrations and
+ * checks), since its queue (`apps/jobs/queue/`) is part of what `mod.ts` re-exports.
+ */
+export const ONLY_DB_APP: readonly string[] = [
+  "apps/myapp",
+  "apps/jobs/commands",
+  "apps/jobs/migrations",
+  "apps/jobs/checks.ts",
+  "apps/auth",
+  "apps/web",
+];
+
 /** Options of {@linkcode copyProject}. */
 export interface CopyOptions {
   /** Paths (relative to the root) to leave out of the copy, such as `apps/myapp`. */
-  without?: string[];
+  without?: readonly string[];
 }
 
 /** A throwaway copy of the project; remove it with `await using` or {@linkcode Project.remove}. */

@@ -4,7 +4,15 @@
 // CI=true it fails instead, saying what to install: a CI run cannot pass by skipping.
 
 /** Something a test may need. */
-export type Need = "server" | "chromium" | "bash" | "zsh" | "fish" | "shellcheck" | "python3";
+export type Need =
+  | "server"
+  | "chromium"
+  | "bash"
+  | "zsh"
+  | "fish"
+  | "shellcheck"
+  | "python3"
+  | "django";
 
 /** The PostgreSQL server the tests use besides the embedded database (TEST_DATABASE_URL). */
 export const SERVER_URL: string | undefined = Deno.env.get("TEST_DATABASE_URL") || undefined;
@@ -15,10 +23,22 @@ export const IN_CI: boolean = ["true", "1"].includes(Deno.env.get("CI") ?? "");
 /** The path of Chromium, which the browser test drives. */
 export const CHROMIUM = "/usr/bin/chromium";
 
+/** Django's common-password list where Debian's python3-django installs it. */
+export const DJANGO_COMMON_PASSWORDS =
+  "/usr/lib/python3/dist-packages/django/contrib/auth/common-passwords.txt.gz";
+
 function isExecutable(path: string): boolean {
   try {
     const info = Deno.statSync(path);
     return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
   } catch {
     return false;
   }
@@ -37,6 +57,10 @@ const CHECKS: Record<Need, [() => boolean, string]> = {
   fish: [() => onPath("fish"), "no fish: apt-get install fish"],
   shellcheck: [() => onPath("shellcheck"), "no shellcheck: apt-get install shellcheck"],
   python3: [() => onPath("python3"), "no python3: apt-get install python3"],
+  django: [
+    () => isFile(DJANGO_COMMON_PASSWORDS),
+    `no ${DJANGO_COMMON_PASSWORDS}: apt-get install python3-django`,
+  ],
 };
 
 /** Why `need` is missing on this machine, or undefined when it is there. */

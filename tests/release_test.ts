@@ -7,9 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { registry } from "../commands/_registry.ts";
-import { readArchive } from "../core/release/archive.ts";
-import { sha256Hex } from "../core/release/checksums.ts";
-import { upgradeExecutable } from "../core/release/upgrade.ts";
+import { readArchive, sha256Hex, upgradeExecutable } from "../commands/_release/mod.ts";
 import { embeddedFiles, missingModules, TARGETS } from "../scripts/compile.ts";
 import { copyProject, ROOT, runCli, runProgram, type RunResult } from "./_helpers.ts";
 

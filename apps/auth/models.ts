@@ -6,7 +6,7 @@
  * @module
  */
 
-import { defineModel, field } from "../../mod.ts";
+import { defineModel, field } from "../db/orm/mod.ts";
 
 /** The longest username Django allows (its `max_length`). */
 export const USERNAME_MAX_LENGTH = 150;

@@ -104,11 +104,17 @@ export function minimumLength(password: string): string[] {
 
 let common: Set<string> | undefined;
 
-/** Django's `CommonPasswordValidator`, with Django's list (loaded on first use). */
+/**
+ * Django's `CommonPasswordValidator`, with Django's list (`common_passwords/`, vendored data
+ * loaded on first use: a JSON module, which `deno compile` embeds and a run with file reads
+ * denied can import).
+ */
 export async function commonPassword(password: string): Promise<string[]> {
   if (!common) {
-    const { default: list } = await import("./_common_passwords.ts");
-    common = new Set(list.split("\n").filter((line) => line !== ""));
+    const { default: list } = await import("./common_passwords/passwords.json", {
+      with: { type: "json" },
+    });
+    common = new Set<string>(list);
   }
   return common.has(password.toLowerCase().trim()) ? ["This password is too common."] : [];
 }

@@ -3,8 +3,7 @@
 
 import type { Check, CheckMessage } from "../../core/checks.ts";
 import { redactUrl } from "../../core/database.ts";
-import { appliedMigrations, changedMigrations } from "./_recorder.ts";
-import { loadMigrationGraph } from "./migrator.ts";
+import { appliedMigrations, changedMigrations, loadMigrationGraph } from "./migrator/mod.ts";
 
 const databaseChecks: Check = async ({ db, registry }) => {
   if (!db) return [];

@@ -1,7 +1,7 @@
 /**
  * The database provider (`registry.database`): opens the database a URL names, through the
- * driver it needs, which is imported only then, so that commands without a database load
- * neither npm package.
+ * driver it needs (`backends/`), which is imported only then, so that commands without a
+ * database load neither npm package.
  *
  * | URL                                        | database                                         |
  * | ------------------------------------------ | ------------------------------------------------ |
@@ -23,6 +23,7 @@ import {
   redactUrl,
 } from "../../core/database.ts";
 import { CommandError } from "../../core/errors.ts";
+import { openPglite, openPostgres } from "./backends/mod.ts";
 
 export type { Database, OpenDatabase, OpenOptions };
 
@@ -110,10 +111,8 @@ const openDatabase: OpenDatabase = async (
 ): Promise<Database> => {
   const target = parseDatabaseUrl(url);
   if (target.driver === "postgres") {
-    const { openPostgres } = await import("./_postgres.ts");
     return await openPostgres(target.connect);
   }
-  const { openPglite } = await import("./_pglite.ts");
   return await openPglite(target, options);
 };
 

@@ -3,9 +3,7 @@
 // check time, not hours later in a worker's log.
 
 import type { Check, CheckMessage } from "../../core/checks.ts";
-import { checkJobArguments } from "../../core/jobs/enqueue.ts";
-import { checkQueueName } from "../../core/jobs/queue.ts";
-import { loadSchedules } from "../../core/jobs/worker.ts";
+import { checkJobArguments, checkQueueName, loadSchedules } from "./queue/mod.ts";
 
 const scheduleChecks: Check = async ({ registry }) => {
   const messages: CheckMessage[] = [];

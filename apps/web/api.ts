@@ -20,8 +20,16 @@
 import type { ArgSpec, Signature } from "../../core/arguments.ts";
 import { CommandError, UsageError } from "../../core/errors.ts";
 import { formatUsage } from "../../core/help.ts";
-import { checkJobArguments, checkRetry, enqueue } from "../../core/jobs/enqueue.ts";
-import { cancelJob, getJob, type JobRecord, listJobs, retryJob } from "../../core/jobs/queue.ts";
+import {
+  cancelJob,
+  checkJobArguments,
+  checkRetry,
+  enqueue,
+  getJob,
+  type JobRecord,
+  listJobs,
+  retryJob,
+} from "../jobs/queue/mod.ts";
 import { findCommand, type RegistryEntry } from "../../core/registry.ts";
 import { checkRunFrom, mayRunFrom, RUN_FROM, RunFromError } from "../../core/run_from.ts";
 import type { Command } from "../../core/command.ts";

@@ -10,7 +10,7 @@
  */
 
 import type { Database } from "../../core/database.ts";
-import { capOutput, DEFAULT_QUEUE, failureLine } from "../../core/jobs/queue.ts";
+import { capOutput, DEFAULT_QUEUE, failureLine } from "../jobs/queue/mod.ts";
 import { main } from "../../core/main.ts";
 import { captureOutput } from "../../core/output.ts";
 import type { Registry } from "../../core/registry.ts";

@@ -6,7 +6,7 @@
  */
 
 import type { Signature } from "../../core/arguments.ts";
-import type { JobRecord } from "../../core/jobs/queue.ts";
+import type { JobRecord } from "../jobs/queue/mod.ts";
 import type { RegistryEntry } from "../../core/registry.ts";
 import { mayRunFrom, type RunFrom } from "../../core/run_from.ts";
 import { ansiToHtml } from "./ansi.ts";

@@ -9,6 +9,11 @@
  * an `Origin` of this site. Before anything else, a request must name one of the console's host
  * names, and its body must be within a size limit (64 KiB for the login form, 1 MiB elsewhere).
  *
+ * It is over 500 lines because {@linkcode consoleHandler} is one router over the console's state
+ * (its options, sessions and command cache), each route a few lines that check and hand over; the
+ * pages (`pages.ts`), forms (`forms.ts`), API (`api.ts`), HTTP helpers (`_http.ts`), request
+ * bodies and hosts are modules of their own.
+ *
  * @module
  */
 
@@ -17,8 +22,15 @@ import { commandsByApp, findCommand } from "../../core/registry.ts";
 import { mayRunFrom, RunFromError } from "../../core/run_from.ts";
 import { DatabaseUnavailableError } from "../../core/database.ts";
 import { CommandError, UsageError } from "../../core/errors.ts";
-import { checkJobArguments, checkRetry, enqueue } from "../../core/jobs/enqueue.ts";
-import { cancelJob, getJob, listJobs, retryJob } from "../../core/jobs/queue.ts";
+import {
+  cancelJob,
+  checkJobArguments,
+  checkRetry,
+  enqueue,
+  getJob,
+  listJobs,
+  retryJob,
+} from "../jobs/queue/mod.ts";
 import { handleApi } from "./api.ts";
 import {
   asset,

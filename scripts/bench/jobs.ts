@@ -26,9 +26,8 @@ import openDatabase from "../../apps/db/database.ts";
 import type { Database } from "../../core/database.ts";
 import { defineCommand } from "../../core/command.ts";
 import type { Registry } from "../../core/registry.ts";
-import { createQueueTables } from "../../apps/jobs/_schema.ts";
-import { insertJob, newJob } from "../../core/jobs/queue.ts";
-import { Worker, type WorkerOptions } from "../../core/jobs/worker.ts";
+import { insertJob, newJob, Worker, type WorkerOptions } from "../../apps/jobs/queue/mod.ts";
+import { createQueueTables } from "../../apps/jobs/queue/_tables.ts";
 import { median } from "./startup.ts";
 import { PEER_SYSTEMS, type PeerResult, type PeerSkipped, runPeer } from "./_peers.ts";
 

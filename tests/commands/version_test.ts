@@ -2,7 +2,7 @@
 // date, the target and the Deno version a compiled manage carries, or that this is a source run.
 
 import assert from "node:assert/strict";
-import { formatVersion } from "../../core/release/build.ts";
+import { formatVersion } from "../../commands/_release/mod.ts";
 import { runCli } from "../_helpers.ts";
 
 const VERSION: string =

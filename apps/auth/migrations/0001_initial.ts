@@ -1,4 +1,4 @@
-import { createModel, defineMigration } from "../../../mod.ts";
+import { createModel, defineMigration } from "../../db/migrator/mod.ts";
 
 export default defineMigration({
   dependencies: [],

@@ -3,7 +3,7 @@ import type { Database } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import type { OutputWrapper } from "../../../core/output.ts";
 import { lineReader } from "../../../core/prompt.ts";
-import { formatTable } from "../_table_format.ts";
+import { formatTable } from "./_table_format.ts";
 
 /** The psql environment for a server URL: the password goes in PGPASSWORD, never in argv. */
 function psqlEnvironment(url: URL): Record<string, string> {

@@ -3,8 +3,7 @@ import { AtomicFile } from "../../../core/atomic_file.ts";
 import { defineCommand } from "../../../core/command.ts";
 import { DatabaseUnavailableError } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
-import { dumpModels } from "../_fixture_dump.ts";
-import { knownApps, loadModels, selectModels } from "../_models.ts";
+import { dumpModels, knownApps, loadModels, selectModels } from "../serializers/mod.ts";
 
 /** Rows per COPY on the embedded database, which copies through memory. */
 const EMBEDDED_PAGE = 5000;

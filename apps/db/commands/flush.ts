@@ -1,7 +1,7 @@
 import { defineCommand } from "../../../core/command.ts";
 import { CommandError } from "../../../core/errors.ts";
 import { lineReader } from "../../../core/prompt.ts";
-import { truncateSql, userTables } from "../_tables.ts";
+import { truncateSql, userTables } from "../introspection/mod.ts";
 
 export default defineCommand({
   help: "Empties every table (except the migrations record), keeping the schema",

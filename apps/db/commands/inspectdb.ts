@@ -1,6 +1,6 @@
 import { defineCommand } from "../../../core/command.ts";
 import { CommandError } from "../../../core/errors.ts";
-import { inspectTables, modelsSource } from "../_inspect.ts";
+import { inspectTables, modelsSource } from "../introspection/mod.ts";
 
 export default defineCommand({
   help: "Prints models.ts definitions for the tables in the database",

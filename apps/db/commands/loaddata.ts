@@ -5,17 +5,16 @@ import { projectFolder } from "../../../core/project.ts";
 import {
   describeDatabaseError,
   FixtureDatabaseError,
-  FixtureLoader,
-  FixtureRecordError,
-} from "../_fixture_load.ts";
-import { Progress } from "../_fixture_progress.ts";
-import {
   type FixtureFormat,
+  FixtureLoader,
   FixtureReadError,
+  FixtureRecordError,
   FixtureSyntaxError,
+  knownApps,
+  loadModels,
+  Progress,
   readFixture,
-} from "../_fixture_reader.ts";
-import { knownApps, loadModels } from "../_models.ts";
+} from "../serializers/mod.ts";
 
 /** A fixture to read: a file, or standard input (`-`). */
 interface Source {

@@ -1,7 +1,21 @@
 import { defineCommand } from "../../../core/command.ts";
 import { CommandError } from "../../../core/errors.ts";
-import type { MigrationRef, SchemaOperation } from "../../../core/migration.ts";
-import type { ModelState } from "../../../core/model_state.ts";
+import {
+  describeOperation,
+  detectChanges,
+  installedApps,
+  loadMigrationGraph,
+  type MigrationGraph,
+  type MigrationRef,
+  migrationSource,
+  parseRenames,
+  type ProjectState,
+  projectState,
+  referencedModels,
+  type SchemaOperation,
+  splitLabel,
+} from "../migrator/mod.ts";
+import type { ModelState } from "../orm/mod.ts";
 import { type LineReader, lineReader } from "../../../core/prompt.ts";
 import type { ModelsEntry } from "../../../core/registry.ts";
 import {
@@ -10,13 +24,7 @@ import {
   projectRoot,
   rebuildRegistry,
   writeNewFile,
-} from "../../../core/_scaffold.ts";
-import { detectChanges, parseRenames, referencedModels } from "../_autodetector.ts";
-import type { MigrationGraph } from "../_graph.ts";
-import { migrationSource } from "../_migration_writer.ts";
-import { describeOperation } from "../_operations.ts";
-import { type ProjectState, projectState, splitLabel } from "../_state.ts";
-import { installedApps, loadMigrationGraph } from "../migrator.ts";
+} from "../../../core/scaffold.ts";
 
 /** Migration names after the number: what the registry accepts (`0002_add_index.ts`). */
 const MIGRATION_NAME = /^[a-z0-9_]+$/;

@@ -1,7 +1,5 @@
 import { defineCommand } from "../../../core/command.ts";
 import { CommandError, UsageError } from "../../../core/errors.ts";
-import type { Operation } from "../../../core/migration.ts";
-import type { Registry } from "../../../core/registry.ts";
 import {
   appliedMigrations,
   assertConsistentHistory,
@@ -13,8 +11,10 @@ import {
   migrate,
   type MigrationGraph,
   type MigrationTarget,
+  type Operation,
   type PlanStep,
-} from "../migrator.ts";
+} from "../migrator/mod.ts";
+import type { Registry } from "../../../core/registry.ts";
 
 /** Django's `Truncator(text).chars(n)`: at most `n` characters, the last one `…` when cut. */
 function truncate(text: string, n: number): string {

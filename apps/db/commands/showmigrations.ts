@@ -5,7 +5,7 @@ import {
   installedApps,
   loadMigrationGraph,
   type MigrationNode,
-} from "../migrator.ts";
+} from "../migrator/mod.ts";
 
 /** `2024-05-01 12:30:00`, as Django's `strftime("%Y-%m-%d %H:%M:%S")` (UTC). */
 function timestamp(date: Date): string {

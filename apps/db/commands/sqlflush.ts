@@ -1,5 +1,5 @@
 import { defineCommand } from "../../../core/command.ts";
-import { truncateSql, userTables } from "../_tables.ts";
+import { truncateSql, userTables } from "../introspection/mod.ts";
 
 export default defineCommand({
   help: "Prints the SQL that flush would run: emptying every table but the migrations record",

@@ -5,7 +5,7 @@ import {
   installedApps,
   loadMigrationGraph,
   migrationSQL,
-} from "../migrator.ts";
+} from "../migrator/mod.ts";
 
 export default defineCommand({
   help: "Prints the SQL statements for the named migration\n\n" +

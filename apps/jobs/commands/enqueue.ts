@@ -1,7 +1,6 @@
 import { defineCommand } from "../../../core/command.ts";
 import { CommandError, UsageError } from "../../../core/errors.ts";
-import { enqueue } from "../../../core/jobs/enqueue.ts";
-import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE } from "../../../core/jobs/queue.ts";
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, enqueue } from "../queue/mod.ts";
 
 /** `--at`: an ISO 8601 time (`2026-12-01T09:00:00Z`; without an offset, UTC). */
 function parseAt(text: string): Date {

@@ -1,17 +1,17 @@
 import { defineCommand } from "../../../core/command.ts";
 import { CommandError } from "../../../core/errors.ts";
-import { checkRetry } from "../../../core/jobs/enqueue.ts";
-import type { Style } from "../../../core/style.ts";
-import { stripAnsi } from "../../../core/style.ts";
 import {
   cancelJob,
+  checkRetry,
   getJob,
   type JobRecord,
   listJobs,
   pruneJobs,
   requireQueue,
   retryJob,
-} from "../../../core/jobs/queue.ts";
+} from "../queue/mod.ts";
+import type { Style } from "../../../core/style.ts";
+import { stripAnsi } from "../../../core/style.ts";
 
 const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
 const FORMAT = { choices: ["text", "json"], default: "text", help: "Output format" } as const;

@@ -2,8 +2,13 @@ import { defineCommand } from "../../../core/command.ts";
 import { lazyDatabase, redactUrl } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import { openRegistryDatabase } from "../../../core/registry.ts";
-import { checkQueueName, DEFAULT_QUEUE, requireQueue } from "../../../core/jobs/queue.ts";
-import { type LogLevel, Worker } from "../../../core/jobs/worker.ts";
+import {
+  checkQueueName,
+  DEFAULT_QUEUE,
+  type LogLevel,
+  requireQueue,
+  Worker,
+} from "../queue/mod.ts";
 
 export default defineCommand({
   help: "Runs background jobs: claims them from the database and runs their commands\n\n" +

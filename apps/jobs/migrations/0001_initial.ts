@@ -1,4 +1,4 @@
-import { defineMigration, runSQL } from "../../../mod.ts";
+import { defineMigration, runSQL } from "../../db/migrator/mod.ts";
 
 // The job queue's tables. manage_job holds only what is waiting or running, so that claiming
 // stays an index scan over a small table however many jobs have run; a job that ends moves to

@@ -2,8 +2,13 @@ import { defineCommand } from "../../../core/command.ts";
 import { type Database, lazyDatabase, redactUrl } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import { openRegistryDatabase } from "../../../core/registry.ts";
-import { checkQueueName, DEFAULT_QUEUE, requireQueue } from "../../../core/jobs/queue.ts";
-import type { LogLevel } from "../../../core/jobs/worker.ts";
+import {
+  checkQueueName,
+  DEFAULT_QUEUE,
+  type LogLevel,
+  requireQueue,
+  Worker,
+} from "../../jobs/queue/mod.ts";
 import { defaultAllowedHosts, isLoopback, parseAllowedHosts } from "../_hosts.ts";
 import { requireConsoleTables } from "../sessions.ts";
 
@@ -97,7 +102,6 @@ export default defineCommand({
     }
     // Web code is loaded here only, so no other command pays for it.
     const { consoleHandler } = await import("../server.ts");
-    const { Worker } = await import("../../../core/jobs/worker.ts");
 
     // A server gets connections of its own for the worker and for the jobs, so that a slow job
     // never holds a page back; the embedded database is one session, shared by everything.

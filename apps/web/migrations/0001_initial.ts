@@ -1,4 +1,4 @@
-import { defineMigration, runSQL } from "../../../mod.ts";
+import { defineMigration, runSQL } from "../../db/migrator/mod.ts";
 
 // The web console's tables. Session keys and API tokens are kept only as SHA-256 hashes: the
 // secrets themselves live in the browser's cookie and in whoever was given the token, so a copy

@@ -1,4 +1,4 @@
-import { defineMigration, runSQL } from "../../../mod.ts";
+import { defineMigration, runSQL } from "../../db/migrator/mod.ts";
 
 // A session remembers a digest of its user's password hash, so that a password changed in any
 // way (changepassword, loaddata, a Django project sharing the database) ends the sessions opened

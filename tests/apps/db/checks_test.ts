@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { forEachDatabase } from "../../_database.ts";
-import { copyProject } from "../../_helpers.ts";
+import { copyProject, ONLY_DB_APP } from "../../_helpers.ts";
 import { PASSWORD, withPassword } from "./_migrations.ts";
 
 const INITIAL = `import { defineMigration, runSQL } from "../../../mod.ts";
@@ -25,7 +25,7 @@ Deno.test("check --database reports unapplied and edited migrations and a dead d
   await using project = await copyProject({
     "apps/shop/migrations/0001_initial.ts": INITIAL,
     "apps/shop/commands/serve.ts": SERVE,
-  }, { without: ["apps/myapp", "apps/jobs", "apps/auth", "apps/web"] });
+  }, { without: ONLY_DB_APP });
 
   await t.step("a database that does not answer is an error, its password not shown", async () => {
     const result = await project.run([

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { Database } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import openDatabase, { parseDatabaseUrl } from "../../../apps/db/database.ts";
-import { PGLITE_VERSION } from "../../../apps/db/_pglite_template.ts";
+import { PGLITE_VERSION } from "../../../apps/db/backends/pglite/_template.ts";
 import {
   forEachDatabase,
   pgliteTestDatabase,

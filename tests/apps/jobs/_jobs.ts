@@ -4,8 +4,12 @@
 import { type Command, defineCommand } from "../../../core/command.ts";
 import { CommandError } from "../../../core/errors.ts";
 import type { Registry, RegistryEntry } from "../../../core/registry.ts";
-import type { Schedule } from "../../../core/schedule.ts";
-import { Worker, type WorkerOptions, type WorkerStats } from "../../../core/jobs/worker.ts";
+import {
+  type Schedule,
+  Worker,
+  type WorkerOptions,
+  type WorkerStats,
+} from "../../../apps/jobs/queue/mod.ts";
 
 /** What the test commands did: each run's words and time, by command. */
 export class Runs {

@@ -7,7 +7,7 @@ import { callCommand, captureOutput, CommandError } from "../../../mod.ts";
 import { registry } from "../../../commands/_registry.ts";
 import { CLI_PERMISSIONS, copyProject, ROOT, runCli } from "../../_helpers.ts";
 import { forEachDatabase, pgliteTestDatabase, seedPgliteTemplate } from "../../_database.ts";
-import { tryLockFile } from "../../../apps/db/_lock.ts";
+import { tryLockFile } from "../../../apps/db/backends/pglite/_directory_lock.ts";
 import { needs, SERVER_URL } from "../../_requires.ts";
 
 const PASSWORD = "s3cr3t-Pa55";

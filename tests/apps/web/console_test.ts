@@ -5,8 +5,7 @@
 
 import assert from "node:assert/strict";
 import { forEachDatabase } from "../../_database.ts";
-import { listJobs } from "../../../core/jobs/queue.ts";
-import { Worker } from "../../../core/jobs/worker.ts";
+import { listJobs, Worker } from "../../../apps/jobs/queue/mod.ts";
 import { hashSecret } from "../../../apps/web/sessions.ts";
 import { registry } from "../../../commands/_registry.ts";
 import { Runs, testCommands, testRegistry } from "../jobs/_jobs.ts";

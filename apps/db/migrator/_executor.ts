@@ -1,0 +1,301 @@
+/**
+ * The migration engine behind `migrate`, `showmigrations` and `sqlmigrate`: it loads the
+ * registered migrations into a graph, reads and records what is applied in the
+ * `manage_migrations` table, and applies or unapplies plans under a session-level advisory lock,
+ * each migration in its own transaction with the row that records it.
+ *
+ * @example Apply every migration of a project
+ * ```ts ignore
+ * import { loadMigrationGraph, migrate } from "./mod.ts";
+ * import { registry } from "../../../commands/_registry.ts";
+ *
+ * const graph = await loadMigrationGraph(registry.migrations);
+ * const steps = await migrate(db, graph, { kind: "all" }, { lockTimeout: 60 });
+ * ```
+ *
+ * @module
+ */
+
+import type { Database, Queryable } from "../../../core/database.ts";
+import { CommandError } from "../../../core/errors.ts";
+import { isMigration, type Migration, type Operation } from "./_migration.ts";
+import type { MigrationEntry, Registry } from "../../../core/registry.ts";
+import {
+  buildGraph,
+  type GraphInput,
+  type MigrationGraph,
+  type MigrationNode,
+  type MigrationTarget,
+  type PlanStep,
+} from "./_graph.ts";
+import { withMigrationLock } from "./_advisory_lock.ts";
+import { assertReversible, operationSQL } from "./_operations.ts";
+import {
+  appliedMigrations,
+  assertConsistentHistory,
+  assertUnchanged,
+  ensureMigrationsTable,
+  record,
+} from "./_recorder.ts";
+
+export {
+  buildGraph,
+  type GraphInput,
+  MigrationGraph,
+  migrationKey,
+  type MigrationNode,
+  type MigrationTarget,
+  type PlanStep,
+} from "./_graph.ts";
+export { type LockOptions, MIGRATION_LOCK_KEY, withMigrationLock } from "./_advisory_lock.ts";
+export { assertReversible, describeOperation, migrationSQL, operationSQL } from "./_operations.ts";
+export {
+  type AppliedMigration,
+  appliedMigrations,
+  assertConsistentHistory,
+  assertUnchanged,
+  changedMigrations,
+  ensureMigrationsTable,
+  hasMigrationsTable,
+  MIGRATIONS_TABLE,
+} from "./_recorder.ts";
+
+/** `value` as JSON with object keys sorted and `undefined` left out, so equal values hash equal. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The SHA-256 (hex) of a migration's operations and atomic flag, as canonical JSON: what
+ * `manage_migrations` records, so an edit to an applied migration is noticed. It needs no
+ * source file, so it works the same inside a compiled binary.
+ *
+ * @example
+ * ```ts
+ * import { defineMigration, runSQL } from "./mod.ts";
+ * import { migrationChecksum } from "./_executor.ts";
+ *
+ * const sum = await migrationChecksum(defineMigration({ operations: [runSQL("SELECT 1")] }));
+ * console.assert(/^[0-9a-f]{64}$/.test(sum));
+ * ```
+ */
+export async function migrationChecksum(migration: Migration): Promise<string> {
+  const text = canonicalJson({ atomic: migration.atomic, operations: migration.operations });
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+const isString = (value: unknown): value is string => typeof value === "string";
+const isModel = (value: unknown) =>
+  isObject(value) && isString(value.app) && isString(value.name) && isString(value.table) &&
+  isObject(value.fields) && Array.isArray(value.indexes);
+const isIndex = (value: unknown) =>
+  isObject(value) && isString(value.name) && Array.isArray(value.fields);
+
+/** The properties each kind of operation must have, and what they must be. */
+const SHAPES: Record<string, Record<string, (value: unknown) => boolean>> = {
+  sql: { sql: isString, reverse: (v) => v === undefined || isString(v) },
+  createModel: { model: isModel },
+  deleteModel: { model: isModel },
+  addField: { model: isString, table: isString, name: isString, field: isObject },
+  removeField: { model: isString, table: isString, name: isString, field: isObject },
+  alterField: { model: isString, table: isString, name: isString, from: isObject, to: isObject },
+  renameField: {
+    model: isString,
+    table: isString,
+    from: isString,
+    to: isString,
+    fromColumn: isString,
+    toColumn: isString,
+  },
+  renameModel: { from: isString, to: isString, fromTable: isString, toTable: isString },
+  addIndex: { model: isString, table: isString, index: isIndex, columns: Array.isArray },
+  removeIndex: { model: isString, table: isString, index: isIndex, columns: Array.isArray },
+};
+
+function validOperation(operation: unknown): operation is Operation {
+  if (!isObject(operation) || !isString(operation.kind)) return false;
+  const shape = Object.hasOwn(SHAPES, operation.kind) ? SHAPES[operation.kind] : undefined;
+  return shape !== undefined &&
+    Object.entries(shape).every(([key, valid]) => valid(operation[key]));
+}
+
+/**
+ * Loads the registered migrations (`registry.migrations`) and builds their graph. Throws
+ * {@linkcode CommandError} naming the file when a module does not default-export a migration,
+ * has a malformed operation, or has an unknown or circular dependency.
+ */
+export async function loadMigrationGraph(
+  entries: readonly MigrationEntry[] | undefined,
+): Promise<MigrationGraph> {
+  const inputs: GraphInput[] = [];
+  for (const entry of entries ?? []) {
+    const migration = (await entry.load()).default;
+    if (!isMigration(migration)) {
+      throw new CommandError(
+        `${entry.module} does not default-export a migration: ` +
+          "end it with 'export default defineMigration({...})'",
+      );
+    }
+    const bad = migration.operations.findIndex((op) => !validOperation(op));
+    if (bad >= 0) {
+      throw new CommandError(
+        `${entry.module}: operation ${
+          bad + 1
+        } is not an operation: make it with runSQL(sql, reverse) or a schema operation (createModel, addField, …)`,
+      );
+    }
+    const checksum = await migrationChecksum(migration);
+    inputs.push({ app: entry.app, name: entry.name, module: entry.module, migration, checksum });
+  }
+  return buildGraph(inputs);
+}
+
+/**
+ * The installed apps: every app the registry knows of (by its commands, checks, migrations,
+ * models or database), sorted.
+ */
+export function installedApps(registry: Registry): string[] {
+  const apps = new Set<string>();
+  for (const entry of registry.commands) if (entry.app !== "manage") apps.add(entry.app);
+  for (const entry of registry.checks) apps.add(entry.app);
+  for (const entry of registry.migrations ?? []) apps.add(entry.app);
+  for (const entry of registry.models ?? []) apps.add(entry.app);
+  if (registry.database) apps.add(registry.database.app);
+  return [...apps].sort();
+}
+
+/**
+ * What to run to give an app without migrations its first: `makemigrations <app>` for an app
+ * with models, `makemigrations --empty <app>` for one without.
+ */
+export function firstMigrationHint(registry: Registry, app: string): string {
+  const hasModels = (registry.models ?? []).some((entry) => entry.app === app);
+  return `manage makemigrations ${hasModels ? "" : "--empty "}${app}`;
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n").map((line) => line.trim()).find((line) => line !== "") ??
+    (error instanceof Error ? error.name : "unknown error");
+}
+
+async function runOperations(db: Queryable, node: MigrationNode, backwards: boolean) {
+  const operations = backwards
+    ? [...node.migration.operations].reverse()
+    : node.migration.operations;
+  for (const operation of operations) {
+    const sql = operationSQL(operation, backwards) ?? "";
+    if (sql.trim() !== "") await db.exec(sql);
+  }
+}
+
+/**
+ * Applies (or unapplies) one migration and records it in `manage_migrations`: in one transaction
+ * for an atomic migration, so a failure leaves the database as it was; for a non-atomic one, the
+ * record follows the last statement. With `fake`, only records it. Throws
+ * {@linkcode CommandError} naming the migration and the database's error.
+ */
+export async function runStep(
+  db: Database,
+  step: PlanStep,
+  options: { fake?: boolean } = {},
+): Promise<void> {
+  const { node, backwards } = step;
+  try {
+    if (options.fake) {
+      await record(db, node, backwards);
+    } else if (node.migration.atomic) {
+      await db.transaction(async (tx) => {
+        await runOperations(tx, node, backwards);
+        await record(tx, node, backwards);
+      });
+    } else {
+      await runOperations(db, node, backwards);
+      await record(db, node, backwards);
+    }
+  } catch (error) {
+    const verb = backwards ? "Unapplying" : "Applying";
+    const what = node.migration.atomic || options.fake
+      ? "was rolled back"
+      : "is not atomic, so what its statements before the failing one did stays: check them";
+    throw new CommandError(
+      `${verb} ${node.key} failed and ${what}: ${firstLine(error)} (${node.module})`,
+      { cause: error },
+    );
+  }
+}
+
+/** What {@linkcode migrate} reports as it goes, as Django's `progress_callback`. */
+export type MigrateProgress =
+  | { readonly action: "start"; readonly step: PlanStep }
+  | { readonly action: "success"; readonly step: PlanStep; readonly elapsed: number }
+  | { readonly action: "failure"; readonly step: PlanStep };
+
+/** Options of {@linkcode migrate}. */
+export interface MigrateOptions {
+  /** Record the migrations as applied (or unapplied) without running their SQL. */
+  fake?: boolean;
+  /** How long to wait for the migration lock, in seconds (60 by default). */
+  lockTimeout?: number;
+  /** Stops between migrations (and while waiting for the lock). */
+  signal?: AbortSignal;
+  /** Called once when another process holds the lock and waiting begins. */
+  onWait?: () => void;
+  /** Called with the plan once the lock is held, before the first step. */
+  onPlan?: (plan: readonly PlanStep[]) => void;
+  /** Called before and after each step. */
+  progress?: (event: MigrateProgress) => void;
+}
+
+/**
+ * Brings the database to `target`: takes the migration lock, creates `manage_migrations` if
+ * needed, reads what is applied (after taking the lock, so concurrent runs apply each migration
+ * once), refuses edited migrations and irreversible unapplies, then runs the plan one migration
+ * at a time. Returns the steps run. Migrations applied before a failing one stay applied.
+ */
+export async function migrate(
+  db: Database,
+  graph: MigrationGraph,
+  target: MigrationTarget,
+  options: MigrateOptions = {},
+): Promise<PlanStep[]> {
+  return await withMigrationLock(db, {
+    timeout: options.lockTimeout ?? 60,
+    signal: options.signal,
+    onWait: options.onWait,
+  }, async () => {
+    await ensureMigrationsTable(db);
+    const applied = await appliedMigrations(db);
+    assertUnchanged(graph, applied);
+    if (!options.fake) assertConsistentHistory(graph, applied);
+    const plan = graph.plan(target, applied.keys());
+    if (!options.fake) assertReversible(plan);
+    options.onPlan?.(plan);
+    for (const step of plan) {
+      if (options.signal?.aborted) {
+        throw new CommandError("Interrupted: the migrations before this point stay applied");
+      }
+      options.progress?.({ action: "start", step });
+      const started = performance.now();
+      try {
+        await runStep(db, step, { fake: options.fake });
+      } catch (error) {
+        options.progress?.({ action: "failure", step });
+        throw error;
+      }
+      options.progress?.({ action: "success", step, elapsed: performance.now() - started });
+    }
+    return plan;
+  });
+}

@@ -1,0 +1,78 @@
+/**
+ * The migration engine, as Django's `django.db.migrations`: how an app declares a migration, and
+ * what `migrate`, `showmigrations`, `sqlmigrate` and `makemigrations` do with them.
+ *
+ * - Declarations: `defineMigration({ dependencies, operations })`, raw SQL (`runSQL`) and the
+ *   schema operations (`createModel`, `addField`, `renameModel`, …), plain JSON that carries what
+ *   its SQL and its reverse need.
+ * - The graph of the registered migrations (`loadMigrationGraph`) and the plans walked on it.
+ * - The executor (`migrate`): applies or unapplies a plan under a session-level advisory lock,
+ *   each migration in its own transaction with the `manage_migrations` row that records it
+ *   (the recorder), and refuses what cannot be undone.
+ * - Each operation's SQL and description (`sqlmigrate`, `--plan`).
+ * - The state the migrations leave, the autodetector that compares it with the models, and the
+ *   writer of the migration files `makemigrations` makes.
+ *
+ * It stands on the ORM's model state (`../orm/mod.ts`) and the command framework; it opens no
+ * database (it is given one) and imports no driver.
+ *
+ * @example Apply every migration of a project
+ * ```ts ignore
+ * import { loadMigrationGraph, migrate } from "./mod.ts";
+ * import { registry } from "../../../commands/_registry.ts";
+ *
+ * const graph = await loadMigrationGraph(registry.migrations);
+ * const steps = await migrate(db, graph, { kind: "all" }, { lockTimeout: 60 });
+ * ```
+ *
+ * @module
+ */
+
+export { detectChanges, parseRenames, referencedModels } from "./_autodetector.ts";
+export { firstMigrationHint, installedApps, loadMigrationGraph, migrate } from "./_executor.ts";
+export type { MigrationGraph, MigrationNode, MigrationTarget, PlanStep } from "./_graph.ts";
+export {
+  defineMigration,
+  isMigration,
+  MIGRATION,
+  type Migration,
+  type MigrationDefinition,
+  type MigrationRef,
+  type Operation,
+  type RunSQL,
+  runSQL,
+} from "./_migration.ts";
+export { describeOperation, migrationSQL } from "./_operations.ts";
+export { type ProjectState, projectState, splitLabel } from "./_project_state.ts";
+export {
+  appliedMigrations,
+  assertConsistentHistory,
+  assertUnchanged,
+  changedMigrations,
+  MIGRATIONS_TABLE,
+} from "./_recorder.ts";
+export {
+  type AddField,
+  addField,
+  type AddIndex,
+  addIndex,
+  type AlterField,
+  alterField,
+  type CreateModel,
+  createModel,
+  type DeleteModel,
+  deleteModel,
+  type IndexOptions,
+  type RemoveField,
+  removeField,
+  type RemoveIndex,
+  removeIndex,
+  type RenameField,
+  renameField,
+  type RenameFieldOptions,
+  type RenameModel,
+  renameModel,
+  type SchemaOperation,
+  type TableOption,
+} from "./_schema_operations.ts";
+export { migrationSource } from "./_writer.ts";

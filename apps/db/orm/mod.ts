@@ -1,0 +1,74 @@
+/**
+ * The ORM: models as typed table definitions and the queries on them, as Django's
+ * `django.db.models`.
+ *
+ * - `defineModel("shop.Book", { title: field.varchar(200) })` and the `field` builders give a
+ *   model: its state (plain JSON: fields, columns, indexes — what migrations carry and the
+ *   autodetector compares), the types of its rows, and its manager, `Book.objects`.
+ * - `Book.objects.using(db)` is a lazy, immutable `QuerySet`: `filter` / `exclude` with Django's
+ *   lookups, `orderBy`, slices, and `get`, `first`, `count`, `exists`, `create`, `bulkCreate`,
+ *   `update`, `delete`, and `for await` over a server-side cursor. Every value is a bound
+ *   parameter; every identifier comes from the model.
+ * - The model state's types and helpers (`ModelState`, `FieldState`, `quoteIdent`, `snakeCase`,
+ *   …), which the migration engine, the fixtures and the drivers read.
+ *
+ * It imports the command framework's database interface (`core/database.ts`) and nothing else:
+ * no driver, so that `mod.ts` re-exports it without loading an npm package.
+ *
+ * @example
+ * ```ts ignore
+ * import { defineModel, field } from "./mod.ts";
+ *
+ * const Book = defineModel("shop.Book", { title: field.varchar(200) });
+ * const titles = await Book.objects.using(db).orderBy("title").toArray();
+ * ```
+ *
+ * @module
+ */
+
+export {
+  defaultTable,
+  defineModel,
+  type Field,
+  field,
+  type FieldFor,
+  type FieldHasDefault,
+  type FieldOptions,
+  type Fields,
+  type FieldValue,
+  type ForeignKeyOptions,
+  type HasPrimaryKey,
+  type InsertOf,
+  type IsDefaulted,
+  type IsNullable,
+  type IsPrimaryKey,
+  type Model,
+  type ModelOptions,
+  type ModelRef,
+  type RowOf,
+} from "./_model.ts";
+export {
+  type FieldDefault,
+  type FieldState,
+  type FieldType,
+  type IndexState,
+  type ModelState,
+  type OnDelete,
+  primaryKeyOf,
+  quoteIdent,
+  snakeCase,
+} from "./_model_state.ts";
+export {
+  type BulkCreateOptions,
+  DoesNotExist,
+  type FieldName,
+  type IteratorOptions,
+  type Lookup,
+  type Lookups,
+  type LookupValue,
+  Manager,
+  MultipleObjectsReturned,
+  type OrderBy,
+  QuerySet,
+  type SqlQuery,
+} from "./_queryset.ts";
