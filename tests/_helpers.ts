@@ -177,7 +177,10 @@ export async function copyProject(
     );
   }
   for (const path of options.without ?? []) {
-    await Deno.remove(new URL(path, root), { recursive: true });
+    // Already absent (a user deleted the starter app): nothing to leave out.
+    await Deno.remove(new URL(path, root), { recursive: true }).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
   }
   for (const [path, text] of Object.entries(files)) {
     const target = new URL(path, root);
@@ -208,6 +211,40 @@ export async function copyProject(
     }
   }
   return project;
+}
+
+/**
+ * The files of a fixture app in tests/fixtures/apps/<app>/, keyed by their path in a project
+ * (`apps/<app>/...`), for {@linkcode copyProject}.
+ */
+export async function fixtureApp(app: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  const visit = async (dir: string) => {
+    for await (const entry of Deno.readDir(new URL(`tests/fixtures/apps/${dir}`, ROOT))) {
+      if (entry.isDirectory) await visit(`${dir}${entry.name}/`);
+      else {
+        files[`apps/${dir}${entry.name}`] = await Deno.readTextFile(
+          new URL(`tests/fixtures/apps/${dir}${entry.name}`, ROOT),
+        );
+      }
+    }
+  };
+  await visit(`${app}/`);
+  return files;
+}
+
+/**
+ * A copy of the project where the starter app `myapp` is replaced by the fixture app `sample`
+ * (tests/fixtures/apps/sample/: greet_user, show_status, check_database, a model, a migration and
+ * a fixture), so that the framework's tests hold when a user deletes `myapp`.
+ */
+export async function sampleProject(
+  files: Record<string, string> = {},
+  options: CopyOptions = {},
+): Promise<Project> {
+  return await copyProject({ ...await fixtureApp("sample"), ...files }, {
+    without: ["apps/myapp", ...(options.without ?? [])],
+  });
 }
 
 /** The error `promise` rejects with (failing the test when it resolves). */

@@ -1,8 +1,10 @@
 // Help and error output of the real `cli.ts`, colours off, 80 columns, compared with the files
-// in tests/golden/. After an intended change: `UPDATE_GOLDEN=1 deno task test tests/golden_test.ts`.
+// in tests/golden/. The commands are those of the fixture app tests/fixtures/apps/sample/, in a
+// copy of the project without the starter app myapp. After an intended change:
+// `UPDATE_GOLDEN=1 deno task test tests/golden_test.ts`.
 
 import assert from "node:assert/strict";
-import { ROOT, runCli } from "./_helpers.ts";
+import { ROOT, sampleProject } from "./_helpers.ts";
 
 const CASES: Record<string, string[]> = {
   "help": ["help"],
@@ -41,10 +43,11 @@ function render(args: string[], result: { code: number; stdout: string; stderr: 
 }
 
 Deno.test("help and error output match the golden files", async (t) => {
+  await using project = await sampleProject();
   for (const [name, args] of Object.entries(CASES)) {
     await t.step(`manage ${args.join(" ")}`, async () => {
       const file = new URL(`tests/golden/${name}.txt`, ROOT);
-      const actual = render(args, await runCli(args));
+      const actual = render(args, await project.run(args));
       if (update) {
         await Deno.writeTextFile(file, actual);
         return;
