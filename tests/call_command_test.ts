@@ -11,7 +11,7 @@ import {
   type Options,
   UsageError,
 } from "../mod.ts";
-import { registry } from "../commands/_registry.ts";
+import { registry } from "./fixtures/registry.ts";
 
 Deno.test("callCommand runs the seed's commands by name with captured output", async () => {
   const stdout = captureOutput();

@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { registry } from "../commands/_registry.ts";
 import { buildRegistry } from "../scripts/build_registry.ts";
-import { copyProject, ROOT, runCli } from "./_helpers.ts";
+import { copyProject, ROOT, sampleProject } from "./_helpers.ts";
+import { registry as sampleRegistry } from "./fixtures/registry.ts";
 
 Deno.test("the registry imports modules only through string-literal specifiers", async () => {
   const source = await Deno.readTextFile(new URL("commands/_registry.ts", ROOT));
@@ -64,12 +65,18 @@ Deno.test("no framework module lists a folder at run time", async () => {
 });
 
 Deno.test("cli.ts lists and runs commands with every file read denied", async () => {
-  const help = await runCli(["help", "--commands"], {
+  // The project without myapp, with the fixture app sample: the same commands as the in-process
+  // tests' registry.
+  await using project = await sampleProject();
+  const help = await project.run(["help", "--commands"], {
     permissions: ["--allow-env", "--deny-read"],
   });
   assert.equal(help.code, 0, help.stderr);
-  assert.deepEqual(help.stdout.trim().split("\n"), registry.commands.map((c) => c.name).sort());
-  const greet = await runCli(["greet_user", "John"], {
+  assert.deepEqual(
+    help.stdout.trim().split("\n"),
+    sampleRegistry.commands.map((c) => c.name).sort(),
+  );
+  const greet = await project.run(["greet_user", "John"], {
     permissions: ["--allow-env", "--deny-read"],
   });
   assert.equal(greet.stdout, "Hello, John!\n");

@@ -2,21 +2,21 @@
 // program for, which come from the registry's data alone.
 
 import assert from "node:assert/strict";
-import { registry } from "../../commands/_registry.ts";
+import { registry } from "../fixtures/registry.ts";
 import completion from "../../commands/completion.ts";
 import { callCommand } from "../../core/call_command.ts";
 import { UsageError } from "../../core/errors.ts";
 import { captureOutput } from "../../core/output.ts";
 import type { Registry } from "../../core/registry.ts";
+import { sampleProject } from "../_helpers.ts";
 import { needs } from "../_requires.ts";
 
-const CLI = new URL("../../cli.ts", import.meta.url);
-
-/** Runs `script` in `shell` with a `manage` that runs this project's `cli.ts`. */
-async function runShell(shell: string, script: string): Promise<string> {
+/** Runs `script` in `shell` with a `manage` that runs the `cli.ts` of the project at `root`. */
+async function runShell(shell: string, script: string, root: URL): Promise<string> {
+  const cli = new URL("cli.ts", root);
   const { code, stdout, stderr } = await new Deno.Command(shell, {
     args: ["-c", script],
-    env: { DENO: Deno.execPath(), MANAGE_CLI: decodeURIComponent(CLI.pathname), NO_COLOR: "1" },
+    env: { DENO: Deno.execPath(), MANAGE_CLI: decodeURIComponent(cli.pathname), NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -43,6 +43,8 @@ async function script(shell: string): Promise<string> {
 Deno.test(needs("bash", {
   name: "the bash script completes command names, then the command's flags",
   async fn() {
+    // The project without myapp, with the fixture app sample (greet_user, show_status).
+    await using project = await sampleProject();
     const output = await runShell(
       "bash",
       `
@@ -58,6 +60,7 @@ echo "positional: \${COMPREPLY[*]}"
 COMP_WORDS=(manage no_such_command --ver); COMP_CWORD=2; _manage_completion
 echo "unknown: \${COMPREPLY[*]}"
 `,
+      project.root,
     );
     const lines = Object.fromEntries(
       output.trim().split("\n").map((line) => {
