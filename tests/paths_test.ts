@@ -8,12 +8,16 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { permissionFlags } from "../scripts/compile.ts";
-import { CLI_PERMISSIONS, ROOT, runCli, runProgram, type RunResult } from "./_helpers.ts";
+import { CLI_PERMISSIONS, ROOT, runProgram, type RunResult, sampleProject } from "./_helpers.ts";
 
-const ROOT_DIR = fileURLToPath(ROOT).replace(/\/$/, "");
+// One copy of the project for the file: without the starter app myapp, with the fixture app
+// sample (tests/fixtures/apps/sample/: the model sample.Item, its migration and a fixture).
+const project = await sampleProject();
+globalThis.addEventListener("unload", () => Deno.removeSync(project.root, { recursive: true }));
+const ROOT_DIR = fileURLToPath(project.root).replace(/\/$/, "");
 const FIXTURE = JSON.stringify([
-  { model: "myapp.mymodel", pk: 1, fields: { name: "Outside 1" } },
-  { model: "myapp.mymodel", pk: 2, fields: { name: "Outside 2" } },
+  { model: "sample.item", pk: 1, fields: { name: "Outside 1" } },
+  { model: "sample.item", pk: 2, fields: { name: "Outside 2" } },
 ]);
 
 /** A folder outside the project (the system's temporary folder), removed after `fn`. */
@@ -88,14 +92,14 @@ Deno.test("pglite:<dir>, a fixture and --output outside the project, from the pr
     await Deno.writeTextFile(`${outside}/f.json`, FIXTURE);
 
     await t.step("migrate makes and migrates pglite:<dir> outside the project", async () => {
-      const result = await runCli(["migrate", "-v", "0"], { env });
+      const result = await project.run(["migrate", "-v", "0"], { env });
       assert.equal(result.stderr, `Created the embedded database in ${outside}/db\n`);
       assert.equal(result.code, 0);
       assert.ok((await Deno.stat(`${outside}/db/PG_VERSION`)).isFile);
     });
 
     await t.step("loaddata reads a fixture outside the project by its path", async () => {
-      const result = await runCli(["loaddata", `${outside}/f.json`], { env });
+      const result = await project.run(["loaddata", `${outside}/f.json`], { env });
       assert.deepEqual(result, {
         code: 0,
         stdout: "Installed 2 object(s) from 1 fixture(s)\n",
@@ -104,7 +108,7 @@ Deno.test("pglite:<dir>, a fixture and --output outside the project, from the pr
     });
 
     await t.step("dumpdata --output writes a file outside the project", async () => {
-      const result = await runCli(["dumpdata", "myapp", "--output", `${outside}/out.json`], {
+      const result = await project.run(["dumpdata", "sample", "--output", `${outside}/out.json`], {
         env,
       });
       assert.deepEqual(result, { code: 0, stdout: "", stderr: "" });
@@ -128,7 +132,7 @@ Deno.test("from a folder outside the project, relative paths are from that folde
       stdout: "Installed 2 object(s) from 1 fixture(s)\n",
       stderr: "",
     });
-    const dumped = await runFrom(outside, ["dumpdata", "myapp", "-o", "out.json"], env);
+    const dumped = await runFrom(outside, ["dumpdata", "sample", "-o", "out.json"], env);
     assert.deepEqual(dumped, { code: 0, stdout: "", stderr: "" });
     assert.deepEqual(names(await Deno.readTextFile(`${outside}/out.json`)), [
       "Outside 1",
@@ -145,10 +149,10 @@ Deno.test("from a folder outside the project, relative paths are from that folde
 Deno.test("deno task manage from a folder below the project: paths are from that folder", async () => {
   await withOutsideFolder(async (outside) => {
     const env = { DATABASE_URL: `pglite:${outside}/db` };
-    const migrated = await runCli(["migrate", "-v", "0"], { env });
+    const migrated = await project.run(["migrate", "-v", "0"], { env });
     assert.equal(migrated.code, 0, migrated.stderr);
-    // apps/myapp/fixtures/objects.json, named from apps/myapp, where the task is started.
-    const result = await spawn(join(ROOT_DIR, "apps", "myapp"), [
+    // apps/sample/fixtures/objects.json, named from apps/sample, where the task is started.
+    const result = await spawn(join(ROOT_DIR, "apps", "sample"), [
       "task",
       "--quiet",
       "manage",
@@ -171,7 +175,7 @@ Deno.test("a permission really missing is named with its path and the flag that 
   await withOutsideFolder(async (outside) => {
     await Deno.writeTextFile(`${outside}/f.json`, FIXTURE);
     const run = (args: string[]) =>
-      runCli(args, { permissions: narrowed, env: { DATABASE_URL: "pglite:memory" } });
+      project.run(args, { permissions: narrowed, env: { DATABASE_URL: "pglite:memory" } });
 
     await t.step("loaddata: the fixture is there, so it is not 'not found'", async () => {
       const result = await run(["loaddata", `${outside}/f.json`]);
@@ -186,14 +190,14 @@ Deno.test("a permission really missing is named with its path and the flag that 
     });
 
     await t.step("dumpdata --output names the file and --allow-write", async () => {
-      const result = await run(["dumpdata", "myapp", "--output", `${outside}/out.json`]);
+      const result = await run(["dumpdata", "sample", "--output", `${outside}/out.json`]);
       assert.equal(result.code, 1);
       assert.match(result.stderr, new RegExp(`--allow-write=${outside}/out\\.json`));
       assert.match(result.stderr, new RegExp(`Requires write access to "${outside}/out\\.json"`));
     });
 
     await t.step("pglite:<dir> names the folder and --allow-write", async () => {
-      const result = await runCli(["migrate"], {
+      const result = await project.run(["migrate"], {
         permissions: narrowed,
         env: { DATABASE_URL: `pglite:${outside}/db` },
       });
