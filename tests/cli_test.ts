@@ -1,23 +1,12 @@
-// End-to-end runs of the real cli.ts in a copy of the project with the fixture app installed:
+// End-to-end runs of the real cli.ts in a copy of the project with the fixture apps installed:
 // exit codes, error lines, tracebacks, signals, permissions, colour, checks.
 
 import assert from "node:assert/strict";
-import { CLI_PERMISSIONS, copyProject, type Project } from "./_helpers.ts";
-
-async function fixtureFiles(): Promise<Record<string, string>> {
-  const files: Record<string, string> = {};
-  const base = new URL("fixtures/apps/fixtures/", import.meta.url);
-  files["apps/fixtures/checks.ts"] = await Deno.readTextFile(new URL("checks.ts", base));
-  for await (const entry of Deno.readDir(new URL("commands/", base))) {
-    files[`apps/fixtures/commands/${entry.name}`] = await Deno.readTextFile(
-      new URL(`commands/${entry.name}`, base),
-    );
-  }
-  return files;
-}
+import { CLI_PERMISSIONS, fixtureApp, type Project, sampleProject } from "./_helpers.ts";
 
 Deno.test("cli.ts end to end", async (t) => {
-  await using project: Project = await copyProject(await fixtureFiles());
+  // The fixture apps fixtures and sample (whose greet_user the nested command calls), no myapp.
+  await using project: Project = await sampleProject(await fixtureApp("fixtures"));
 
   await t.step("a CommandError prints one line and exits with its returncode", async () => {
     const result = await project.run(["fail_with_code"]);
@@ -211,7 +200,7 @@ Deno.test("cli.ts end to end", async (t) => {
     const failing = await project.run(["check", "--fail-level", "WARNING"]);
     assert.equal(failing.code, 1);
     assert.match(failing.stderr, /^SystemCheckError: System check identified some issues:/);
-    const onlyMyapp = await project.run(["check", "myapp"]);
-    assert.equal(onlyMyapp.stdout, "System check identified no issues (0 silenced).\n");
+    const onlySample = await project.run(["check", "sample"]);
+    assert.equal(onlySample.stdout, "System check identified no issues (0 silenced).\n");
   });
 });
