@@ -1,7 +1,7 @@
 // Shared by the web console's tests: a migrated test database with a superuser, the console's
 // handler on it (called in-process, as Deno.serve would), and a client that keeps cookies.
 
-import { registry } from "../../../commands/_registry.ts";
+import { registry } from "../../fixtures/registry.ts";
 import { callCommand } from "../../../core/call_command.ts";
 import type { Database } from "../../../core/database.ts";
 import { captureOutput } from "../../../core/output.ts";

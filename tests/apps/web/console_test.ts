@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { forEachDatabase } from "../../_database.ts";
 import { listJobs, Worker } from "../../../apps/jobs/queue/mod.ts";
 import { hashSecret } from "../../../apps/web/sessions.ts";
-import { registry } from "../../../commands/_registry.ts";
+import { registry } from "../../fixtures/registry.ts";
 import { Runs, testCommands, testRegistry } from "../jobs/_jobs.ts";
 import { addUser, Client, CLIENT_IP, consoleOn, PASSWORD, readEvents, USERNAME } from "./_web.ts";
 
@@ -248,7 +248,7 @@ Deno.test("a command's form: validated by the parser, run in the background or n
       const client = new Client(app.handler);
       await client.login();
       const list = await client.fetch("/commands");
-      assert.match(list.text, /<h2>myapp<\/h2>/);
+      assert.match(list.text, /<h2>sample<\/h2>/);
       assert.match(
         list.text,
         /href="\/commands\/greet_user">greet_user<\/a><span class="summary">Greets a user by name/,
@@ -419,7 +419,7 @@ Deno.test("the JSON API: commands, enqueue (201 or 400), status and output, canc
       assert.equal(commands.status, 200);
       const greet = commands.body.commands.find((c: { name: string }) => c.name === "greet_user");
       assert.deepEqual(greet.arguments, [{ name: "name", type: "string", required: true }]);
-      assert.equal(greet.app, "myapp");
+      assert.equal(greet.app, "sample");
       const jobs = commands.body.commands.find((c: { name: string }) => c.name === "jobs");
       assert.deepEqual(
         jobs.subcommands.map((s: { name: string }) => s.name),

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { forEachDatabase } from "../../_database.ts";
 import { ROOT, runCli } from "../../_helpers.ts";
 import { enqueueCommand, listJobs, runWorker } from "../../../apps/jobs/queue/mod.ts";
-import { registry } from "../../../commands/_registry.ts";
+import { registry } from "../../fixtures/registry.ts";
 import { createApiToken } from "../../../apps/web/sessions.ts";
 import { Client, type ConsoleFixture, consoleOn, USERNAME } from "./_web.ts";
 
@@ -124,7 +124,7 @@ const DECISIONS: Record<string, { runFrom: string[]; args?: string[] }> = {
   createapitoken: { runFrom: ["cli", "console"] },
   createsuperuser: { runFrom: ["cli"] },
   dbshell: { runFrom: ["cli"] },
-  dumpdata: { runFrom: ["cli", "background"], args: ["myapp"] },
+  dumpdata: { runFrom: ["cli", "background"], args: ["sample"] },
   enqueue: { runFrom: ["cli"] },
   flush: { runFrom: ["cli"] },
   greet_user: { runFrom: ["cli", "console", "background"], args: ["John"] },
@@ -135,12 +135,11 @@ const DECISIONS: Record<string, { runFrom: string[]; args?: string[] }> = {
   makecommand: { runFrom: ["cli"] },
   makemigrations: { runFrom: ["cli"] },
   migrate: { runFrom: ["cli"] },
-  my_custom_command: { runFrom: ["cli", "console", "background"], args: [] },
   runserver: { runFrom: ["cli"] },
   show_status: { runFrom: ["cli", "console", "background"], args: [] },
   showmigrations: { runFrom: ["cli", "console", "background"], args: [] },
   sqlflush: { runFrom: ["cli", "console", "background"], args: [] },
-  sqlmigrate: { runFrom: ["cli", "console", "background"], args: ["myapp", "0001_initial"] },
+  sqlmigrate: { runFrom: ["cli", "console", "background"], args: ["sample", "0001_initial"] },
   startapp: { runFrom: ["cli"] },
   upgrade: { runFrom: ["cli"] },
   version: { runFrom: ["cli", "console", "background"], args: [] },
