@@ -9,7 +9,7 @@ import { formatDefault } from "../../core/help.ts";
 import { registry } from "../../commands/_registry.ts";
 import { referenceFiles } from "../../commands/_docs/mod.ts";
 import { VERSION } from "../../core/version.ts";
-import { copyProject, ROOT } from "../_helpers.ts";
+import { ROOT, sampleProject } from "../_helpers.ts";
 import { needs } from "../_requires.ts";
 
 const DOCS = new URL("docs/commands/", ROOT);
@@ -140,8 +140,8 @@ Deno.test(needs("man", {
 }));
 
 Deno.test("manage docs --check fails naming a stale page, and manage docs brings it up to date", async () => {
-  await using project = await copyProject({
-    "apps/myapp/commands/wave.ts": `import { defineCommand } from "../../../mod.ts";
+  await using project = await sampleProject({
+    "apps/sample/commands/wave.ts": `import { defineCommand } from "../../../mod.ts";
 export default defineCommand({
   help: "Waves",
   options: { times: { type: "integer", default: 2, env: "WAVES", help: "how often" } },
@@ -161,7 +161,7 @@ export default defineCommand({
   assert.match(page, /## Examples\n\n```sh\nmanage wave --times 3\n```/);
   assert.equal((await project.run(["docs", "--check"])).code, 0);
 
-  await Deno.remove(new URL("apps/myapp/commands/wave.ts", project.root));
+  await Deno.remove(new URL("apps/sample/commands/wave.ts", project.root));
   assert.equal((await project.buildRegistry()).code, 0);
   const removed = await project.run(["docs", "--check"]);
   assert.equal(removed.code, 1);

@@ -3,7 +3,13 @@
 // as a full disk would stop them, they fail with one line and leave no half-written file behind.
 
 import assert from "node:assert/strict";
-import { CLI_PERMISSIONS, copyProject, type Project, type RunResult } from "../_helpers.ts";
+import {
+  CLI_PERMISSIONS,
+  copyProject,
+  type Project,
+  type RunResult,
+  sampleProject,
+} from "../_helpers.ts";
 
 /** Runs `manage <args>` in `project` with files limited to 4 kB (writes past it fail, EFBIG). */
 async function runLimited(project: Project, args: string[]): Promise<RunResult> {
@@ -68,10 +74,10 @@ Deno.test({
     });
 
     await t.step("makecommand, and the registry it rebuilds", async () => {
-      await using plain = await copyProject();
+      await using plain = await sampleProject();
       const before = await registryOf(plain);
       // The command's files are small; the registry is not, and stays as it was.
-      const result = await runLimited(plain, ["makecommand", "myapp", "restock"]);
+      const result = await runLimited(plain, ["makecommand", "sample", "restock"]);
       assert.equal(result.code, 1, result.stderr);
       assert.equal(await registryOf(plain), before);
       assert.deepEqual(
@@ -80,7 +86,7 @@ Deno.test({
       );
       assert.match(
         result.stderr,
-        /^CommandError: The registry could not be rebuilt \(Cannot write commands\/_registry\.ts: File too large \(os error 27\)\): apps\/myapp\/commands\/restock\.ts was created; fix this and run `deno task registry`\n$/,
+        /^CommandError: The registry could not be rebuilt \(Cannot write commands\/_registry\.ts: File too large \(os error 27\)\): apps\/sample\/commands\/restock\.ts was created; fix this and run `deno task registry`\n$/,
       );
     });
   },

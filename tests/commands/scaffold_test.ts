@@ -3,7 +3,7 @@
 // its generated test passes, and the mistakes they refuse.
 
 import assert from "node:assert/strict";
-import { copyProject, type RunResult } from "../_helpers.ts";
+import { type RunResult, sampleProject } from "../_helpers.ts";
 
 async function isFile(url: URL): Promise<boolean> {
   try {
@@ -53,7 +53,7 @@ function error(message: string): string {
 }
 
 Deno.test("startapp and makecommand scaffold an app and a working command", async (t) => {
-  const project = await copyProject();
+  const project = await sampleProject();
   const root = project.root;
   try {
     await t.step("startapp creates apps/<name> with a commands folder", async () => {
@@ -242,7 +242,7 @@ Deno.test("startapp and makecommand scaffold an app and a working command", asyn
         result.stderr,
         error(
           "'greet_user' conflicts with the existing command in " +
-            "apps/myapp/commands/greet_user.ts: choose another name",
+            "apps/sample/commands/greet_user.ts: choose another name",
         ),
       );
       assert.equal(result.code, 1);

@@ -8,7 +8,7 @@ import { captureOutput } from "../../../../mod.ts";
 import type { Registry } from "../../../../mod.ts";
 import { runIn } from "../../../../core/call_command.ts";
 import makemigrations from "../../../../apps/db/commands/makemigrations.ts";
-import { copyProject, type Project } from "../../../_helpers.ts";
+import { copyProject, type Project, sampleProject } from "../../../_helpers.ts";
 
 const PRODUCT = `import { defineModel, field } from "../../mod.ts";
 
@@ -33,7 +33,7 @@ async function writeModels(project: Project, text: string, app = "shop"): Promis
 }
 
 Deno.test("makemigrations --check fails while models have changes without migrations, and passes after", async (t) => {
-  await using project = await copyProject({ "apps/shop/models.ts": PRODUCT });
+  await using project = await sampleProject({ "apps/shop/models.ts": PRODUCT });
   const make = (...args: string[]) => project.run(["makemigrations", "shop", ...args]);
   const initial = "Migrations for 'shop':\n  apps/shop/migrations/0001_initial.ts\n" +
     "    - Create model Product\n";
@@ -95,15 +95,18 @@ Deno.test("makemigrations --check fails while models have changes without migrat
   });
 
   await t.step("No changes detected, for every app or the named ones", async () => {
-    assert.deepEqual(await project.run(["makemigrations", "shop", "myapp"]).then((r) => r.code), 0);
+    assert.deepEqual(
+      await project.run(["makemigrations", "shop", "sample"]).then((r) => r.code),
+      0,
+    );
     assert.deepEqual(await project.run(["makemigrations"]), {
       code: 0,
       stdout: "No changes detected\n",
       stderr: "",
     });
-    assert.deepEqual(await project.run(["makemigrations", "shop", "myapp"]), {
+    assert.deepEqual(await project.run(["makemigrations", "shop", "sample"]), {
       code: 0,
-      stdout: "No changes detected in apps 'shop', 'myapp'\n",
+      stdout: "No changes detected in apps 'shop', 'sample'\n",
       stderr: "",
     });
   });

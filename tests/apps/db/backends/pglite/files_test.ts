@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { seedPgliteTemplate } from "../../../../_database.ts";
-import { copyProject, type Project } from "../../../../_helpers.ts";
+import { type Project, sampleProject } from "../../../../_helpers.ts";
 import { giveToUser, runAsUser } from "../../_other_user.ts";
 
 /** Every folder and file under `root` (itself included) whose mode is not owner-only. */
@@ -45,7 +45,7 @@ function oneLine(stderr: string): string {
 }
 
 async function withProject(fn: (project: Project, root: string) => Promise<void>): Promise<void> {
-  const project = await copyProject();
+  const project = await sampleProject();
   try {
     await fn(project, fileURLToPath(project.root));
   } finally {
