@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { registry } from "../commands/_registry.ts";
+import { registry } from "./fixtures/registry.ts";
 import { readArchive, sha256Hex, upgradeExecutable } from "../commands/_release/mod.ts";
 import { embeddedFiles, missingModules, TARGETS } from "../scripts/compile.ts";
-import { copyProject, ROOT, runCli, runProgram, type RunResult } from "./_helpers.ts";
+import { ROOT, runCli, runProgram, type RunResult, sampleProject } from "./_helpers.ts";
 
 const HOST = Deno.build.target;
 const VERSION: string = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))).version;
@@ -128,7 +128,8 @@ Deno.test("manage upgrade under deno run says a source checkout upgrades with gi
 });
 
 Deno.test("deno task release, install.sh and manage upgrade, on this machine", async (t) => {
-  await using project = await copyProject({
+  // Without myapp, with the fixture app sample: the commands of tests/fixtures/registry.ts.
+  await using project = await sampleProject({
     ".gitignore": await Deno.readTextFile(new URL(".gitignore", ROOT)),
     "install.sh": await Deno.readTextFile(new URL("install.sh", ROOT)),
   });
@@ -143,25 +144,25 @@ Deno.test("deno task release, install.sh and manage upgrade, on this machine", a
   let served: ReturnType<typeof serveReleases> | undefined;
   try {
     await t.step("deno task release refuses a tree with uncommitted changes", async () => {
-      const edited = join(root, "apps/myapp/commands/greet_user.ts");
+      const edited = join(root, "apps/sample/commands/greet_user.ts");
       const source = await Deno.readTextFile(edited);
       await Deno.writeTextFile(edited, `${source}// an edit\n`);
-      await Deno.writeTextFile(join(root, "apps/myapp/notes.txt"), "draft");
+      await Deno.writeTextFile(join(root, "apps/sample/notes.txt"), "draft");
       const result = await release(root);
       await Deno.writeTextFile(edited, source);
-      await Deno.remove(join(root, "apps/myapp/notes.txt"));
+      await Deno.remove(join(root, "apps/sample/notes.txt"));
       assert.equal(result.code, 1);
       assert.equal(
         result.stderr,
-        "error: The tree has uncommitted changes (apps/myapp/commands/greet_user.ts, " +
-          "apps/myapp/notes.txt): commit or stash them, a release is built from a commit\n",
+        "error: The tree has uncommitted changes (apps/sample/commands/greet_user.ts, " +
+          "apps/sample/notes.txt): commit or stash them, a release is built from a commit\n",
       );
       assert.deepEqual(await listing(dist), []);
     });
 
     await t.step("deno task release refuses a stale registry", async () => {
       await Deno.writeTextFile(
-        join(root, "apps/myapp/commands/unlisted.ts"),
+        join(root, "apps/sample/commands/unlisted.ts"),
         'import { defineCommand } from "../../../mod.ts";\n\n' +
           'export default defineCommand({ help: "Not in the registry", handle() {} });\n',
       );
