@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { redactUrl, urlPasswords } from "../../core/database.ts";
-import { runCli } from "../_helpers.ts";
+import { sampleProject } from "../_helpers.ts";
 
 Deno.test("redactUrl hides a URL's whole password, up to the last '@' of its authority", () => {
   const cases: [string, string][] = [
@@ -36,12 +36,14 @@ Deno.test("urlPasswords gives every URL's whole password, decoded and as written
 });
 
 Deno.test("a password with '@' given to --database shows nowhere when the connection fails", async () => {
+  // check_database of the fixture app sample, in a project copy without myapp.
+  await using project = await sampleProject();
   for (
     const words of [["--database", "postgres://app:hunt@er2@127.0.0.1:1/db"], [
       "--database=postgres://app:hunt@er2@127.0.0.1:1/db",
     ]]
   ) {
-    const { code, stdout, stderr } = await runCli(["check_database", ...words]);
+    const { code, stdout, stderr } = await project.run(["check_database", ...words]);
     assert.equal(code, 1);
     assert.match(stderr, /postgres:\/\/app:\*\*\*\*@127\.0\.0\.1:1\/db/);
     assert.ok(!(stdout + stderr).includes("er2"), stderr);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { forEachDatabase } from "../../../_database.ts";
-import { runCli } from "../../../_helpers.ts";
+import { type RunCliOptions, sampleProject } from "../../../_helpers.ts";
 import { defineCommand } from "../../../../core/command.ts";
 import {
   defineSchedule,
@@ -18,9 +18,16 @@ import {
   runWorker,
 } from "../../../../apps/jobs/queue/mod.ts";
 import { createQueueTables } from "../../../../apps/jobs/queue/_tables.ts";
-import { registry } from "../../../../commands/_registry.ts";
+import { registry } from "../../../fixtures/registry.ts";
 import jobChecks from "../../../../apps/jobs/checks.ts";
 import { Runs, testCommands, testRegistry } from "../_jobs.ts";
+
+// The commands run in one project copy for the file: without myapp, with the fixture app sample
+// (greet_user, check_database), as the in-process runs find them in the fixture registry.
+const project = await sampleProject();
+globalThis.addEventListener("unload", () => Deno.removeSync(project.root, { recursive: true }));
+const runCli = (args: string[], options: Omit<RunCliOptions, "root"> = {}) =>
+  project.run(args, options);
 
 Deno.test("manage enqueue refuses dbshell and a job's --database: exit 2, one line, no job", async (t) => {
   await forEachDatabase(t, async (database) => {

@@ -15,10 +15,22 @@ import {
 import type { Database } from "../../../../../core/database.ts";
 import { CommandError } from "../../../../../core/errors.ts";
 import { pgliteTestDatabase } from "../../../../_database.ts";
-import { rejection, ROOT, runCli, type RunResult } from "../../../../_helpers.ts";
+import {
+  rejection,
+  ROOT,
+  type RunCliOptions,
+  type RunResult,
+  sampleProject,
+} from "../../../../_helpers.ts";
 import { spawnScript } from "../../_scripts.ts";
 
 const ROOT_DIR = fileURLToPath(ROOT);
+// The commands run in one project copy for the file: without myapp, with the fixture app sample
+// (whose greet_user is enqueued).
+const project = await sampleProject();
+globalThis.addEventListener("unload", () => Deno.removeSync(project.root, { recursive: true }));
+const runCli = (args: string[], options: Omit<RunCliOptions, "root"> = {}) =>
+  project.run(args, options);
 const quiet = { env: {}, cwd: ROOT_DIR, notice: () => {} };
 
 /** Counts rows with a connection of this process, closed again before the next command runs. */
