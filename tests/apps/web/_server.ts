@@ -19,7 +19,12 @@ export interface Server {
 export async function startServer(
   database: string,
   extra: string[] = [],
-  { addrport = "127.0.0.1:0", env = {} }: { addrport?: string; env?: Record<string, string> } = {},
+  { addrport = "127.0.0.1:0", env = {}, root = ROOT }: {
+    addrport?: string;
+    env?: Record<string, string>;
+    /** The project whose `cli.ts` runs; this one by default. */
+    root?: URL;
+  } = {},
 ): Promise<Server> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -33,7 +38,7 @@ export async function startServer(
       database,
       ...extra,
     ],
-    cwd: ROOT,
+    cwd: root,
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",

@@ -5,9 +5,15 @@
 
 import assert from "node:assert/strict";
 import { forEachDatabase, pgliteTestDatabase } from "../../_database.ts";
-import { ROOT, runCli } from "../../_helpers.ts";
+import { ROOT, type RunCliOptions, sampleProject } from "../../_helpers.ts";
 import { CHROMIUM, needs } from "../../_requires.ts";
 import { startServer } from "./_server.ts";
+
+// One project copy for the file: without myapp, with the fixture app sample (greet_user).
+const project = await sampleProject();
+globalThis.addEventListener("unload", () => Deno.removeSync(project.root, { recursive: true }));
+const runCli = (args: string[], options: Omit<RunCliOptions, "root"> = {}) =>
+  project.run(args, options);
 
 const USERNAME = "operator";
 const PASSWORD = "Correct-Horse-42";
@@ -77,7 +83,7 @@ Deno.test(needs("chromium", {
           { env: { MANAGE_SUPERUSER_PASSWORD: PASSWORD } },
         );
         assert.equal(created.code, 0, created.stderr);
-        const server = await startServer(database.url);
+        const server = await startServer(database.url, [], { root: project.root });
         let stopped = false;
         try {
           assert.match(server.output(), /Database: (pglite:|postgres:\/\/)/);
@@ -120,7 +126,7 @@ Deno.test(needs("chromium", {
           await page.click("button[type=submit]");
           await page.waitForURL(/\/commands$/);
           assert.match(
-            await page.textContent("#app-myapp") ?? "",
+            await page.textContent("#app-sample") ?? "",
             /greet_user\s*Greets a user by name/,
           );
           await page.screenshot({
