@@ -195,7 +195,7 @@ export const registry: Registry = {
       app: "myapp",
       summary: "This command does something custom",
       module: "apps/myapp/commands/my_custom_command.ts",
-      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
       runFrom: ["cli","console","background"],
       load: () => import("../apps/myapp/commands/my_custom_command.ts"),
     },

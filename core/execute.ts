@@ -11,7 +11,7 @@
 
 import { type CheckLevel, formatCheckReport, runChecks, SystemCheckError } from "./checks.ts";
 import type { CallOptions, Command, CommandContext } from "./command.ts";
-import { type Database, lazyDatabase } from "./database.ts";
+import { type Database, enterRunDatabase, lazyDatabase } from "./database.ts";
 import { CommandError } from "./errors.ts";
 import { formatHelp } from "./help.ts";
 import { OutputWrapper, type TextSink } from "./output.ts";
@@ -202,7 +202,8 @@ export async function invoke(
         stderr.write(`${m.msg}${m.hint ? `\n${m.hint}` : ""}`, { style: errorStyle.NOTICE });
       }
     }
-    const result = await command.handle(ctx);
+    // The ORM finds the run's database without being given it (`MyModel.objects.all()`).
+    const result = await enterRunDatabase(db, () => command.handle(ctx));
     if (typeof result === "string" && result !== "") stdout.write(result);
     return result;
   } finally {
