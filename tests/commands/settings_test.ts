@@ -236,3 +236,32 @@ Deno.test("check --deploy finds a superuser without a usable password, on each d
     assert.match(result.stderr, /auth\.User: \(auth\.W010\) The superuser 'root' has no usable/);
   });
 });
+
+Deno.test("enqueue takes the settings' queue defaults, and its options still win, on each driver", async (t) => {
+  await forEachDatabase(t, async (testDb) => {
+    const reg = withSettings({
+      databases: { default: testDb.url },
+      queue: { name: "mail", maxAttempts: 5 },
+    });
+    assert.equal((await run(reg, ["migrate"])).code, 0);
+    const first = await run(reg, ["enqueue", "check"]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /\(queue mail\)/);
+    const second = await run(reg, ["enqueue", "--queue", "other", "--max-attempts", "2", "check"]);
+    assert.equal(second.code, 0, second.stderr);
+    const fromEnv = await run(reg, ["enqueue", "check"], { MANAGE_QUEUE_MAX_ATTEMPTS: "9" });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    const db = await testDb.open();
+    try {
+      const rows = await db.sql<{ queue: string; max_attempts: number }>`
+        SELECT queue, max_attempts FROM manage_job ORDER BY id`;
+      assert.deepEqual(rows.map((r) => [r.queue, r.max_attempts]), [
+        ["mail", 5],
+        ["other", 2],
+        ["mail", 9],
+      ]);
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -2,6 +2,7 @@ import { defineCommand } from "../../../core/command.ts";
 import { type Database, lazyDatabase, redactUrl } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import { openRegistryDatabase } from "../../../core/registry.ts";
+import { databaseUrl } from "../../../core/settings.ts";
 import {
   checkQueueName,
   DEFAULT_QUEUE,
@@ -45,14 +46,14 @@ export default defineCommand({
     },
     queues: {
       short: "Q",
-      default: DEFAULT_QUEUE,
-      help: "Comma-separated queues the in-process worker takes jobs from",
+      help: "Comma-separated queues the in-process worker takes jobs from (default: the " +
+        `settings' queue.name, ${DEFAULT_QUEUE})`,
     },
     concurrency: {
       short: "c",
       type: "integer",
-      default: 4,
-      help: "Jobs the in-process worker runs at once",
+      help: "Jobs the in-process worker runs at once (default: the settings' " +
+        "console.concurrency, 4)",
     },
     allowedHosts: {
       env: "MANAGE_ALLOWED_HOSTS",
@@ -66,8 +67,10 @@ export default defineCommand({
     const { options, stdout, stderr, style, registry, env, verbosity } = ctx;
     const { console: settings } = ctx.settings;
     const { hostname, port } = parseAddrport(options.addrport ?? settings.addrport);
-    const queues = options.queues.split(",").map((q) => checkQueueName(q.trim()));
-    if (options.concurrency < 1) throw new CommandError("--concurrency must be at least 1");
+    const queues = (options.queues ?? ctx.settings.queue.name).split(",")
+      .map((q) => checkQueueName(q.trim()));
+    const concurrency = options.concurrency ?? settings.concurrency;
+    if (concurrency < 1) throw new CommandError("--concurrency must be at least 1");
     const hostList = options.allowedHosts ?? settings.allowedHosts.join(",");
     const allowedHosts = hostList === ""
       ? defaultAllowedHosts(hostname)
@@ -89,7 +92,7 @@ export default defineCommand({
 
     // A server gets connections of its own for the worker and for the jobs, so that a slow job
     // never holds a page back; the embedded database is one session, shared by everything.
-    const url = options.database ?? env.DATABASE_URL;
+    const url = databaseUrl(ctx.settings, options.database);
     const extra: Promise<Database>[] = [];
     const open = () => {
       const opening = openRegistryDatabase(registry, url, {
@@ -136,7 +139,7 @@ export default defineCommand({
         jobDatabase,
         registry,
         queues,
-        concurrency: options.concurrency,
+        concurrency,
         // The process stays up to serve pages: its worker waits for the database as long.
         giveUpAfter: Infinity,
         signal: ctx.signal,
@@ -146,7 +149,7 @@ export default defineCommand({
       });
       workerLine = `Background jobs: worker ${worker.id} (queues ${
         queues.join(", ")
-      }, concurrency ${options.concurrency})`;
+      }, concurrency ${concurrency})`;
       working = worker.run().catch((error) => {
         log(`The worker stopped: ${(error as Error).message}`);
       });
