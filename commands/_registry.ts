@@ -88,7 +88,7 @@ export const registry: Registry = {
       module: "apps/db/commands/dbserver.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
       subcommands: ["status","stop"],
-      runFrom: ["cli","console","background"],
+      runFrom: ["cli"],
       load: () => import("../apps/db/commands/dbserver.ts"),
     },
     {

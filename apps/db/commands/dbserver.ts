@@ -21,6 +21,8 @@ const database = {
 
 export default defineCommand({
   help: "Shows or stops the background server of the embedded database",
+  // Stopping the server that serves the console or a worker is for its operator, at a terminal.
+  runFrom: ["cli"],
   epilog: "A command that opens the embedded database leaves it served in the background, so " +
     "that the next commands connect at once; the server stops after MANAGE_DBSERVER_IDLE " +
     "seconds (300) without a connected process. MANAGE_DBSERVER=off opens the database in " +
