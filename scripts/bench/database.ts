@@ -81,18 +81,25 @@ async function time(args: string[], cwd: string): Promise<number> {
   return performance.now() - start;
 }
 
-/** The peak resident memory of one run of `deno args`, in MB (undefined without GNU time). */
-async function peakMemory(args: string[], cwd: string): Promise<number | undefined> {
+/**
+ * The peak resident memory of one run of `deno args`, in MB, and the CPU time it used (user and
+ * system, in ms: less swayed by a busy machine than the wall clock); undefined without GNU time.
+ */
+async function peakMemory(
+  args: string[],
+  cwd: string,
+): Promise<{ mb: number; cpuMs: number } | undefined> {
   try {
     const { code, stderr } = await new Deno.Command("/usr/bin/time", {
-      args: ["-f", "peak-kb %M", Deno.execPath(), ...args],
+      args: ["-f", "peak-kb %M cpu %U %S", Deno.execPath(), ...args],
       cwd,
       env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
       stdout: "null",
       stderr: "piped",
     }).output();
-    const kb = /peak-kb (\d+)/.exec(new TextDecoder().decode(stderr))?.[1];
-    return code === 0 && kb ? Number(kb) / 1024 : undefined;
+    const found = /peak-kb (\d+) cpu ([\d.]+) ([\d.]+)/.exec(new TextDecoder().decode(stderr));
+    if (code !== 0 || !found) return undefined;
+    return { mb: Number(found[1]) / 1024, cpuMs: (Number(found[2]) + Number(found[3])) * 1000 };
   } catch {
     return undefined;
   }
@@ -225,7 +232,7 @@ async function main(args: readonly string[]): Promise<number> {
           await peakMemory(cli("migrate", "--database", serverDb), copy),
         ]]
         : []),
-    ] as [string, number | undefined][];
+    ] as [string, { mb: number; cpuMs: number } | undefined][];
     const pid = await serverPid(copy, ".manage/bench-db");
     const serverPeak = pid === undefined ? undefined : await processPeak(pid);
     await stop();
@@ -247,9 +254,11 @@ async function main(args: readonly string[]): Promise<number> {
         median(fresh).toFixed(0)
       } ms of 3 (target <= 2000 ms: ${verdict(median(fresh) <= 2000)})`,
       ...memory.map(([name, peak]) =>
-        `peak memory, ${name}: ${mb(peak)}${
-          peak === undefined ? "" : ` (target <= 100 MB: ${verdict(peak <= 100)})`
-        }`
+        peak === undefined
+          ? `peak memory, ${name}: ? (no /usr/bin/time)`
+          : `peak memory, ${name}: ${mb(peak.mb)} (target <= 100 MB: ${
+            verdict(peak.mb <= 100)
+          }), CPU ${peak.cpuMs.toFixed(0)} ms`
       ),
       `peak memory of the background server itself (after the runs): ${mb(serverPeak)}`,
       server
