@@ -82,6 +82,16 @@ export const registry: Registry = {
       load: () => import("../apps/auth/commands/createsuperuser.ts"),
     },
     {
+      name: "dbserver",
+      app: "db",
+      summary: "Shows or stops the background server of the embedded database",
+      module: "apps/db/commands/dbserver.ts",
+      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      subcommands: ["status","stop"],
+      runFrom: ["cli"],
+      load: () => import("../apps/db/commands/dbserver.ts"),
+    },
+    {
       name: "dbshell",
       app: "db",
       summary: "Opens a SQL shell on the database: psql for a server, a built-in prompt for the embedded one",
