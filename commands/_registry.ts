@@ -86,7 +86,7 @@ export const registry: Registry = {
       app: "db",
       summary: "Shows or stops the background server of the embedded database",
       module: "apps/db/commands/dbserver.ts",
-      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--settings","--database"],
       subcommands: ["status","stop"],
       runFrom: ["cli"],
       load: () => import("../apps/db/commands/dbserver.ts"),
