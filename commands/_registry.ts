@@ -307,6 +307,12 @@ export const registry: Registry = {
       load: () => import("../apps/jobs/migrations/0001_initial.ts"),
     },
     {
+      app: "jobs",
+      name: "0002_operator_view",
+      module: "apps/jobs/migrations/0002_operator_view.ts",
+      load: () => import("../apps/jobs/migrations/0002_operator_view.ts"),
+    },
+    {
       app: "myapp",
       name: "0001_initial",
       module: "apps/myapp/migrations/0001_initial.ts",
