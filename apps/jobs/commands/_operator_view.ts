@@ -2,32 +2,18 @@
 // heading, times in UTC, durations rounded to what a person reads at a glance.
 
 import type { Style } from "../../../core/style.ts";
-import type { QueueCounts, QueueStats, ScheduleStatus, WorkerStatus } from "../queue/mod.ts";
+import {
+  type QueueCounts,
+  type QueueStats,
+  type ScheduleStatus,
+  shortDuration,
+  windowText,
+  type WorkerStatus,
+} from "../queue/mod.ts";
 
 /** `2026-11-26 17:02:03`, UTC. */
 export function when(iso: string | null): string {
   return iso ? iso.slice(0, 19).replace("T", " ") : "-";
-}
-
-/** A duration as a person reads it: `850 ms`, `12s`, `4m 05s`, `3h 20m`, `2d 4h`. */
-export function shortDuration(ms: number | null): string {
-  if (ms === null) return "-";
-  if (ms < 1000) return `${Math.round(ms * 10) / 10} ms`;
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(s % 60).padStart(2, "0")}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h ${String(m % 60).padStart(2, "0")}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
-}
-
-/** A window as given: `1h`, `15m`, `7d`. */
-export function windowText(ms: number): string {
-  for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000]] as const) {
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms / 1000}s`;
 }
 
 /** Lines of a table: a heading in the style's heading, columns padded to their widest cell. */

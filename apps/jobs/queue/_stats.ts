@@ -76,6 +76,27 @@ const num = (value: unknown): number => Number(value ?? 0);
 const iso = (value: unknown): string => new Date(value as string).toISOString();
 const optionalIso = (value: unknown): string | null => value == null ? null : iso(value);
 
+/** A duration as a person reads it: `850 ms`, `12s`, `4m 05s`, `3h 20m`, `2d 4h`. */
+export function shortDuration(ms: number | null): string {
+  if (ms === null) return "-";
+  if (ms < 1000) return `${Math.round(ms * 10) / 10} ms`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, "0")}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${String(m % 60).padStart(2, "0")}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+/** A window as given: `1h`, `15m`, `7d`. */
+export function windowText(ms: number): string {
+  for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms / 1000}s`;
+}
+
 /** The buckets a window is cut in: 60 (a minute each over an hour), at least a second each. */
 export function bucketLength(windowMs: number): number {
   return Math.max(1000, Math.ceil(windowMs / 60 / 1000) * 1000);

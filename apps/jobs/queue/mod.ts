@@ -59,6 +59,8 @@ export {
   queueStats,
   type ScheduleStatus,
   scheduleStatus,
+  shortDuration,
+  windowText,
   type WorkerStatus,
 } from "./_stats.ts";
 export { runWorker, Worker } from "./_worker.ts";
