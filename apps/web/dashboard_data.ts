@@ -47,12 +47,12 @@ export async function dashboardData(
   options: ConsoleOptions,
   windowMs: number,
 ): Promise<DashboardData> {
-  const schedules = await loadSchedules(options.registry);
-  return {
-    stats: await queueStats(options.db, { windowMs }),
-    workers: await listWorkers(options.db),
-    schedules: await scheduleStatus(options.db, schedules),
-  };
+  const [stats, workers, schedules] = await Promise.all([
+    queueStats(options.db, { windowMs }),
+    listWorkers(options.db),
+    loadSchedules(options.registry).then((all) => scheduleStatus(options.db, all)),
+  ]);
+  return { stats, workers, schedules };
 }
 
 /**

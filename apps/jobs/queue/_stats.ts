@@ -162,19 +162,24 @@ ORDER BY 1`,
   return { at, total, queues };
 }
 
-async function throughput(db: Queryable, at: string, windowMs: number, bucketMs: number) {
-  const last = Math.floor(new Date(at).getTime() / bucketMs);
+async function throughput(db: Queryable, windowMs: number, bucketMs: number) {
   const count = Math.ceil(windowMs / bucketMs);
-  const first = last - count + 1;
+  // The buckets end with the one that holds now, by the database's clock.
   const rows = await db.query(
     `
-SELECT floor(extract(epoch FROM finished_at) * 1000 / $2::float8)::float8 AS bucket,
-  count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
-  count(*) FILTER (WHERE status = 'failed') AS failed
-FROM manage_job_result WHERE finished_at >= to_timestamp($1::float8 / 1000)
-GROUP BY 1`,
-    [first * bucketMs, bucketMs],
+WITH bounds AS (SELECT floor(extract(epoch FROM now()) * 1000 / $2::float8)::float8 AS last)
+SELECT b.last, r.bucket, r.succeeded, r.failed FROM bounds AS b LEFT JOIN LATERAL (
+  SELECT floor(extract(epoch FROM finished_at) * 1000 / $2::float8)::float8 AS bucket,
+    count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
+    count(*) FILTER (WHERE status = 'failed') AS failed
+  FROM manage_job_result
+  WHERE finished_at >= to_timestamp((b.last - $1::float8 + 1) * $2::float8 / 1000)
+  GROUP BY 1
+) AS r ON true`,
+    [count, bucketMs],
   );
+  const last = Number(rows[0].last);
+  const first = last - count + 1;
   const byBucket = new Map(rows.map((r: Row) => [Number(r.bucket), r]));
   const buckets: Bucket[] = [];
   for (let b = first; b <= last; b++) {
@@ -230,17 +235,14 @@ export async function queueStats(
   db: Queryable,
   { windowMs = 3_600_000 }: { windowMs?: number } = {},
 ): Promise<QueueStats> {
-  const { at, total, queues } = await queueCounts(db, windowMs);
   const bucketMs = bucketLength(windowMs);
-  return {
-    at,
-    windowMs,
-    total,
-    queues,
-    bucketMs,
-    throughput: await throughput(db, at, windowMs, bucketMs),
-    commands: await commandStats(db, windowMs),
-  };
+  // Three statements at once: a pool runs them side by side, one connection in turn.
+  const [{ at, total, queues }, buckets, commands] = await Promise.all([
+    queueCounts(db, windowMs),
+    throughput(db, windowMs, bucketMs),
+    commandStats(db, windowMs),
+  ]);
+  return { at, windowMs, total, queues, bucketMs, throughput: buckets, commands };
 }
 
 /** A worker as the operator sees it. */
