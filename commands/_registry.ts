@@ -175,10 +175,10 @@ export const registry: Registry = {
     {
       name: "jobs",
       app: "jobs",
-      summary: "Lists, shows, retries, cancels and prunes background jobs",
+      summary: "Lists, shows, retries, cancels and prunes jobs; shows queue stats, workers, schedules",
       module: "apps/jobs/commands/jobs.ts",
-      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--settings","--database","--status","--queue","--command","--limit","--format","--older-than"],
-      subcommands: ["list","show","retry","cancel","prune"],
+      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--settings","--database","--status","--queue","--command","--limit","--format","--older-than","--window"],
+      subcommands: ["list","show","retry","cancel","prune","stats","workers","schedules"],
       runFrom: ["cli","console","background"],
       load: () => import("../apps/jobs/commands/jobs.ts"),
     },
@@ -343,6 +343,12 @@ export const registry: Registry = {
       name: "0001_initial",
       module: "apps/jobs/migrations/0001_initial.ts",
       load: () => import("../apps/jobs/migrations/0001_initial.ts"),
+    },
+    {
+      app: "jobs",
+      name: "0002_operator_view",
+      module: "apps/jobs/migrations/0002_operator_view.ts",
+      load: () => import("../apps/jobs/migrations/0002_operator_view.ts"),
     },
     {
       app: "myapp",

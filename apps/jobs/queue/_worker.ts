@@ -162,6 +162,7 @@ export class Worker {
       pid,
       queues: this.#o.queues,
       concurrency,
+      leaseMs: lease,
     };
     this.#fixedPrefetch = options.prefetch;
     this.#jobDatabase = options.jobDatabase ?? (() => Promise.resolve(options.db));
