@@ -105,6 +105,7 @@ export type {
   ModelsEntry,
   Registry,
   RegistryEntry,
+  RegistryStaleness,
   SchedulesEntry,
 } from "./core/mod.ts";
 export { callCommand } from "./core/mod.ts";

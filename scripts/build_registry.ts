@@ -305,16 +305,20 @@ if (import.meta.main) {
     }
   } else {
     let launcherChanged = false;
+    let writing = REGISTRY_PATH;
     try {
       // Whole or not at all: a registry cut short would stop every command from starting.
       if (current !== source) await writeFileAtomic(fileURLToPath(target), source);
+      writing = LAUNCHER_PATH;
       if (!await launcherIsCurrent(launcherTarget, launcher)) {
         await writeFileAtomic(fileURLToPath(launcherTarget), launcher);
         if (Deno.build.os !== "windows") await Deno.chmod(launcherTarget, 0o755);
         launcherChanged = true;
       }
     } catch (error) {
-      console.error(`error: Cannot write: ${error instanceof Error ? error.message : error}`);
+      console.error(
+        `error: Cannot write ${writing}: ${error instanceof Error ? error.message : error}`,
+      );
       Deno.exit(1);
     }
     if (!quiet) {

@@ -9,11 +9,13 @@
  * whose folder name starts with `_` or `.`. An app's command replaces a built-in of the same name.
  *
  * Listing them takes one `readDir` of `apps/`, one per app and one per `commands/` and
- * `migrations/` folder: a millisecond or two, with no module loaded. It imports nothing, so that
- * `cli.ts` may import it on every start.
+ * `migrations/` folder: a millisecond or two, with no module loaded. `cli.ts` imports it on every
+ * start, so it imports only the registry's types and messages.
  *
  * @module
  */
+
+import { describeStaleness, type Registry, staleRegistryMessage } from "../core/registry.ts";
 
 /** Where the generated registry is written, relative to the project root. */
 export const REGISTRY_PATH = "commands/_registry.ts";
@@ -160,13 +162,56 @@ export function staleness(registry: ListedModules, root: URL): Staleness | undef
   return missing.length + gone.length === 0 ? undefined : { missing, gone };
 }
 
-/** Staleness in a few words: `apps/blog/models.ts is not in it`, `… and 2 more`. */
-export function describeStaleness({ missing, gone }: Staleness): string {
-  const parts = [
-    ...missing.map((module) => `${module} is not in it`),
-    ...gone.map((module) => `${module} is gone`),
-  ];
-  return parts.length > 2
-    ? `${parts.slice(0, 2).join(", ")} and ${parts.length - 2} more`
-    : parts.join(", ");
+/** A file URL as a path. */
+function toPath(url: URL): string {
+  const path = decodeURIComponent(url.pathname);
+  return Deno.build.os === "windows" ? path.slice(1).replaceAll("/", "\\") : path;
+}
+
+/** What {@linkcode freshRegistry} found and did. */
+export interface Fresh {
+  /** The registry to run with: regenerated, or the given one (marked `stale` when it is). */
+  registry: Registry;
+  /** A line for standard error when the registry was regenerated or is stale. */
+  notice?: string;
+}
+
+/**
+ * The registry a source run of the project at `root` should use: `registry` when it lists
+ * exactly the project's files (or when this run may not read the project folder, as a run with
+ * read access to single files: nothing is listed then); otherwise the registry regenerated and
+ * written in its place, with a notice; or, when it cannot be written, `registry` marked `stale`
+ * with a notice saying what it lacks and how to fix it.
+ *
+ * `scripts/build_registry.ts` is imported only then, through a specifier that is no literal, so
+ * that neither `deno run` nor `deno compile` loads it otherwise.
+ */
+export async function freshRegistry(registry: Registry, root: URL): Promise<Fresh> {
+  const folder = toPath(root);
+  const may = (name: "read" | "write") =>
+    Deno.permissions.querySync({ name, path: folder }).state === "granted";
+  if (!may("read")) return { registry };
+  const found = staleness(registry, root);
+  if (!found) return { registry };
+  let reason = "was not regenerated: this run may not write the project folder";
+  if (may("write")) {
+    const script = new URL("build_registry.ts", import.meta.url).href;
+    try {
+      const build: typeof import("./build_registry.ts") = await import(script);
+      const { errors } = await build.regenerateRegistry(root);
+      if (errors.length === 0) {
+        const url = new URL(`${REGISTRY_PATH}?${Date.now()}`, root).href;
+        const fresh: { registry: Registry } = await import(url);
+        return {
+          registry: fresh.registry,
+          notice: `${REGISTRY_PATH} was out of date (${describeStaleness(found)}): regenerated it`,
+        };
+      }
+      reason = `could not be regenerated: ${errors[0]}`;
+    } catch (error) {
+      reason = `could not be regenerated: ${error instanceof Error ? error.message : error}`;
+    }
+  }
+  const stale = { ...registry, stale: { ...found, reason } };
+  return { registry: stale, notice: `warning: ${staleRegistryMessage(stale)}` };
 }
