@@ -59,7 +59,8 @@ export function launcherSource(taskCommand: string): string {
 # was started from in INIT_CWD, as deno task does.
 INIT_CWD=$PWD
 export INIT_CWD
-cd -- "$(dirname -- "$0")" || exit 1
+# The folder of this script, without starting dirname: ./manage, ../../manage, /srv/app/manage.
+case $0 in */*) cd -- "\${0%/*}" || exit 1 ;; esac
 exec deno run ${flags.map(quote).join(" ")} cli.ts "$@"
 `;
 }
