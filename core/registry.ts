@@ -105,6 +105,16 @@ export interface RegistryStaleness {
   readonly reason: string;
 }
 
+/** A settings module: `settings.ts` at the project root, or `settings/<name>.ts`. */
+export interface SettingsEntry {
+  /** The name `--settings` picks it by: `settings` for the root one, else its file name. */
+  readonly name: string;
+  /** The module, relative to the project root. */
+  readonly module: string;
+  /** Imports the module, whose default export is its settings (`defineSettings`). */
+  readonly load: () => Promise<{ readonly default?: unknown }>;
+}
+
 /** Every command, check module and migration of a project, and its database provider. */
 export interface Registry {
   /** The commands, sorted by name. */
@@ -121,6 +131,8 @@ export interface Registry {
   readonly database?: DatabaseEntry;
   /** Set when the registry is out of date with the project's files (see `RegistryStaleness`). */
   readonly stale?: RegistryStaleness;
+  /** The settings modules, sorted by name. */
+  readonly settings?: readonly SettingsEntry[];
 }
 
 /** The generated registry's file, relative to the project root. */

@@ -1,15 +1,16 @@
 /**
  * Models: typed table definitions. `defineModel("myapp.MyModel", { name: field.varchar(100) })`
  * gives the model's state (for migrations and the autodetector), the types of its rows, and its
- * manager, `MyModel.objects`, whose queries run on a database given to them
- * (`MyModel.objects.using(ctx.db)`): there is no global connection.
+ * manager, `MyModel.objects`, whose queries run on the running command's database
+ * (`MyModel.objects.all()`) or on one given to them (`MyModel.objects.using(db)`).
  *
  * @module
  */
 
 import type { Simplify } from "../../../core/arguments.ts";
-import { Manager } from "./_queryset.ts";
+import { Manager } from "./_manager.ts";
 import {
+  defaultTable,
   type FieldDefault,
   type FieldState,
   type FieldType,
@@ -17,6 +18,7 @@ import {
   type ModelState,
   type OnDelete,
   snakeCase,
+  splitLabel,
 } from "./_model_state.ts";
 
 /**
@@ -152,18 +154,6 @@ export const field = {
   },
 };
 
-/** The default table of a model label: `myapp.MyModel` → `myapp_mymodel`. */
-export function defaultTable(label: string): string {
-  const [app, name] = splitLabel(label);
-  return `${app}_${name.toLowerCase()}`;
-}
-
-function splitLabel(label: string): [string, string] {
-  const match = /^([a-z][a-z0-9_]*)\.([A-Za-z][A-Za-z0-9]*)$/.exec(label);
-  if (!match) throw new Error(`Model label '${label}' is not of the form app.ModelName`);
-  return [match[1], match[2]];
-}
-
 /** A model's field declarations, by field name. */
 export type Fields = Record<string, Field>;
 /** The type of a field's value (with `null` when the field is nullable). */
@@ -205,7 +195,7 @@ export interface ModelOptions<K extends string = string> {
 export interface Model<Row = Record<string, unknown>, Insert = Record<string, unknown>> {
   /** The model's state: app, name, table, fields, indexes. */
   readonly state: ModelState;
-  /** The manager: `Model.objects.using(ctx.db).filter({...})`. */
+  /** The manager: `Model.objects.filter({...})` in a command, `.using(db)` for another. */
   readonly objects: Manager<Row, Insert>;
 }
 

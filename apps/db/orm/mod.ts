@@ -5,15 +5,19 @@
  * - `defineModel("shop.Book", { title: field.varchar(200) })` and the `field` builders give a
  *   model: its state (plain JSON: fields, columns, indexes — what migrations carry and the
  *   autodetector compares), the types of its rows, and its manager, `Book.objects`.
- * - `Book.objects.using(db)` is a lazy, immutable `QuerySet`: `filter` / `exclude` with Django's
+ * - `Book.objects.all()` inside a command (the run's database, as Django's default one), or
+ *   `Book.objects.using(db)` anywhere, is a lazy, immutable `QuerySet`: `filter` / `exclude` with Django's
  *   lookups, `orderBy`, slices, and `get`, `first`, `count`, `exists`, `create`, `bulkCreate`,
  *   `update`, `delete`, and `for await` over a server-side cursor. Every value is a bound
  *   parameter; every identifier comes from the model.
  * - The model state's types and helpers (`ModelState`, `FieldState`, `quoteIdent`, `snakeCase`,
  *   …), which the migration engine, the fixtures and the drivers read.
  *
- * It imports the command framework's database interface (`core/database.ts`) and nothing else:
- * no driver, so that `mod.ts` re-exports it without loading an npm package.
+ * - `projectModels(registry.models)`: the project's models, by label, read from the apps'
+ *   `models.ts` modules.
+ *
+ * It imports the command framework's database interface, registry and errors (`core/`) and
+ * nothing else: no driver, so that `mod.ts` re-exports it without loading an npm package.
  *
  * @example
  * ```ts ignore
@@ -27,7 +31,6 @@
  */
 
 export {
-  defaultTable,
   defineModel,
   type Field,
   field,
@@ -48,6 +51,8 @@ export {
   type RowOf,
 } from "./_model.ts";
 export {
+  canonicalJson,
+  defaultTable,
   type FieldDefault,
   type FieldState,
   type FieldType,
@@ -57,7 +62,9 @@ export {
   primaryKeyOf,
   quoteIdent,
   snakeCase,
+  splitLabel,
 } from "./_model_state.ts";
+export { isModel, projectModels } from "./_project_models.ts";
 export {
   type BulkCreateOptions,
   DoesNotExist,
@@ -66,9 +73,9 @@ export {
   type Lookup,
   type Lookups,
   type LookupValue,
-  Manager,
   MultipleObjectsReturned,
   type OrderBy,
   QuerySet,
   type SqlQuery,
 } from "./_queryset.ts";
+export { Manager } from "./_manager.ts";
