@@ -106,6 +106,7 @@ export type {
   ModelsEntry,
   Registry,
   RegistryEntry,
+  RegistryStaleness,
   SchedulesEntry,
   SettingsEntry,
 } from "./core/mod.ts";

@@ -17,6 +17,7 @@ import {
 } from "../migrator/mod.ts";
 import { projectModels, snakeCase } from "../orm/mod.ts";
 import { type LineReader, lineReader } from "../../../core/prompt.ts";
+import { staleRegistryMessage } from "../../../core/registry.ts";
 import {
   isDirectory,
   NAME,
@@ -258,6 +259,13 @@ export default defineCommand({
     }
 
     if (changes.size === 0) {
+      // A registry a source run found stale and could not regenerate may lack an app's models
+      // or migrations: "No changes" would be a guess.
+      const unknown = registry.stale?.missing.find((module) =>
+        /^apps\/[^/]+\/(models\.ts|migrations\/)/.test(module) &&
+        (appLabels.length === 0 || appLabels.includes(module.split("/")[1]))
+      );
+      if (unknown) throw new CommandError(staleRegistryMessage(registry)!);
       if (verbosity >= 1) {
         stdout.write(
           appLabels.length === 0
