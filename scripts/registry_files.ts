@@ -4,8 +4,8 @@
  * (never in the compiled binary, whose registry is all it has).
  *
  * The files: `commands/*.ts` (the built-in commands), and for each `apps/<app>/` its
- * `commands/*.ts`, `migrations/*.ts`, `checks.ts`, `models.ts`, `schedules.ts` and `database.ts`
- * — files starting with `_`, tests (`_test.ts`) and declarations (`.d.ts`) left out, and apps
+ * `commands/*.ts`, `migrations/*.ts`, `checks.ts`, `models.ts`, `schedules.ts` and `database.ts`,
+ * and the settings modules (`settings.ts` at the root, `settings/*.ts`) — files starting with `_`, tests (`_test.ts`) and declarations (`.d.ts`) left out, and apps
  * whose folder name starts with `_` or `.`. An app's command replaces a built-in of the same name.
  *
  * Listing them takes one `readDir` of `apps/`, one per app and one per `commands/` and
@@ -43,6 +43,8 @@ export interface ProjectFiles {
   appModules: Map<string, Set<string>>;
   /** Every migration file, by app then name. */
   migrations: { app: string; file: string; module: string }[];
+  /** The settings modules: `settings.ts` at the root and `settings/*.ts`. */
+  settings: string[];
 }
 
 /** Whether a file of a registry folder counts: a `.ts` module, not private, a test or a declaration. */
@@ -92,7 +94,11 @@ export function listProjectFiles(root: URL): ProjectFiles {
       }
     }
   }
-  return { commands, apps, appModules, migrations };
+  const settings = [
+    ...(entries(root).files.includes("settings.ts") ? ["settings.ts"] : []),
+    ...entries(new URL("settings/", root)).files.filter(isListed).map((file) => `settings/${file}`),
+  ];
+  return { commands, apps, appModules, migrations, settings };
 }
 
 /** The modules a registry lists: anything with a `module`, in its lists and its database. */
@@ -103,6 +109,7 @@ interface ListedModules {
   readonly models?: readonly { readonly module: string }[];
   readonly schedules?: readonly { readonly module: string }[];
   readonly database?: { readonly module: string };
+  readonly settings?: readonly { readonly module: string }[];
 }
 
 /** Every module path a registry lists. */
@@ -115,6 +122,7 @@ export function registeredModules(registry: ListedModules): Set<string> {
       ...(registry.models ?? []),
       ...(registry.schedules ?? []),
       ...(registry.database ? [registry.database] : []),
+      ...(registry.settings ?? []),
     ].map((entry) => entry.module),
   );
 }
@@ -130,6 +138,7 @@ export function expectedModules(files: ProjectFiles): Set<string> {
     for (const name of names) modules.add(`apps/${app}/${name}`);
   }
   for (const migration of files.migrations) modules.add(migration.module);
+  for (const module of files.settings) modules.add(module);
   return modules;
 }
 
