@@ -8,6 +8,7 @@ import {
   type MigrationGraph,
   type MigrationRef,
   migrationSource,
+  nameFragment,
   parseRenames,
   type ProjectState,
   projectState,
@@ -48,39 +49,6 @@ async function lastNumber(dir: string): Promise<number> {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   return last;
-}
-
-function lower(label: string): string {
-  return splitLabel(label)[1].toLowerCase();
-}
-
-/** `createdAt` → `created_at`. */
-function snake(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
-}
-
-/** What an operation adds to a migration's name, as Django's `migration_name_fragment`. */
-function nameFragment(op: SchemaOperation): string {
-  switch (op.kind) {
-    case "createModel":
-      return op.model.name.toLowerCase();
-    case "deleteModel":
-      return `delete_${op.model.name.toLowerCase()}`;
-    case "addField":
-      return `${lower(op.model)}_${snake(op.name)}`;
-    case "removeField":
-      return `remove_${lower(op.model)}_${snake(op.name)}`;
-    case "alterField":
-      return `alter_${lower(op.model)}_${snake(op.name)}`;
-    case "renameField":
-      return `rename_${snake(op.from)}_${lower(op.model)}_${snake(op.to)}`;
-    case "renameModel":
-      return `rename_${lower(op.from)}_${lower(op.to)}`;
-    case "addIndex":
-      return `${lower(op.model)}_${op.index.name.toLowerCase()}`;
-    case "removeIndex":
-      return `remove_${lower(op.model)}_${op.index.name.toLowerCase()}`;
-  }
 }
 
 /**

@@ -12,12 +12,14 @@ import {
   alterField,
   createModel,
   deleteModel,
+  operationFields,
   removeField,
   removeIndex,
   renameField,
   renameModel,
+  same,
   type SchemaOperation,
-} from "./_schema_operations.ts";
+} from "./operations/mod.ts";
 import type { FieldState, IndexState, ModelState } from "../orm/mod.ts";
 import { applyOperation, type ProjectState, splitLabel } from "./_project_state.ts";
 
@@ -63,24 +65,6 @@ export function parseRenames(values: readonly string[]): Renames {
     }
   }
   return { models, fields };
-}
-
-/** JSON with sorted keys and no `undefined`: equal states give equal text. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    return `{${
-      Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) =>
-        a < b ? -1 : a > b ? 1 : 0
-      ).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")
-    }}`;
-  }
-  return JSON.stringify(value);
-}
-
-/** Two states are the same. */
-export function same(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
 }
 
 /** A field's definition apart from its column, which follows its name. */
@@ -424,9 +408,7 @@ export function referencedModels(app: string, operations: readonly SchemaOperati
     if (target && appOf(target) !== app) models.add(target);
   };
   for (const op of operations) {
-    if (op.kind === "createModel") Object.values(op.model.fields).forEach(add);
-    else if (op.kind === "addField") add(op.field);
-    else if (op.kind === "alterField") add(op.to);
+    operationFields(op).forEach(add);
   }
   return [...models].sort();
 }

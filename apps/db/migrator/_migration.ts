@@ -4,25 +4,15 @@
  * statically; the migration engine applies them (`manage migrate`).
  *
  * Operations are raw SQL ({@linkcode runSQL}) or schema operations (`createModel`, `addField`, …,
- * in `_schema_operations.ts`), which `manage makemigrations` writes from the models.
+ * in `operations/`), which `manage makemigrations` writes from the models.
  *
  * @module
  */
 
-import type { SchemaOperation } from "./_schema_operations.ts";
+import type { Operation } from "./operations/mod.ts";
 
-/** Raw SQL, with the SQL that undoes it when it can be undone. */
-export interface RunSQL {
-  /** The kind of operation. */
-  readonly kind: "sql";
-  /** The SQL to apply (one or more statements). */
-  readonly sql: string;
-  /** The SQL that undoes it; without it the migration cannot be unapplied. */
-  readonly reverse?: string;
-}
-
-/** One step of a migration: raw SQL, or a schema operation. */
-export type Operation = RunSQL | SchemaOperation;
+export type { Operation, RunSQL } from "./operations/mod.ts";
+export { runSQL } from "./operations/mod.ts";
 
 /** A reference to another migration: `[app, name]`, such as `["auth", "0001_initial"]`. */
 export type MigrationRef = readonly [app: string, name: string];
@@ -79,11 +69,6 @@ export function defineMigration(definition: MigrationDefinition): Migration {
     atomic: definition.atomic ?? true,
     operations: definition.operations,
   };
-}
-
-/** A raw SQL operation, with the SQL that undoes it. */
-export function runSQL(sql: string, reverse?: string): RunSQL {
-  return { kind: "sql", sql, reverse };
 }
 
 /** Whether `value` is a migration made by {@linkcode defineMigration}. */
