@@ -37,6 +37,8 @@ import {
   assertUnchanged,
   ensureMigrationsTable,
   record,
+  recordReplacements,
+  resolveApplied,
 } from "./_recorder.ts";
 
 export {
@@ -59,6 +61,7 @@ export {
   ensureMigrationsTable,
   hasMigrationsTable,
   MIGRATIONS_TABLE,
+  resolveApplied,
 } from "./_recorder.ts";
 
 /** `value` as JSON with object keys sorted and `undefined` left out, so equal values hash equal. */
@@ -173,20 +176,21 @@ async function runOperations(db: Queryable, node: MigrationNode, backwards: bool
 export async function runStep(
   db: Database,
   step: PlanStep,
-  options: { fake?: boolean } = {},
+  options: { fake?: boolean; graph?: MigrationGraph } = {},
 ): Promise<void> {
   const { node, backwards } = step;
+  const graph = options.graph;
   try {
     if (options.fake) {
-      await record(db, node, backwards);
+      await record(db, node, backwards, graph);
     } else if (node.migration.atomic) {
       await db.transaction(async (tx) => {
         await runOperations(tx, node, backwards);
-        await record(tx, node, backwards);
+        await record(tx, node, backwards, graph);
       });
     } else {
       await runOperations(db, node, backwards);
-      await record(db, node, backwards);
+      await record(db, node, backwards, graph);
     }
   } catch (error) {
     const verb = backwards ? "Unapplying" : "Applying";
@@ -240,7 +244,9 @@ export async function migrate(
     onWait: options.onWait,
   }, async () => {
     await ensureMigrationsTable(db);
-    const applied = await appliedMigrations(db);
+    const resolved = resolveApplied(graph, await appliedMigrations(db));
+    const { applied } = resolved;
+    graph = resolved.graph;
     assertUnchanged(graph, applied);
     if (!options.fake) assertConsistentHistory(graph, applied);
     const plan = graph.plan(target, applied.keys());
@@ -253,13 +259,16 @@ export async function migrate(
       options.progress?.({ action: "start", step });
       const started = performance.now();
       try {
-        await runStep(db, step, { fake: options.fake });
+        await runStep(db, step, { fake: options.fake, graph });
       } catch (error) {
         options.progress?.({ action: "failure", step });
         throw error;
       }
       options.progress?.({ action: "success", step, elapsed: performance.now() - started });
     }
+    // Squashed migrations whose replaced migrations are now all applied are recorded too.
+    const now = resolveApplied(graph, await appliedMigrations(db));
+    await recordReplacements(db, now.graph, now.applied);
     return plan;
   });
 }

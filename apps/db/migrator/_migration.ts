@@ -28,6 +28,12 @@ export interface MigrationDefinition {
   atomic?: boolean;
   /** The steps, applied in order (and undone in reverse order). */
   operations: readonly Operation[];
+  /**
+   * The migrations of this app that this one squashes (`manage squashmigrations` writes it), as
+   * Django's `replaces`: a database that applied all of them counts this one as applied, one that
+   * applied none applies this one instead, and one that applied some goes on with them.
+   */
+  replaces?: readonly MigrationRef[];
 }
 
 /** The brand that marks an object as a migration (see {@linkcode isMigration}). */
@@ -43,6 +49,8 @@ export interface Migration {
   readonly atomic: boolean;
   /** Its steps. */
   readonly operations: readonly Operation[];
+  /** The migrations it squashes (none for an ordinary migration). */
+  readonly replaces: readonly MigrationRef[];
 }
 
 /**
@@ -68,6 +76,7 @@ export function defineMigration(definition: MigrationDefinition): Migration {
     dependencies: definition.dependencies ?? [],
     atomic: definition.atomic ?? true,
     operations: definition.operations,
+    replaces: definition.replaces ?? [],
   };
 }
 

@@ -94,6 +94,10 @@ export interface GeneratedMigration {
   readonly dependencies: readonly MigrationRef[];
   /** Its operations. */
   readonly operations: readonly Operation[];
+  /** The migrations it squashes (a squashed migration's). */
+  readonly replaces?: readonly MigrationRef[];
+  /** False for a migration that must not run in one transaction. */
+  readonly atomic?: boolean;
 }
 
 /** The TypeScript source of a migration file in `apps/<app>/migrations/`. */
@@ -108,7 +112,9 @@ export function migrationSource(migration: GeneratedMigration): string {
       : `import {\n${names.map((n) => `  ${n},\n`).join("")}}${from.slice(2)}`,
     "",
     "export default defineMigration({",
+    ...(migration.replaces?.length ? [`  replaces: ${print(migration.replaces, 2, 12, 1)},`] : []),
     `  dependencies: ${print(migration.dependencies, 2, 16, 1)},`,
+    ...(migration.atomic === false ? ["  atomic: false,"] : []),
     calls.length === 0 ? "  operations: []," : "  operations: [",
     ...calls.map(([name, args]) => `    ${call(name, args, 4)},`),
     ...(calls.length === 0 ? [] : ["  ],"]),

@@ -52,6 +52,7 @@ export {
   assertUnchanged,
   changedMigrations,
   MIGRATIONS_TABLE,
+  resolveApplied,
 } from "./_recorder.ts";
 export {
   type AddField,

@@ -79,7 +79,7 @@ function reduce(op: AddField, next: AnyOperation): readonly AddField[] | boolean
       ];
     }
   }
-  return fieldIndependent(op.model, op.name, next);
+  return fieldIndependent(op.model, op.name, next, op.field);
 }
 
 /** A field addition's handler. */

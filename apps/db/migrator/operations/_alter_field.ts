@@ -81,7 +81,7 @@ function reduce(
     // The removal undone gives the field back as it was before both.
     if (next.kind === "removeField") return [{ ...(other as RemoveField), field: op.from }];
   }
-  return fieldIndependent(op.model, op.name, next);
+  return fieldIndependent(op.model, op.name, next, op.to);
 }
 
 /** A field change's handler. */

@@ -146,6 +146,11 @@ export const createModelHandler: Handler<CreateModel> = {
     }
     const folded = fold(op.model, next);
     if (folded) return [createModel(folded)];
-    return independent(label, next);
+    // It stays before what it points at, too.
+    return independent(label, next) &&
+      Object.values(op.model.fields).every((field) => {
+        const target = field.references?.model;
+        return target === undefined || target === label || independent(target, next);
+      });
   },
 };

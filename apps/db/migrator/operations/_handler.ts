@@ -258,9 +258,18 @@ export type { FieldState, IndexState, ModelState };
 
 /**
  * Whether an operation on field `name` of model `label` may be moved past `other`: `other` does
- * not touch that field, nor the model as a whole (raw SQL is a barrier).
+ * not touch that field, nor the model as a whole, nor the model the field points at (raw SQL is
+ * a barrier).
  */
-export function fieldIndependent(label: string, name: string, other: AnyOperation): boolean {
+export function fieldIndependent(
+  label: string,
+  name: string,
+  other: AnyOperation,
+  field?: FieldState,
+): boolean {
+  // A foreign key stays with the model it points at.
+  const target = field?.references?.model;
+  if (target !== undefined && target !== label && !independent(target, other)) return false;
   const o = other as AnyOperation & {
     model?: unknown;
     name?: string;

@@ -81,5 +81,5 @@ export const removeFieldHandler: Handler<RemoveField> = {
       table: op.table,
     }),
   fields: () => [],
-  reduce: (op, next) => fieldIndependent(op.model, op.name, next),
+  reduce: (op, next) => fieldIndependent(op.model, op.name, next, op.field),
 };
