@@ -20,6 +20,8 @@ import {
   same,
   type SchemaOperation,
 } from "./operations/mod.ts";
+
+export { same };
 import type { FieldState, IndexState, ModelState } from "../orm/mod.ts";
 import { applyOperation, type ProjectState, splitLabel } from "./_project_state.ts";
 

@@ -2,7 +2,17 @@
 // share: names of models and fields, the shape checks, the project state, and the search for the
 // shortest builder call that makes an operation again.
 
-import type { FieldState, IndexState, ModelState } from "../../orm/mod.ts";
+import {
+  canonicalJson,
+  defaultTable,
+  type FieldState,
+  type IndexState,
+  type ModelState,
+  snakeCase as snake,
+  splitLabel,
+} from "../../orm/mod.ts";
+
+export { defaultTable, snake, splitLabel };
 
 /** The models of a project by label (`app.Model`), in the order they were created. */
 export type ProjectState = Map<string, ModelState>;
@@ -69,12 +79,6 @@ export function shape(
   return (value) => Object.entries(tests).every(([key, valid]) => valid(value[key]));
 }
 
-/** `app.Model` → `["app", "Model"]`. */
-export function splitLabel(label: string): [string, string] {
-  const dot = label.indexOf(".");
-  return [label.slice(0, dot), label.slice(dot + 1)];
-}
-
 /** `app.Model` → `model`, as Django names a model in its descriptions and migration names. */
 export function modelName(label: string): string {
   return label.slice(label.indexOf(".") + 1).toLowerCase();
@@ -85,36 +89,9 @@ export function objectName(label: string): string {
   return label.slice(label.indexOf(".") + 1);
 }
 
-/** `app.Model` → `app_model`: the table a model has unless it names another. */
-export function defaultTable(label: string): string {
-  const dot = label.indexOf(".");
-  if (dot <= 0 || dot === label.length - 1) {
-    throw new Error(`Model label '${label}' is not of the form app.ModelName`);
-  }
-  return `${label.slice(0, dot)}_${label.slice(dot + 1).toLowerCase()}`;
-}
-
-/** `createdAt` → `created_at`, as `defineModel` names columns. */
-export function snake(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/-/g, "_").toLowerCase();
-}
-
-/** JSON with sorted keys and no `undefined`: equal states give equal text. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    return `{${
-      Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) =>
-        a < b ? -1 : a > b ? 1 : 0
-      ).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")
-    }}`;
-  }
-  return JSON.stringify(value);
-}
-
 /** Two states are the same. */
 export function same(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 /** The model `label` of `state`, or an error saying it does not exist. */

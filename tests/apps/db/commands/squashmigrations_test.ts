@@ -244,7 +244,6 @@ Deno.test("a squashed migration on databases that applied some, all or none of t
       keys.map((key) =>
         `  ${key.startsWith("-") ? "Unapplying" : "Applying"} shop.${key.replace(/^-/, "")}... OK\n`
       ).join("");
-    const all = ["0001_initial", "0002_product_name", "0003_product_sku"];
     const withSquashed = [
       "0001_initial",
       "0001_squashed_0003_product_sku",
