@@ -228,6 +228,15 @@ export const registry: Registry = {
       load: () => import("../apps/myapp/commands/my_custom_command.ts"),
     },
     {
+      name: "optimizemigration",
+      app: "db",
+      summary: "Optimizes the operations for the named migration",
+      module: "apps/db/commands/optimizemigration.ts",
+      flags: ["--check","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--settings"],
+      runFrom: ["cli"],
+      load: () => import("../apps/db/commands/optimizemigration.ts"),
+    },
+    {
       name: "runserver",
       app: "web",
       summary: "Starts the web console: run commands, follow their output and see the job history",
@@ -271,6 +280,15 @@ export const registry: Registry = {
       flags: ["--backwards","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--settings"],
       runFrom: ["cli","console","background"],
       load: () => import("../apps/db/commands/sqlmigrate.ts"),
+    },
+    {
+      name: "squashmigrations",
+      app: "db",
+      summary: "Squashes an existing set of migrations (from first until specified) into a single new one",
+      module: "apps/db/commands/squashmigrations.ts",
+      flags: ["--no-optimize","--noinput","--no-input","--squashed-name","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--settings"],
+      runFrom: ["cli"],
+      load: () => import("../apps/db/commands/squashmigrations.ts"),
     },
     {
       name: "startapp",

@@ -8,6 +8,7 @@ import {
   type MigrationGraph,
   type MigrationRef,
   migrationSource,
+  nameFragment,
   parseRenames,
   type ProjectState,
   projectState,
@@ -15,7 +16,7 @@ import {
   type SchemaOperation,
   splitLabel,
 } from "../migrator/mod.ts";
-import { projectModels, snakeCase } from "../orm/mod.ts";
+import { projectModels } from "../orm/mod.ts";
 import { type LineReader, lineReader } from "../../../core/prompt.ts";
 import { staleRegistryMessage } from "../../../core/registry.ts";
 import {
@@ -48,34 +49,6 @@ async function lastNumber(dir: string): Promise<number> {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   return last;
-}
-
-function lower(label: string): string {
-  return splitLabel(label)[1].toLowerCase();
-}
-
-/** What an operation adds to a migration's name, as Django's `migration_name_fragment`. */
-function nameFragment(op: SchemaOperation): string {
-  switch (op.kind) {
-    case "createModel":
-      return op.model.name.toLowerCase();
-    case "deleteModel":
-      return `delete_${op.model.name.toLowerCase()}`;
-    case "addField":
-      return `${lower(op.model)}_${snakeCase(op.name)}`;
-    case "removeField":
-      return `remove_${lower(op.model)}_${snakeCase(op.name)}`;
-    case "alterField":
-      return `alter_${lower(op.model)}_${snakeCase(op.name)}`;
-    case "renameField":
-      return `rename_${snakeCase(op.from)}_${lower(op.model)}_${snakeCase(op.to)}`;
-    case "renameModel":
-      return `rename_${lower(op.from)}_${lower(op.to)}`;
-    case "addIndex":
-      return `${lower(op.model)}_${op.index.name.toLowerCase()}`;
-    case "removeIndex":
-      return `remove_${lower(op.model)}_${op.index.name.toLowerCase()}`;
-  }
 }
 
 /**
