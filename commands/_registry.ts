@@ -106,7 +106,7 @@ export const registry: Registry = {
       summary: "Displays differences between the current settings and the default settings",
       module: "commands/diffsettings.ts",
       flags: ["--all","--default","--output","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--settings"],
-      runFrom: ["cli","console","background"],
+      runFrom: ["cli","console"],
       load: () => import("./diffsettings.ts"),
     },
     {
