@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { djangoProject, shape } from "./_django.ts";
+import { copyProject, type RunResult } from "./_helpers.ts";
+import { needs } from "./_requires.ts";
+
+// The same argument vectors through this project's `manage` and through Django's `manage.py`
+// (Debian's python3-django): the exit codes agree, and so does the shape of the output. Each
+// case names what it runs on each side where the two languages differ (`print(1)` in Python is
+// `console.log(1)` here). Add cases to CASES; a case may compare only the exit code and which
+// stream is written, or the lines themselves.
+
+/** One argument vector run on both sides. */
+interface Case {
+  /** What the case shows. */
+  name: string;
+  /** The arguments for Django's manage.py. */
+  django: string[];
+  /** The arguments for this project (the same as Django's when left out). */
+  manage?: string[];
+  /** Standard input for both. */
+  stdin?: { django: string; manage: string };
+  /** Whether standard output must have the same lines (after {@linkcode shape}). */
+  sameStdout?: boolean;
+  /** Whether standard error must have the same first line (after {@linkcode shape}). */
+  sameFirstError?: boolean;
+}
+
+const CASES: Case[] = [
+  {
+    name: "check on a fresh project",
+    django: ["check"],
+    sameStdout: true,
+  },
+  {
+    name: "an unknown command",
+    django: ["nosuchcommand"],
+    sameFirstError: true,
+  },
+  {
+    name: "help of an unknown command",
+    django: ["help", "nosuchcommand"],
+    sameFirstError: true,
+  },
+];
+
+/** What is compared: the exit code, whether each stream is written, and the chosen lines. */
+function comparable(result: RunResult, c: Case) {
+  return {
+    code: result.code,
+    wroteStdout: result.stdout.trim() !== "",
+    wroteStderr: result.stderr.trim() !== "",
+    stdout: c.sameStdout ? shape(result.stdout) : undefined,
+    firstError: c.sameFirstError ? shape(result.stderr)[0] : undefined,
+  };
+}
+
+Deno.test(needs("python3-django", {
+  name: "differential: this project's manage and Django's manage.py agree",
+  async fn(t) {
+    await using django = await djangoProject();
+    await using project = await copyProject();
+    for (const c of CASES) {
+      await t.step(c.name, async () => {
+        const theirs = await django.run(c.django, { stdin: c.stdin?.django });
+        const ours = await project.run(c.manage ?? c.django, { stdin: c.stdin?.manage });
+        assert.deepStrictEqual(
+          comparable(ours, c),
+          comparable(theirs, c),
+          `manage ${(c.manage ?? c.django).join(" ")}:\n${ours.stdout}${ours.stderr}\n` +
+            `manage.py ${c.django.join(" ")}:\n${theirs.stdout}${theirs.stderr}`,
+        );
+      });
+    }
+  },
+}));
