@@ -209,6 +209,15 @@ export const registry: Registry = {
       load: () => import("../apps/web/commands/runserver.ts"),
     },
     {
+      name: "shell",
+      app: "manage",
+      summary: "Runs JavaScript with the project's models, db and callCommand in scope",
+      module: "commands/shell.ts",
+      flags: ["-c","--command","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli"],
+      load: () => import("./shell.ts"),
+    },
+    {
       name: "show_status",
       app: "myapp",
       summary: "Shows status message",

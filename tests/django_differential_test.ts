@@ -41,6 +41,21 @@ const CASES: Case[] = [
     django: ["help", "nosuchcommand"],
     sameFirstError: true,
   },
+  {
+    name: "shell -c runs the code and prints what it prints",
+    django: ["shell", "-c", "print(1)"],
+    sameStdout: true,
+  },
+  {
+    name: "shell runs code piped in when standard input is no terminal",
+    django: ["shell"],
+    stdin: { django: "x = 6\nprint(x * 7)\n", manage: "x = 6\nprint(x * 7)\n" },
+    sameStdout: true,
+  },
+  {
+    name: "shell -c with code that fails exits 1",
+    django: ["shell", "-c", "nope()"],
+  },
 ];
 
 /** What is compared: the exit code, whether each stream is written, and the chosen lines. */
