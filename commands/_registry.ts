@@ -254,6 +254,15 @@ export const registry: Registry = {
       load: () => import("../apps/db/commands/sqlmigrate.ts"),
     },
     {
+      name: "sqlsequencereset",
+      app: "db",
+      summary: "Prints the SQL that sets the apps' sequences to their tables' largest ids",
+      module: "apps/db/commands/sqlsequencereset.ts",
+      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--database"],
+      runFrom: ["cli","console","background"],
+      load: () => import("../apps/db/commands/sqlsequencereset.ts"),
+    },
+    {
       name: "startapp",
       app: "manage",
       summary: "Creates an app: apps/<name>/ with a commands/ folder",
