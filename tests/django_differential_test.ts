@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { login } from "../apps/web/sessions.ts";
+import { pgliteTestDatabase } from "./_database.ts";
 import { djangoProject, shape } from "./_django.ts";
-import { copyProject, type RunResult } from "./_helpers.ts";
+import { copyProject, runCli, type RunResult } from "./_helpers.ts";
 import { needs } from "./_requires.ts";
 
 // The same argument vectors through this project's `manage` and through Django's `manage.py`
@@ -85,6 +88,45 @@ Deno.test(needs("python3-django", {
             `manage.py ${c.django.join(" ")}:\n${theirs.stdout}${theirs.stderr}`,
         );
       });
+    }
+  },
+}));
+
+Deno.test(needs("python3-django", {
+  name: "differential: Django's dumpdata auth.user loads here and its superuser logs in",
+  async fn() {
+    await using django = await djangoProject();
+    const password = "correct horse battery staple";
+    for (
+      const argv of [
+        ["migrate", "-v", "0"],
+        ["createsuperuser", "--noinput", "--username", "alice", "--email", "a@example.com"],
+      ]
+    ) {
+      const made = await django.run(argv, { env: { DJANGO_SUPERUSER_PASSWORD: password } });
+      assert.equal(made.code, 0, made.stderr);
+    }
+    const dumped = await django.run(["dumpdata", "auth.user", "--indent", "2"]);
+    assert.equal(dumped.code, 0, dumped.stderr);
+    assert.match(dumped.stdout, /"groups": \[\],\s+"user_permissions": \[\]/);
+    const fixture = join(django.root, "users.json");
+    await Deno.writeTextFile(fixture, dumped.stdout);
+    const testDb = await pgliteTestDatabase();
+    try {
+      const env = { DATABASE_URL: testDb.url };
+      assert.equal((await runCli(["migrate"], { env })).code, 0);
+      const loaded = await runCli(["loaddata", fixture], { env });
+      assert.equal(loaded.code, 0, loaded.stderr);
+      assert.match(loaded.stdout, /Installed 1 object\(s\) from 1 fixture\(s\)/);
+      const db = await testDb.open();
+      try {
+        assert.equal((await login(db, "alice", password, "127.0.0.1")).ok, true);
+        assert.equal((await login(db, "alice", "not it", "127.0.0.1")).ok, false);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await testDb.drop();
     }
   },
 }));
