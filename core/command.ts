@@ -34,16 +34,34 @@ import type { Style } from "./style.ts";
 
 /** Options for running a command in-process (see `callCommand`). */
 export interface CallOptions {
-  /** Where the command's stdout goes; the process's stdout when left out. */
+  /**
+   * Where the command's stdout goes; when left out (and not called from a command), whole lines
+   * go to `console.log`.
+   */
   stdout?: TextSink;
-  /** Where the command's stderr goes; the process's stderr when left out. */
+  /** Where the command's stderr goes; when left out, whole lines go to `console.error`. */
   stderr?: TextSink;
   /** Aborts the command (its `ctx.signal`). */
   signal?: AbortSignal;
   /** The registry that names resolve in. */
   registry?: Registry;
-  /** Environment for options' `env` fallbacks and colour settings. */
+  /**
+   * Environment for options' `env` fallbacks (`DATABASE_URL`) and colour settings. When left
+   * out: the calling command's, or, from other code, none: pass the process's environment as an
+   * object to give it.
+   */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The working directory (`ctx.cwd`) the command reads the paths it is given from, and finds
+   * the embedded database in. When left out: the calling command's, or `.`.
+   */
+  cwd?: string;
+  /** The process's id (`ctx.pid`); the calling command's when left out. */
+  pid?: number;
+  /** The host's name (`ctx.hostname`); the calling command's when left out. */
+  hostname?: string;
+  /** The program's name in usage lines and messages (`ctx.prog`); `manage` when left out. */
+  prog?: string;
   /** Standard input for the command (prompts, SQL to run); none when left out. */
   stdin?: ReadableStream<Uint8Array>;
   /**
@@ -88,6 +106,10 @@ export interface CommandContext<O = Record<string, unknown>> {
   readonly cwd: string;
   /** The running program's file, when known: the compiled manage, or deno in a source run. */
   readonly executable?: string;
+  /** The process's id, when the caller gave it (`cli.ts` does). */
+  readonly pid?: number;
+  /** The host's name, when the caller gave it (`cli.ts` does). */
+  readonly hostname?: string;
   /** Standard input, when the command has one (the terminal or a pipe; none in `callCommand`). */
   readonly stdin?: ReadableStream<Uint8Array>;
   /** Standard input is a terminal (a person may answer prompts). */
@@ -122,6 +144,8 @@ export interface Command<V = Record<string, unknown>, R = unknown> {
   readonly help: string;
   /** Text shown after the options in the command's help. */
   readonly epilog?: string;
+  /** Example command lines, for the reference `manage docs` writes. */
+  readonly examples: readonly string[];
   /** The normalized arguments (shared options included). */
   readonly signature: Signature;
   /** The system checks run before `handle` (and `--skip-checks` is offered). */
@@ -146,6 +170,11 @@ export interface CommandDefinition<A, O, S, R> {
   help: string;
   /** Text shown after the options in the command's help. */
   epilog?: string;
+  /**
+   * Example command lines (`"manage greet_user John --times 2"`), shown in the reference that
+   * `manage docs` writes.
+   */
+  examples?: readonly string[];
   /** Positional arguments, in order. */
   arguments?: A;
   /** Options. */
@@ -216,6 +245,7 @@ export function defineCommand<
     [COMMAND]: true,
     help: definition.help,
     epilog: definition.epilog,
+    examples: definition.examples ?? [],
     signature: signatureOf(decl, sharedOptions({ requiresSystemChecks, requiresDatabase })),
     requiresSystemChecks,
     requiresDatabase,
@@ -390,6 +420,8 @@ export abstract class BaseCommand {
   help = "";
   /** Text shown after the options in the command's help. */
   epilog?: string;
+  /** Example command lines, shown in the reference `manage docs` writes. */
+  examples: readonly string[] = [];
   /** Run the system checks before `handle` (and offer `--skip-checks`). */
   requiresSystemChecks = false;
   /** The command uses the database: offer `--database URL`. */
@@ -437,6 +469,7 @@ export function commandFromClass(Class: CommandClass): Command {
     [COMMAND]: true,
     help: prototype.help,
     epilog: prototype.epilog,
+    examples: prototype.examples,
     signature: signatureOf(
       parser.toDeclaration(),
       sharedOptions({ requiresSystemChecks, requiresDatabase }),
