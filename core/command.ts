@@ -158,8 +158,7 @@ export interface Command<V = Record<string, unknown>, R = unknown> {
   readonly runFrom: readonly RunFrom[];
   /** Its standard output is a secret: outside the command line it is never stored. */
   readonly secretOutput: boolean;
-  /** Which of its failures a job runs again (see `retryVerdict`); the default when left out. */
-  readonly retry?: RetryPolicy;
+  /** Which of its failures a job runs again (see `retryVerdict`). */ readonly retry?: RetryPolicy;
   /** Runs the command. */
   handle(ctx: CommandContext<V>): R | Promise<R>;
 }
@@ -200,11 +199,7 @@ export interface CommandDefinition<A, O, S, R> {
    * once and never stored; a job keeps a placeholder instead.
    */
   secretOutput?: boolean;
-  /**
-   * Which of its failures a job runs again, while it has attempts left: `"never"`, `"always"`,
-   * or a function of the error. When left out, a `CommandError` is final (unless raised with
-   * `{ retry: true }`) and any other error is retried.
-   */
+  /** Which of its failures a job runs again (`"never"`, `"always"`, a function): see core/retry.ts. */
   retry?: RetryPolicy;
   /** Runs the command; a string it returns is written to stdout. */
   handle(
@@ -432,7 +427,7 @@ export abstract class BaseCommand {
   runFrom?: readonly RunFrom[];
   /** Its standard output is a secret (see {@linkcode CommandDefinition.secretOutput}). */
   secretOutput = false;
-  /** Which of its failures a job runs again (see {@linkcode CommandDefinition.retry}). */
+  /** Its retry policy (see {@linkcode CommandDefinition.retry}). */
   retry?: RetryPolicy;
   /** Standard output, set before `handle` runs. */
   stdout!: OutputWrapper;
