@@ -78,6 +78,7 @@ export type {
   ValueType,
 } from "./core/mod.ts";
 export { CommandError, type CommandErrorOptions, DefinitionError, UsageError } from "./core/mod.ts";
+export { type RetryPolicy, type RetryVerdict, retryVerdict } from "./core/mod.ts";
 export { AtomicFile, type AtomicFileOptions, writeFileAtomic } from "./core/mod.ts";
 export {
   type CapturedOutput,

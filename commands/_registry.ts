@@ -246,6 +246,15 @@ export const registry: Registry = {
       load: () => import("../apps/web/commands/runserver.ts"),
     },
     {
+      name: "shell",
+      app: "manage",
+      summary: "Runs JavaScript with the project's models, db and callCommand in scope",
+      module: "commands/shell.ts",
+      flags: ["-c","--command","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--settings","--database"],
+      runFrom: ["cli"],
+      load: () => import("./shell.ts"),
+    },
+    {
       name: "show_status",
       app: "myapp",
       summary: "Shows status message",
@@ -280,6 +289,15 @@ export const registry: Registry = {
       flags: ["--backwards","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--settings"],
       runFrom: ["cli","console","background"],
       load: () => import("../apps/db/commands/sqlmigrate.ts"),
+    },
+    {
+      name: "sqlsequencereset",
+      app: "db",
+      summary: "Prints the SQL that sets the apps' sequences to their tables' largest ids",
+      module: "apps/db/commands/sqlsequencereset.ts",
+      flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--settings","--database"],
+      runFrom: ["cli","console","background"],
+      load: () => import("../apps/db/commands/sqlsequencereset.ts"),
     },
     {
       name: "squashmigrations",

@@ -327,6 +327,13 @@ ${
         <dd class="mono">${job.error}</dd>
       `
       : ""
+  }${
+    job.notRetried
+      ? html`
+        <dt>Not retried</dt>
+        <dd id="job-not-retried">${job.notRetried}</dd>
+      `
+      : ""
   }
 </dl>`;
   const canCancel = job.status === "queued" || job.status === "running";

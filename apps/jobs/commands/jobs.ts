@@ -157,7 +157,10 @@ export default defineCommand({
         if (job.uniqueKey) fields.push(["Unique key", job.uniqueKey]);
         if (job.timeoutMs) fields.push(["Timeout", `${job.timeoutMs} ms`]);
         if (job.error) fields.push(["Error", job.error]);
-        for (const [name, value] of fields) stdout.write(`  ${`${name}:`.padEnd(12)}${value}`);
+        if (job.notRetried) fields.push(["Not retried", job.notRetried]);
+        for (const [name, value] of fields) {
+          stdout.write(`  ${`${name}:`.padEnd(Math.max(12, name.length + 2))}${value}`);
+        }
         for (const stream of ["stdout", "stderr"] as const) {
           const text = job[stream] ?? "";
           if (text === "") continue;
