@@ -78,6 +78,7 @@ export type {
   ValueType,
 } from "./core/mod.ts";
 export { CommandError, type CommandErrorOptions, DefinitionError, UsageError } from "./core/mod.ts";
+export { type RetryPolicy, type RetryVerdict, retryVerdict } from "./core/mod.ts";
 export { AtomicFile, type AtomicFileOptions, writeFileAtomic } from "./core/mod.ts";
 export {
   type CapturedOutput,
@@ -97,7 +98,8 @@ export {
 } from "./core/mod.ts";
 export type { SharedValues } from "./core/mod.ts";
 export { RUN_FROM, type RunFrom, RunFromError } from "./core/mod.ts";
-export type { Check, CheckContext, CheckLevel, CheckMessage } from "./core/mod.ts";
+export type { Check, CheckContext, CheckLevel, CheckMessage, CheckResult } from "./core/mod.ts";
+export { DEFAULT_SETTINGS, defineSettings, type Settings, type SettingsInput } from "./core/mod.ts";
 export type {
   CheckModuleEntry,
   DatabaseEntry,
@@ -105,7 +107,9 @@ export type {
   ModelsEntry,
   Registry,
   RegistryEntry,
+  RegistryStaleness,
   SchedulesEntry,
+  SettingsEntry,
 } from "./core/mod.ts";
 export { callCommand } from "./core/mod.ts";
 export {
@@ -124,11 +128,14 @@ export {
   addIndex,
   type AlterField,
   alterField,
+  type AnyOperation,
+  type BuilderCall,
   type CreateModel,
   createModel,
   defineMigration,
   type DeleteModel,
   deleteModel,
+  type Handler,
   type IndexOptions,
   isMigration,
   MIGRATION,
@@ -136,6 +143,8 @@ export {
   type MigrationDefinition,
   type MigrationRef,
   type Operation,
+  type OperationKinds,
+  type ProjectState,
   type RemoveField,
   removeField,
   type RemoveIndex,

@@ -4,11 +4,11 @@
  * (`apps/db/`), the job queue (`apps/jobs/queue/`) and the release machinery
  * (`commands/_release/`) stand on it.
  *
- * - a command and its context: `command.ts` (`defineCommand`, `BaseCommand`), its arguments
+ * - a command and its context: `command.ts` (`defineCommand`), `command_class.ts` (`BaseCommand`), its arguments
  *   declared as data (`arguments.ts`), normalized and checked (`signature.ts`);
  * - reading the words: the parser (`parser.ts`, argparse's behaviour), typed values
  *   (`values.ts`), "did you mean" (`suggest.ts`), the options every command shares
- *   (`shared_options.ts`), help and usage (`help.ts`);
+ *   (`shared_options.ts`), the project's settings (`settings.ts`), help and usage (`help.ts`);
  * - a run: its lifecycle (`execute.ts`), the dispatcher (`main.ts`), `callCommand`
  *   (`call_command.ts`), the registry's types and lookups (`registry.ts`), system checks
  *   (`checks.ts`), the doors a command may come through (`run_from.ts`), where a run is
@@ -39,6 +39,7 @@ export * from "./atomic_file.ts";
 export * from "./call_command.ts";
 export * from "./checks.ts";
 export * from "./command.ts";
+export * from "./command_class.ts";
 export * from "./database.ts";
 export * from "./errors.ts";
 export * from "./execute.ts";
@@ -50,9 +51,11 @@ export * from "./permissions.ts";
 export * from "./project.ts";
 export * from "./prompt.ts";
 export * from "./registry.ts";
+export * from "./retry.ts";
 export * from "./run_from.ts";
 export * from "./scaffold.ts";
 export * from "./secrets.ts";
+export * from "./settings.ts";
 export * from "./shared_options.ts";
 export * from "./signature.ts";
 export * from "./style.ts";

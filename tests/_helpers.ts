@@ -1,6 +1,10 @@
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { permissionFlags } from "../scripts/compile.ts";
 
+// The tests' processes hold their embedded databases themselves and leave no server running:
+// the tests of the background server turn it on (MANAGE_DBSERVER=on in their commands' env).
+if (Deno.env.get("MANAGE_DBSERVER") === undefined) Deno.env.set("MANAGE_DBSERVER", "off");
+
 // Shared by the tests: run the real `cli.ts` as a process, and make throwaway copies of the
 // project with extra files (fixture apps) and a regenerated registry.
 
@@ -105,6 +109,7 @@ export async function runCli(args: string[], options: RunCliOptions = {}): Promi
 
 const PROJECT_ENTRIES = [
   "cli.ts",
+  "manage",
   "mod.ts",
   "deno.json",
   "deno.lock",
@@ -170,7 +175,7 @@ export async function copyProject(
   const dir = await Deno.makeTempDir({ prefix: "manage_test_" });
   const root = pathToFileURL(`${dir}/`);
   for (const entry of PROJECT_ENTRIES) {
-    const isDir = !entry.includes(".");
+    const isDir = !entry.includes(".") && entry !== "manage";
     await copyTree(
       new URL(entry + (isDir ? "/" : ""), ROOT),
       new URL(entry + (isDir ? "/" : ""), root),

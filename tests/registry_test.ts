@@ -4,7 +4,10 @@
 import assert from "node:assert/strict";
 import { registry } from "../commands/_registry.ts";
 import { buildRegistry } from "../scripts/build_registry.ts";
-import { copyProject, ROOT, sampleProject } from "./_helpers.ts";
+import { fileURLToPath } from "node:url";
+import { taskFlags } from "../scripts/launcher.ts";
+import { registeredModules } from "../scripts/registry_files.ts";
+import { copyProject, ROOT, runProgram, sampleProject } from "./_helpers.ts";
 import { registry as sampleRegistry } from "./fixtures/registry.ts";
 
 Deno.test("the registry imports modules only through string-literal specifiers", async () => {
@@ -32,7 +35,7 @@ Deno.test("the checked-in registry is what the build script generates", async ()
 });
 
 Deno.test("every registered module exists and default-exports a command", async () => {
-  const { toCommand } = await import("../core/command.ts");
+  const { toCommand } = await import("../core/command_class.ts");
   for (const entry of registry.commands) {
     const module = await entry.load();
     const command = toCommand(module.default, entry.module);
@@ -81,6 +84,49 @@ Deno.test("cli.ts lists and runs commands with every file read denied", async ()
   });
   assert.equal(greet.stdout, "Hello, John!\n");
   assert.equal(greet.code, 0);
+});
+
+Deno.test("help and a command run with read access to their module files only, no folder", async () => {
+  // Under the manage task's lazy imports a module is read when it is imported, with the run's
+  // permissions: grant exactly the files of the program's module graph (the registered modules
+  // and what they import) and no folder, so that any listing of a folder fails. In a copy without
+  // myapp, with the fixture app sample.
+  await using project = await sampleProject();
+  const root = project.root;
+  const { stdout } = await runProgram(Deno.execPath(), ["info", "--json", "cli.ts"], { cwd: root });
+  const files = (JSON.parse(stdout).modules as { specifier: string }[])
+    .map((module) => module.specifier)
+    .filter((specifier) => specifier.startsWith(root.href))
+    .map((specifier) => fileURLToPath(specifier));
+  for (const module of registeredModules(sampleRegistry)) {
+    assert.ok(files.includes(fileURLToPath(new URL(module, root))), module);
+  }
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+  const flags = [
+    ...taskFlags(config.tasks.manage)!.filter((flag) => !flag.startsWith("--allow-")),
+    "--allow-env",
+    `--allow-read=${files.join(",")}`,
+    "--no-prompt",
+  ];
+  assert.ok(flags.includes("--unstable-lazy-dynamic-imports"));
+  const help = await project.run(["help"], { permissions: flags });
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /\[sample\]\n(.*\n)* {4}greet_user {2,}Greets a user by name\n/);
+  const greet = await project.run(["greet_user", "John"], { permissions: flags });
+  assert.deepEqual(greet, { code: 0, stdout: "Hello, John!\n", stderr: "" });
+  // The grant is narrow enough to matter: a folder cannot be listed with it.
+  const probe = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(
+      probe,
+      `try { Deno.readDirSync(${JSON.stringify(fileURLToPath(new URL("apps/", root)))}); } ` +
+        `catch (e) { console.log(e.name); }`,
+    );
+    const listing = await runProgram(Deno.execPath(), ["run", ...flags, probe], { cwd: root });
+    assert.equal(listing.stdout.trim(), "NotCapable");
+  } finally {
+    await Deno.remove(probe);
+  }
 });
 
 Deno.test("registry build errors name the files", async (t) => {

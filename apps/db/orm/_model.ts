@@ -1,14 +1,14 @@
 /**
  * Models: typed table definitions. `defineModel("myapp.MyModel", { name: field.varchar(100) })`
  * gives the model's state (for migrations and the autodetector), the types of its rows, and its
- * manager, `MyModel.objects`, whose queries run on a database given to them
- * (`MyModel.objects.using(ctx.db)`): there is no global connection.
+ * manager, `MyModel.objects`, whose queries run on the running command's database
+ * (`MyModel.objects.all()`) or on one given to them (`MyModel.objects.using(db)`).
  *
  * @module
  */
 
 import type { Simplify } from "../../../core/arguments.ts";
-import { Manager } from "./_queryset.ts";
+import { Manager } from "./_manager.ts";
 import {
   defaultTable,
   type FieldDefault,
@@ -189,13 +189,19 @@ export interface ModelOptions<K extends string = string> {
   table?: string;
   /** Indexes, and unique constraints over several fields. */
   indexes?: readonly { fields: readonly K[]; unique?: boolean; name?: string }[];
+  /**
+   * Many-to-many relations of the Django model this one mirrors that it does not store, by the
+   * field name Django's fixtures give them (`groups`) → the related model (`auth.Group`): a
+   * fixture's empty list for one loads, a non-empty one is an error naming the record.
+   */
+  manyToMany?: Readonly<Record<string, string>>;
 }
 
 /** A model: its state, its manager, and (type-only) its row types. */
 export interface Model<Row = Record<string, unknown>, Insert = Record<string, unknown>> {
   /** The model's state: app, name, table, fields, indexes. */
   readonly state: ModelState;
-  /** The manager: `Model.objects.using(ctx.db).filter({...})`. */
+  /** The manager: `Model.objects.filter({...})` in a command, `.using(db)` for another. */
   readonly objects: Manager<Row, Insert>;
 }
 
@@ -252,6 +258,8 @@ export function defineModel<const F extends Fields>(
       unique,
     };
   });
-  const state: ModelState = { app, name, table, fields: states, indexes };
+  const state: ModelState = options.manyToMany
+    ? { app, name, table, fields: states, indexes, manyToMany: { ...options.manyToMany } }
+    : { app, name, table, fields: states, indexes };
   return { state, objects: new Manager<RowOf<F>, InsertOf<F>>(state) };
 }
