@@ -2,7 +2,7 @@ import { defineCommand } from "../core/command.ts";
 import type { Database } from "../core/database.ts";
 import { CommandError } from "../core/errors.ts";
 import { projectFolder } from "../core/project.ts";
-import { openRegistryDatabase } from "../core/registry.ts";
+import { type MigrationEntry, openRegistryDatabase } from "../core/registry.ts";
 import { denoExecutable, exists } from "../core/scaffold.ts";
 import { TEST_DATABASE_ENV } from "../core/testing.ts";
 
@@ -40,6 +40,8 @@ interface TestDatabase {
   destroy(): Promise<void>;
   /** Closes what was opened to make it. */
   close(): Promise<void>;
+  /** Makes it migrated, calling `migrate` when that is needed; `migrate()` when left out. */
+  prepare?(migrate: () => Promise<unknown>): Promise<void>;
 }
 
 export default defineCommand({
@@ -91,18 +93,20 @@ export default defineCommand({
     const base = options.database ?? env.DATABASE_URL;
     const database = base && /^postgres(ql)?:\/\//i.test(base.trim())
       ? await serverTestDatabase(base.trim(), options.keepdb, open, notice)
-      : await embeddedTestDatabase(root, options.keepdb);
+      : await embeddedTestDatabase(root, options.keepdb, registry.migrations ?? []);
     let holder: Database | undefined;
     try {
       notice(`${options.keepdb ? "Using" : "Creating"} test database ${database.label}...`);
-      const migrated = await ctx.callCommand("migrate", [
-        "--database",
-        database.url,
-        "--noinput",
-        "--verbosity",
-        String(Math.max(0, verbosity - 1)),
-      ]);
-      void migrated;
+      const migrate = () =>
+        ctx.callCommand("migrate", [
+          "--database",
+          database.url,
+          "--noinput",
+          "--verbosity",
+          String(Math.max(0, verbosity - 1)),
+        ]);
+      if (database.prepare) await database.prepare(migrate);
+      else await migrate();
       // The embedded database serves the test processes from here: each test connects to it
       // through this process rather than opening the files itself.
       if (database.url.startsWith("pglite:")) holder = await open(database.url);
@@ -195,18 +199,100 @@ async function serverTestDatabase(
   };
 }
 
-/** The embedded test database in `.manage/test/db`: new each run unless `keepdb`. */
-async function embeddedTestDatabase(root: string, keepdb: boolean): Promise<TestDatabase> {
+/**
+ * The embedded test database in `.manage/test_database/db`: new each run unless `keepdb`, and
+ * then a copy of a migrated template kept in `.manage/cache/` for the project's migrations as they
+ * are (a fingerprint of their files names it), so that a run migrates only when a migration
+ * changed.
+ */
+async function embeddedTestDatabase(
+  root: string,
+  keepdb: boolean,
+  migrations: readonly MigrationEntry[],
+): Promise<TestDatabase> {
   const folder = `${root}/${EMBEDDED_TEST_FOLDER}`;
+  const dir = `${folder}/db`;
   const remove = () =>
     Deno.remove(folder, { recursive: true }).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
   if (!keepdb) await remove();
+  const cache = `${root}/.manage/cache`;
+  const template = `${cache}/${TEMPLATE_PREFIX}${await fingerprint(root, migrations)}`;
   return {
-    url: `pglite:${folder}/db`,
+    url: `pglite:${dir}`,
     label: `${EMBEDDED_TEST_FOLDER}/db`,
     destroy: remove,
     close: async () => {},
+    async prepare(migrate) {
+      if (await exists(dir)) return void await migrate();
+      if (await exists(`${template}/${COMPLETE}`)) {
+        await copyTree(`${template}/db`, dir);
+        return;
+      }
+      await migrate();
+      // The database is closed now (migrate's connection ended): copy it as the template.
+      const temp = `${template}.tmp-${Deno.pid}`;
+      try {
+        await copyTree(dir, `${temp}/db`);
+        await Deno.writeTextFile(`${temp}/${COMPLETE}`, "");
+        await removeTemplates(cache);
+        await Deno.rename(temp, template);
+      } catch {
+        // Another run made it first, or the cache cannot be written: the next run migrates.
+      } finally {
+        await Deno.remove(temp, { recursive: true }).catch(() => {});
+      }
+    },
   };
+}
+
+/** The prefix of the migrated templates' folders in `.manage/cache/`. */
+const TEMPLATE_PREFIX = "test-template-";
+/** The file that marks a template as complete. */
+const COMPLETE = "complete";
+
+/** A fingerprint of the migrations: their names and the bytes of their files. */
+async function fingerprint(root: string, migrations: readonly MigrationEntry[]): Promise<string> {
+  const parts: string[] = [];
+  for (const migration of migrations) {
+    let text = "";
+    try {
+      text = await Deno.readTextFile(`${root}/${migration.module}`);
+    } catch {
+      // A compiled registry without its sources: the names alone.
+    }
+    parts.push(`${migration.app}\0${migration.name}\0${text}`);
+  }
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(parts.join("\0\0")),
+  );
+  return [...new Uint8Array(digest).slice(0, 8)].map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
+
+/** Removes the templates made for migrations as they were before. */
+async function removeTemplates(cache: string): Promise<void> {
+  try {
+    for await (const entry of Deno.readDir(cache)) {
+      if (entry.name.startsWith(TEMPLATE_PREFIX) && !entry.name.includes(".tmp-")) {
+        await Deno.remove(`${cache}/${entry.name}`, { recursive: true }).catch(() => {});
+      }
+    }
+  } catch {
+    // No cache yet.
+  }
+}
+
+/** Copies a tree; folders are owner-only, as the embedded database's are. */
+async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true, mode: 0o700 });
+  const copies: Promise<void>[] = [];
+  for await (const entry of Deno.readDir(from)) {
+    const source = `${from}/${entry.name}`;
+    const target = `${to}/${entry.name}`;
+    copies.push(entry.isDirectory ? copyTree(source, target) : Deno.copyFile(source, target));
+  }
+  await Promise.all(copies);
 }

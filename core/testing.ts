@@ -187,6 +187,8 @@ export async function testCase(options: TestCaseOptions = {}): Promise<TestCase>
   let connection: Database | undefined;
   let release: (() => void) | undefined;
   let ended: Promise<void> | undefined;
+  let started = false;
+  let failure: unknown;
   const begin = async (): Promise<Database> => {
     const url = env[TEST_DATABASE_ENV];
     if (!url) {
@@ -205,14 +207,16 @@ export async function testCase(options: TestCaseOptions = {}): Promise<TestCase>
       // A driver may wrap what is thrown in a transaction: whether the test ended says it.
       let rollingBack = false;
       ended = open.transaction(async (tx) => {
+        started = true;
         resolve(tx);
         await new Promise<void>((done) => release = done);
         rollingBack = true;
         throw new TestRollback();
       }).then(() => {}, (error) => {
         if (rollingBack) return;
-        reject(error);
-        throw error;
+        // Before the test's queries began, opening fails; after, closing does.
+        if (started) failure = error;
+        else reject(error);
       });
     });
     return inTransaction(open, tx);
@@ -249,7 +253,9 @@ export async function testCase(options: TestCaseOptions = {}): Promise<TestCase>
     release = undefined;
     try {
       await ended;
+      if (failure !== undefined) throw failure;
     } finally {
+      failure = undefined;
       await connection?.close();
       connection = undefined;
     }
