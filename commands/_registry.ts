@@ -91,6 +91,15 @@ export const registry: Registry = {
       load: () => import("../apps/db/commands/dbshell.ts"),
     },
     {
+      name: "docs",
+      app: "manage",
+      summary: "Writes the reference of every registered command, from their declarations",
+      module: "commands/docs.ts",
+      flags: ["--format","--output","--check","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color"],
+      runFrom: ["cli"],
+      load: () => import("./docs.ts"),
+    },
+    {
       name: "dumpdata",
       app: "db",
       summary: "Outputs the contents of the database as a fixture of the given format",

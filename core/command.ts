@@ -121,6 +121,8 @@ export interface Command<V = Record<string, unknown>, R = unknown> {
   readonly help: string;
   /** Text shown after the options in the command's help. */
   readonly epilog?: string;
+  /** Example command lines, for the reference `manage docs` writes. */
+  readonly examples: readonly string[];
   /** The normalized arguments (shared options included). */
   readonly signature: Signature;
   /** The system checks run before `handle` (and `--skip-checks` is offered). */
@@ -143,6 +145,11 @@ export interface CommandDefinition<A, O, S, R> {
   help: string;
   /** Text shown after the options in the command's help. */
   epilog?: string;
+  /**
+   * Example command lines (`"manage greet_user John --times 2"`), shown in the reference that
+   * `manage docs` writes.
+   */
+  examples?: readonly string[];
   /** Positional arguments, in order. */
   arguments?: A;
   /** Options. */
@@ -207,6 +214,7 @@ export function defineCommand<
     [COMMAND]: true,
     help: definition.help,
     epilog: definition.epilog,
+    examples: definition.examples ?? [],
     signature: signatureOf(decl, sharedOptions({ requiresSystemChecks, requiresDatabase })),
     requiresSystemChecks,
     requiresDatabase,
@@ -380,6 +388,8 @@ export abstract class BaseCommand {
   help = "";
   /** Text shown after the options in the command's help. */
   epilog?: string;
+  /** Example command lines, shown in the reference `manage docs` writes. */
+  examples: readonly string[] = [];
   /** Run the system checks before `handle` (and offer `--skip-checks`). */
   requiresSystemChecks = false;
   /** The command uses the database: offer `--database URL`. */
@@ -425,6 +435,7 @@ export function commandFromClass(Class: CommandClass): Command {
     [COMMAND]: true,
     help: prototype.help,
     epilog: prototype.epilog,
+    examples: prototype.examples,
     signature: signatureOf(
       parser.toDeclaration(),
       sharedOptions({ requiresSystemChecks, requiresDatabase }),

@@ -208,13 +208,21 @@ function defaultText(spec: ArgSpec, value: unknown): string {
   return String(value);
 }
 
+/**
+ * An argument's default as the command line would write it (`1h30m` for a duration), or
+ * undefined when it has none worth showing (none, `false`, an empty list, a counter's 0).
+ */
+export function formatDefault(spec: ArgSpec): string | undefined {
+  const dflt = spec.default;
+  const shown = dflt !== undefined && dflt !== false &&
+    !(Array.isArray(dflt) && dflt.length === 0) && spec.action !== "count";
+  return shown ? defaultText(spec, dflt) : undefined;
+}
+
 function helpTextOf(spec: ArgSpec): string {
   const notes: string[] = [];
-  const dflt = spec.default;
-  const showDefault = dflt !== undefined && dflt !== false &&
-    !(Array.isArray(dflt) && dflt.length === 0) &&
-    !spec.shared && spec.action !== "count";
-  if (showDefault) notes.push(`default: ${defaultText(spec, dflt)}`);
+  const dflt = spec.shared ? undefined : formatDefault(spec);
+  if (dflt !== undefined) notes.push(`default: ${dflt}`);
   if (spec.env) notes.push(`env: ${spec.env}`);
   const help = spec.help ?? "";
   if (notes.length === 0) return help;

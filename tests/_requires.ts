@@ -12,7 +12,8 @@ export type Need =
   | "fish"
   | "shellcheck"
   | "python3"
-  | "django";
+  | "django"
+  | "man";
 
 /** The PostgreSQL server the tests use besides the embedded database (TEST_DATABASE_URL). */
 export const SERVER_URL: string | undefined = Deno.env.get("TEST_DATABASE_URL") || undefined;
@@ -57,6 +58,7 @@ const CHECKS: Record<Need, [() => boolean, string]> = {
   fish: [() => onPath("fish"), "no fish: apt-get install fish"],
   shellcheck: [() => onPath("shellcheck"), "no shellcheck: apt-get install shellcheck"],
   python3: [() => onPath("python3"), "no python3: apt-get install python3"],
+  man: [() => onPath("man"), "no man: apt-get install man-db"],
   django: [
     () => isFile(DJANGO_COMMON_PASSWORDS),
     `no ${DJANGO_COMMON_PASSWORDS}: apt-get install python3-django`,

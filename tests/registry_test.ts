@@ -39,14 +39,29 @@ Deno.test("every registered module exists and default-exports a command", async 
   }
 });
 
+/**
+ * Modules that list a folder, and why that is no discovery: none of them looks for commands.
+ */
+const LISTS_ITS_OWN_FOLDER: Record<string, string> = {
+  "commands/_docs/mod.ts": "manage docs compares its own output folder with the reference",
+  "commands/test.ts": "manage test copies its migrated template of the embedded test database",
+};
+
 Deno.test("no framework module lists a folder at run time", async () => {
-  for (const dir of ["core/", "commands/"]) {
+  const visit = async (dir: string): Promise<void> => {
     for await (const entry of Deno.readDir(new URL(dir, ROOT))) {
+      if (entry.isDirectory) {
+        await visit(`${dir}${entry.name}/`);
+        continue;
+      }
+      const path = dir + entry.name;
       if (!entry.name.endsWith(".ts") || entry.name.endsWith("_test.ts")) continue;
-      const text = await Deno.readTextFile(new URL(dir + entry.name, ROOT));
-      assert.doesNotMatch(text, /Deno\.readDir/, `${dir}${entry.name} calls Deno.readDir`);
+      if (path in LISTS_ITS_OWN_FOLDER) continue;
+      const text = await Deno.readTextFile(new URL(path, ROOT));
+      assert.doesNotMatch(text, /Deno\.readDir/, `${path} calls Deno.readDir`);
     }
-  }
+  };
+  for (const dir of ["core/", "commands/"]) await visit(dir);
 });
 
 Deno.test("cli.ts lists and runs commands with every file read denied", async () => {
