@@ -48,8 +48,8 @@ export default defineCommand({
   help: "Runs the tests against a test database made for the run\n\n" +
     "On a server (--database or DATABASE_URL naming postgres://…/<name>) the test database is " +
     "test_<name>; the embedded one is .manage/test_database/db. The tests get its URL in " +
-    `${TEST_DATABASE_ENV}, which testCase() from mod.ts reads. It is dropped when the run ` +
-    "ends, passed, failed or interrupted, unless --keepdb.",
+    `${TEST_DATABASE_ENV} (and DATABASE_URL), which testCase() from mod.ts reads. It is ` +
+    "dropped when the run ends, passed, failed or interrupted, unless --keepdb.",
   // It runs the project's code in new processes, as the person at the terminal.
   runFrom: ["cli"],
   requiresDatabase: true,
@@ -125,6 +125,9 @@ export default defineCommand({
             ),
           ),
           [TEST_DATABASE_ENV]: database.url,
+          // A command a test runs without testCase() gets the test database too, never the
+          // project's own.
+          DATABASE_URL: database.url,
           ...(options.parallel !== undefined ? { DENO_JOBS: String(options.parallel) } : {}),
         },
         clearEnv: true,
