@@ -43,6 +43,15 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   }
 }
 
+/** The host's name, or `localhost` when it may not be read (`--allow-sys` not given). */
+function hostName(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "localhost";
+  }
+}
+
 const env = Deno.env.toObject();
 const columns = Number(env.COLUMNS) ||
   (Deno.stdout.isTerminal() ? Deno.consoleSize().columns : 80);
@@ -59,6 +68,8 @@ const code = await main(Deno.args, {
   prog: "manage",
   cwd: workingDirectory(env, Deno.cwd()),
   executable: Deno.execPath(),
+  pid: Deno.pid,
+  hostname: hostName(),
   stdin: Deno.stdin.readable,
   stdinIsTerminal,
   setRaw: stdinIsTerminal ? setRaw : undefined,

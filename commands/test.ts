@@ -235,7 +235,7 @@ async function embeddedTestDatabase(
       }
       await migrate();
       // The database is closed now (migrate's connection ended): copy it as the template.
-      const temp = `${template}.tmp-${Deno.pid}`;
+      const temp = `${template}.tmp-${crypto.randomUUID().slice(0, 8)}`;
       try {
         await copyTree(dir, `${temp}/db`);
         await Deno.writeTextFile(`${temp}/${COMPLETE}`, "");

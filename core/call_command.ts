@@ -10,7 +10,7 @@ import { loadCommand } from "./checks.ts";
 import { type CallOptions, type Command, type CommandClass, toCommand } from "./command.ts";
 import { CommandError } from "./errors.ts";
 import { invoke, type RunEnvironment } from "./execute.ts";
-import { streamSink } from "./output.ts";
+import { lineSink } from "./output.ts";
 import { findCommand, type Registry } from "./registry.ts";
 import { EXIT_OPTIONS } from "./shared_options.ts";
 
@@ -26,15 +26,6 @@ function optionKeys(signature: Signature): Set<string> {
   }
   for (const exit of EXIT_OPTIONS) keys.delete(exit);
   return keys;
-}
-
-/** The process's environment, or nothing when reading it is not permitted. */
-export function processEnv(): Record<string, string> {
-  try {
-    return Deno.env.toObject();
-  } catch {
-    return {};
-  }
 }
 
 /** Resolves a command by name (or takes it as it is) and runs it in `run`. */
@@ -73,10 +64,26 @@ export async function runIn(
     { name, command, argv: args, named },
     run,
     (other, otherArgs, options, parent) => {
-      const { stdout, stderr, signal, registry, env, stdin, stdinIsTerminal, ...rest } = options ??
-        {};
+      const {
+        stdout,
+        stderr,
+        signal,
+        registry,
+        env,
+        stdin,
+        stdinIsTerminal,
+        cwd,
+        pid,
+        hostname,
+        prog,
+        ...rest
+      } = options ?? {};
       const child: RunEnvironment = {
         ...parent,
+        cwd: cwd ?? parent.cwd,
+        pid: pid ?? parent.pid,
+        hostname: hostname ?? parent.hostname,
+        prog: prog ?? parent.prog,
         registry: registry ?? parent.registry,
         stdout: stdout ?? parent.stdout,
         stderr: stderr ?? parent.stderr,
@@ -96,9 +103,13 @@ export async function runIn(
 
 /**
  * Runs a command in-process, by name (found in `options.registry`), as a command object or a
- * command class, with
- * command-line words in `args` and options by key in `options`. Returns what `handle` returns;
- * throws `CommandError` (and `UsageError`, exit code 2, for bad arguments) instead of exiting.
+ * command class, with command-line words in `args` and options by key in `options`. Returns what
+ * `handle` returns; throws `CommandError` (and `UsageError`, exit code 2, for bad arguments)
+ * instead of exiting.
+ *
+ * It reads nothing from the process: the run's environment, working directory, process id and
+ * host name are the ones given in `options` (`env`, `cwd`, `pid`, `hostname`), or none (`.` for
+ * the working directory); output with no sink given goes to the console a line at a time.
  *
  * @example
  * ```ts
@@ -121,16 +132,33 @@ export async function callCommand<R = unknown>(
   args: readonly string[] = [],
   options: CallOptions = {},
 ): Promise<R> {
-  const { stdout, stderr, signal, registry, env, stdin, stdinIsTerminal, ...named } = options;
+  const {
+    stdout,
+    stderr,
+    signal,
+    registry,
+    env,
+    stdin,
+    stdinIsTerminal,
+    cwd,
+    pid,
+    hostname,
+    prog,
+    ...named
+  } = options;
+  // Nothing is read from the process: what the run sees is what the caller gives.
   const run: RunEnvironment = {
     registry: registry ?? EMPTY_REGISTRY,
-    stdout: stdout ?? streamSink(Deno.stdout),
-    stderr: stderr ?? streamSink(Deno.stderr),
-    stdoutIsTerminal: stdout ? false : Deno.stdout.isTerminal(),
-    stderrIsTerminal: stderr ? false : Deno.stderr.isTerminal(),
-    env: env ?? processEnv(),
+    stdout: stdout ?? lineSink(console.log),
+    stderr: stderr ?? lineSink(console.error),
+    stdoutIsTerminal: false,
+    stderrIsTerminal: false,
+    env: env ?? {},
     signal,
-    cwd: Deno.cwd(),
+    cwd: cwd ?? ".",
+    pid,
+    hostname,
+    prog,
     stdin,
     stdinIsTerminal: stdinIsTerminal ?? false,
   };

@@ -33,16 +33,34 @@ import type { Style } from "./style.ts";
 
 /** Options for running a command in-process (see `callCommand`). */
 export interface CallOptions {
-  /** Where the command's stdout goes; the process's stdout when left out. */
+  /**
+   * Where the command's stdout goes; when left out (and not called from a command), whole lines
+   * go to `console.log`.
+   */
   stdout?: TextSink;
-  /** Where the command's stderr goes; the process's stderr when left out. */
+  /** Where the command's stderr goes; when left out, whole lines go to `console.error`. */
   stderr?: TextSink;
   /** Aborts the command (its `ctx.signal`). */
   signal?: AbortSignal;
   /** The registry that names resolve in. */
   registry?: Registry;
-  /** Environment for options' `env` fallbacks and colour settings. */
+  /**
+   * Environment for options' `env` fallbacks (`DATABASE_URL`) and colour settings. When left
+   * out: the calling command's, or, from other code, none: pass the process's environment as an
+   * object to give it.
+   */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The working directory (`ctx.cwd`) the command reads the paths it is given from, and finds
+   * the embedded database in. When left out: the calling command's, or `.`.
+   */
+  cwd?: string;
+  /** The process's id (`ctx.pid`); the calling command's when left out. */
+  pid?: number;
+  /** The host's name (`ctx.hostname`); the calling command's when left out. */
+  hostname?: string;
+  /** The program's name in usage lines and messages (`ctx.prog`); `manage` when left out. */
+  prog?: string;
   /** Standard input for the command (prompts, SQL to run); none when left out. */
   stdin?: ReadableStream<Uint8Array>;
   /**
@@ -87,6 +105,10 @@ export interface CommandContext<O = Record<string, unknown>> {
   readonly cwd: string;
   /** The running program's file, when known: the compiled manage, or deno in a source run. */
   readonly executable?: string;
+  /** The process's id, when the caller gave it (`cli.ts` does). */
+  readonly pid?: number;
+  /** The host's name, when the caller gave it (`cli.ts` does). */
+  readonly hostname?: string;
   /** Standard input, when the command has one (the terminal or a pipe; none in `callCommand`). */
   readonly stdin?: ReadableStream<Uint8Array>;
   /** Standard input is a terminal (a person may answer prompts). */

@@ -46,6 +46,10 @@ export interface RunEnvironment {
   cwd?: string;
   /** The running program's file (`ctx.executable`): the compiled manage, or deno. */
   executable?: string;
+  /** The process's id (`ctx.pid`): what a worker and a lock holder are known by. */
+  pid?: number;
+  /** The host's name (`ctx.hostname`): where a worker runs. */
+  hostname?: string;
   /** Standard input (`ctx.stdin`). */
   stdin?: ReadableStream<Uint8Array>;
   /** Standard input is a terminal. */
@@ -184,6 +188,8 @@ export async function invoke(
     terminalWidth: run.terminalWidth ?? 80,
     cwd: run.cwd ?? ".",
     executable: run.executable,
+    pid: run.pid,
+    hostname: run.hostname,
     stdin: run.stdin,
     stdinIsTerminal: run.stdinIsTerminal ?? false,
     setRaw: run.stdinIsTerminal ? run.setRaw : undefined,

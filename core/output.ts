@@ -88,14 +88,41 @@ export function captureOutput(): CapturedOutput {
   };
 }
 
-/** A stream the process writes to synchronously, such as `Deno.stdout`. */
+/**
+ * A sink that prints whole lines with `log` (`console.log`, `console.error`): what
+ * `callCommand` writes to when it is given no sink. A line is printed when its newline is
+ * written; the rest waits for the next write.
+ *
+ * @example
+ * ```ts
+ * import { lineSink } from "./output.ts";
+ *
+ * const lines: string[] = [];
+ * const sink = lineSink((line) => lines.push(line));
+ * sink.write("one\ntw");
+ * sink.write("o\n");
+ * console.assert(lines.join("|") === "one|two");
+ * ```
+ */
+export function lineSink(log: (line: string) => void): TextSink {
+  let pending = "";
+  return {
+    write(text: string) {
+      const lines = (pending + text).split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) log(line);
+    },
+  };
+}
+
+/** A stream the process writes to synchronously, such as the process's standard output. */
 export interface SyncWriter {
   /** Writes some of the bytes and returns how many. */
   writeSync(bytes: Uint8Array): number;
 }
 
 /**
- * A sink over a synchronous byte stream (`Deno.stdout`, `Deno.stderr`), writing every byte and
+ * A sink over a synchronous byte stream (the standard output or error), writing every byte and
  * giving up quietly when the reader has gone (`manage help | head`).
  */
 export function streamSink(stream: SyncWriter): TextSink {

@@ -13,6 +13,8 @@ export interface ScriptDecl<D extends ArgumentsDecl> {
   prog: string;
   help: string;
   arguments: D;
+  /** What the declarations cannot say (`--rounds` at least 1): the error, or undefined. */
+  check?: (values: ValuesOf<D>) => string | undefined;
 }
 
 /** Parses `argv` for `script`; prints help or a usage error and exits where argparse would. */
@@ -31,10 +33,14 @@ export function scriptArgs<D extends ArgumentsDecl>(
   const layout = { prog: script.prog, path: [] };
   try {
     const { values, stopped } = parseArgs(signature, argv, { stopOn: ["help"] });
-    if (stopped) {
+    // `stopOn` ends parsing only at the framework's shared options: a script's `help` is its own.
+    if (stopped || values.help === true) {
       console.log(formatHelp(signature, layout, { description: script.help }));
       Deno.exit(0);
     }
+    const problem = script.check?.(values as ValuesOf<D>);
+    if (problem !== undefined) throw new UsageError(problem);
+    delete values.help;
     return values as ValuesOf<D>;
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;

@@ -21,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../core/atomic_file.ts";
 import { type Command, toCommand } from "../core/command.ts";
 import { isMigration } from "../apps/db/migrator/mod.ts";
+import { isModel } from "../apps/db/orm/mod.ts";
 
 /** Where the generated registry is written, relative to the project root. */
 export const REGISTRY_PATH = "commands/_registry.ts";
@@ -72,13 +73,6 @@ async function exists(url: URL): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** A model made by `defineModel`: it has a state and a manager. */
-function isModel(value: unknown): boolean {
-  if (typeof value !== "object" || value === null) return false;
-  const { state, objects } = value as { state?: unknown; objects?: unknown };
-  return typeof state === "object" && state !== null && objects !== undefined;
 }
 
 /** What {@linkcode buildRegistry} produced. */

@@ -26,6 +26,7 @@
 
 import { isTarget, type Target, TARGETS } from "../commands/_release/mod.ts";
 import { compileBinary, makeStamp } from "./_build.ts";
+import { scriptArgs } from "./_args.ts";
 
 export { type Target, TARGETS };
 
@@ -221,49 +222,22 @@ export function defaultOutput(target: Target | undefined, os: string = Deno.buil
   return `dist/manage${target ? `-${target}` : ""}${windows ? ".exe" : ""}`;
 }
 
-const USAGE = `Usage: deno task compile [--target ${TARGETS.join("|")}] [--output PATH] [--verify]`;
-
-interface Args {
-  target?: Target;
-  output?: string;
-  verify: boolean;
-  help: boolean;
-}
-
-/** Thrown for a wrong command line: exit code 2. */
-class UsageError extends Error {}
-
-function parseArgs(args: readonly string[]): Args {
-  const parsed: Args = { verify: false, help: false };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=")
-      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
-      : [arg, undefined];
-    const value = () => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === "") {
-        throw new UsageError(`Option ${flag} needs a value\n${USAGE}`);
-      }
-      return v;
-    };
-    if (flag === "--target") {
-      const target = value();
-      if (!isTarget(target)) {
-        throw new UsageError(`Unknown target '${target}': use one of ${TARGETS.join(", ")}`);
-      }
-      parsed.target = target;
-    } else if (flag === "--output" || flag === "-o") {
-      parsed.output = value();
-    } else if (flag === "--verify" && inline === undefined) {
-      parsed.verify = true;
-    } else if ((flag === "--help" || flag === "-h") && inline === undefined) {
-      parsed.help = true;
-    } else {
-      throw new UsageError(`Unknown argument '${arg}'\n${USAGE}`);
-    }
-  }
-  return parsed;
+/** The command line: `--target`, `--output`, `--verify` (and `-h/--help`). */
+function commandLine(args: readonly string[]) {
+  return scriptArgs({
+    prog: "deno task compile",
+    help: "Builds the manage binary with deno compile",
+    arguments: {
+      options: {
+        target: {
+          choices: TARGETS,
+          help: "the platform to build for (default: this machine's)",
+        },
+        output: { short: "o", metavar: "PATH", help: "where to write the binary" },
+        verify: { type: "boolean", help: "check that every command is embedded in the binary" },
+      },
+    },
+  }, args);
 }
 
 function toPath(url: URL): string {
@@ -349,17 +323,7 @@ function megabytes(bytes: number): string {
 
 async function main(args: readonly string[]): Promise<number> {
   const started = performance.now();
-  let parsed: Args;
-  try {
-    parsed = parseArgs(args);
-  } catch (error) {
-    if (error instanceof UsageError) fail(error.message, 2);
-    throw error;
-  }
-  if (parsed.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = commandLine(args);
 
   const rootUrl = new URL("../", import.meta.url);
   const root = toPath(rootUrl);

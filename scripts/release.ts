@@ -28,13 +28,13 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { scriptArgs } from "./_args.ts";
 import {
   type ArchiveEntry,
   archiveName,
   type BuildStamp,
   executableName,
   formatChecksums,
-  isTarget,
   sha256Hex,
   type Target,
   TARGETS,
@@ -43,8 +43,6 @@ import {
 } from "../commands/_release/mod.ts";
 import { compileBinary, makeStamp, uncommitted } from "./_build.ts";
 import { missingModules, permissionFlags, requiredModules } from "./compile.ts";
-
-const USAGE = `Usage: deno task release [--target TARGET]… [--require-all]`;
 
 /** The line of install.sh that the published copy fills in. */
 const INSTALL_URL_LINE = 'releases_url=""';
@@ -55,21 +53,23 @@ class Failure extends Error {
   }
 }
 
-function parseArgs(args: readonly string[]): { targets: Target[]; requireAll: boolean } {
-  const targets: Target[] = [];
-  let requireAll = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--require-all") requireAll = true;
-    else if (arg === "--target" || arg.startsWith("--target=")) {
-      const value = arg.includes("=") ? arg.slice("--target=".length) : args[++i];
-      if (value === undefined || !isTarget(value)) {
-        throw new Failure(`Unknown target '${value ?? ""}': use one of ${TARGETS.join(", ")}`, 2);
-      }
-      targets.push(value);
-    } else throw new Failure(`Unknown argument '${arg}'\n${USAGE}`, 2);
-  }
-  return { targets: targets.length > 0 ? targets : [...TARGETS], requireAll };
+/** The command line: `--target` (repeatable), `--require-all` (and `-h/--help`). */
+function commandLine(args: readonly string[]): { targets: Target[]; requireAll: boolean } {
+  const { target, requireAll } = scriptArgs({
+    prog: "deno task release",
+    help: "Builds the manage binary for each target and writes the release's files",
+    arguments: {
+      options: {
+        target: {
+          choices: TARGETS,
+          multiple: true,
+          help: "a platform to build for (repeatable; default: all of them)",
+        },
+        requireAll: { type: "boolean", help: "fail when a target could not be built" },
+      },
+    },
+  }, args);
+  return { targets: target && target.length > 0 ? [...target] : [...TARGETS], requireAll };
 }
 
 /** Refuses what a release may not be built from: uncommitted changes, a stale registry. */
@@ -128,7 +128,7 @@ function megabytes(bytes: number): string {
 }
 
 async function release(args: readonly string[]): Promise<void> {
-  const { targets, requireAll } = parseArgs(args);
+  const { targets, requireAll } = commandLine(args);
   const root = fileURLToPath(new URL("..", import.meta.url)).replace(/[\\/]$/, "");
   await checkTree(root);
   const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));

@@ -16,10 +16,10 @@
  * @module
  */
 
+import { scriptArgs } from "../_args.ts";
 import { permissionFlags } from "../compile.ts";
 import { copyProject, deno, median, toPath } from "./startup.ts";
 
-const USAGE = "Usage: deno task bench:fixtures [--rounds N] [--rows N]";
 const TARGET = 2;
 
 const MODELS = `import { defineModel, field } from "../../mod.ts";
@@ -111,24 +111,20 @@ async function peakMemory(args: string[], cwd: string): Promise<number | undefin
   return Number(new TextDecoder().decode(stdout).trim()) || undefined;
 }
 
-function parseArgs(args: readonly string[]): { rounds: number; rows: number } {
-  const options = { rounds: 3, rows: 1_000_000 };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split("=", 2);
-    if (flag === "--help" || flag === "-h") {
-      console.log(USAGE);
-      Deno.exit(0);
-    }
-    if (flag !== "--rounds" && flag !== "--rows") {
-      throw new TypeError(`Unknown argument '${args[i]}': ${USAGE.toLowerCase()}`);
-    }
-    const value = Number(inline ?? args[++i]);
-    if (!Number.isInteger(value) || value < 1) {
-      throw new TypeError(`Option ${flag} takes a whole number of at least 1`);
-    }
-    options[flag === "--rounds" ? "rounds" : "rows"] = value;
-  }
-  return options;
+/** The command line: `--rounds N`, `--rows N` (and `-h/--help`). */
+function commandLine(args: readonly string[]): { rounds: number; rows: number } {
+  return scriptArgs({
+    prog: "deno task bench:fixtures",
+    help: "Times loaddata and dumpdata against psql's COPY on the same rows",
+    arguments: {
+      options: {
+        rounds: { type: "integer", default: 3, metavar: "N", help: "timed rounds" },
+        rows: { type: "integer", default: 1_000_000, metavar: "N", help: "rows in the fixture" },
+      },
+    },
+    check: ({ rounds, rows }) =>
+      rounds < 1 || rows < 1 ? "--rounds and --rows take a whole number of at least 1" : undefined,
+  }, args);
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -136,13 +132,7 @@ const megabytes = (kb: number | undefined) =>
   kb === undefined ? "-" : `${(kb / 1024).toFixed(0)} MB`;
 
 async function main(args: readonly string[]): Promise<number> {
-  let options: { rounds: number; rows: number };
-  try {
-    options = parseArgs(args);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return 2;
-  }
+  const options = commandLine(args);
   const server = await serverUrl();
   if (!server) {
     console.log("fixtures: skipped, no server answers at 127.0.0.1:5432 (set TEST_DATABASE_URL)");

@@ -28,6 +28,7 @@ import { defineCommand } from "../../core/command.ts";
 import type { Registry } from "../../core/registry.ts";
 import { insertJob, newJob, Worker, type WorkerOptions } from "../../apps/jobs/queue/mod.ts";
 import { createQueueTables } from "../../apps/jobs/queue/_tables.ts";
+import { scriptArgs } from "../_args.ts";
 import { median } from "./startup.ts";
 import { PEER_SYSTEMS, type PeerResult, type PeerSkipped, runPeer } from "./_peers.ts";
 
@@ -38,22 +39,28 @@ interface Options {
   only?: string;
 }
 
+/** The command line: `--jobs N`, `--latency N`, `--url URL`, `--only NAME` (and `-h/--help`). */
 function parse(args: readonly string[]): Options {
-  const options: Options = {
-    jobs: 100_000,
-    latency: 300,
-    url: Deno.env.get("TEST_DATABASE_URL") ?? "postgres://postgres@127.0.0.1:5432/postgres",
-  };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, value] = [args[i], args[i + 1]];
-    if (flag === "--jobs") options.jobs = Number(value);
-    else if (flag === "--latency") options.latency = Number(value);
-    else if (flag === "--url") options.url = value;
-    else if (flag === "--only") options.only = value;
-    else throw new Error(`unknown option ${flag}: use --jobs N --latency N --url URL --only NAME`);
-    i++;
-  }
-  return options;
+  return scriptArgs({
+    prog: "deno task bench:jobs",
+    help: "Times the job queue's throughput and latency against peer queues",
+    arguments: {
+      options: {
+        jobs: { type: "integer", default: 100_000, metavar: "N", help: "jobs to run" },
+        latency: { type: "integer", default: 300, metavar: "N", help: "jobs timed one by one" },
+        url: {
+          default: Deno.env.get("TEST_DATABASE_URL") ??
+            "postgres://postgres@127.0.0.1:5432/postgres",
+          help: "the database (default: $TEST_DATABASE_URL)",
+        },
+        only: { metavar: "NAME", help: "only this system" },
+      },
+    },
+    check: ({ jobs, latency }) =>
+      jobs < 1 || latency < 1
+        ? "--jobs and --latency take a whole number of at least 1"
+        : undefined,
+  }, args);
 }
 
 const quiet = { env: {}, cwd: Deno.cwd(), notice: () => {} };

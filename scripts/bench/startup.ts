@@ -19,6 +19,7 @@
  * @module
  */
 
+import { scriptArgs } from "../_args.ts";
 import { permissionFlags } from "../compile.ts";
 
 /** One timed command. */
@@ -59,7 +60,6 @@ export interface BenchResult {
 export const SYNTHETIC_COMMANDS = 300;
 
 const WARMUP_ROUNDS = 2;
-const USAGE = "Usage: deno task bench [--rounds N] [--json]";
 const roundTo = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /**
@@ -237,29 +237,19 @@ async function largeProject(root: string, tmp: string): Promise<string> {
   return copy;
 }
 
+/** The command line: `--rounds N`, `--json` (and `-h/--help`). */
 function parseArgs(args: readonly string[]): { rounds: number; json: boolean } {
-  let rounds = 15;
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--json") {
-      json = true;
-    } else if (arg === "--rounds" || arg.startsWith("--rounds=")) {
-      const value = arg === "--rounds" ? args[++i] : arg.slice("--rounds=".length);
-      rounds = Number(value);
-      if (!Number.isInteger(rounds) || rounds < 1) {
-        throw new TypeError(
-          `Option --rounds takes a whole number of at least 1, not '${value ?? ""}'`,
-        );
-      }
-    } else if (arg === "--help" || arg === "-h") {
-      console.log(USAGE);
-      Deno.exit(0);
-    } else {
-      throw new TypeError(`Unknown argument '${arg}': ${USAGE.toLowerCase()}`);
-    }
-  }
-  return { rounds, json };
+  return scriptArgs({
+    prog: "deno task bench",
+    help: "Times whole deno processes against a bare deno run of an empty script",
+    arguments: {
+      options: {
+        rounds: { type: "integer", default: 15, metavar: "N", help: "timed rounds" },
+        json: { type: "boolean", help: "print the results as JSON" },
+      },
+    },
+    check: ({ rounds }) => rounds < 1 ? "--rounds takes a whole number of at least 1" : undefined,
+  }, args);
 }
 
 /** The results as a text table, with `extra` lines below it. */
@@ -286,13 +276,7 @@ export function formatTable(results: readonly BenchResult[], extra: string[]): s
 }
 
 async function main(args: readonly string[]): Promise<number> {
-  let options: { rounds: number; json: boolean };
-  try {
-    options = parseArgs(args);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return 2;
-  }
+  const options = parseArgs(args);
   const log = (message: string) => console.error(message);
   const root = toPath(new URL("../../", import.meta.url)).replace(/[\\/]$/, "");
   const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));

@@ -15,9 +15,8 @@ import {
   type SchemaOperation,
   splitLabel,
 } from "../migrator/mod.ts";
-import type { ModelState } from "../orm/mod.ts";
+import { projectModels, snakeCase } from "../orm/mod.ts";
 import { type LineReader, lineReader } from "../../../core/prompt.ts";
-import type { ModelsEntry } from "../../../core/registry.ts";
 import {
   isDirectory,
   NAME,
@@ -54,11 +53,6 @@ function lower(label: string): string {
   return splitLabel(label)[1].toLowerCase();
 }
 
-/** `createdAt` → `created_at`. */
-function snake(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
-}
-
 /** What an operation adds to a migration's name, as Django's `migration_name_fragment`. */
 function nameFragment(op: SchemaOperation): string {
   switch (op.kind) {
@@ -67,13 +61,13 @@ function nameFragment(op: SchemaOperation): string {
     case "deleteModel":
       return `delete_${op.model.name.toLowerCase()}`;
     case "addField":
-      return `${lower(op.model)}_${snake(op.name)}`;
+      return `${lower(op.model)}_${snakeCase(op.name)}`;
     case "removeField":
-      return `remove_${lower(op.model)}_${snake(op.name)}`;
+      return `remove_${lower(op.model)}_${snakeCase(op.name)}`;
     case "alterField":
-      return `alter_${lower(op.model)}_${snake(op.name)}`;
+      return `alter_${lower(op.model)}_${snakeCase(op.name)}`;
     case "renameField":
-      return `rename_${snake(op.from)}_${lower(op.model)}_${snake(op.to)}`;
+      return `rename_${snakeCase(op.from)}_${lower(op.model)}_${snakeCase(op.to)}`;
     case "renameModel":
       return `rename_${lower(op.from)}_${lower(op.to)}`;
     case "addIndex":
@@ -99,50 +93,6 @@ function suggestName(operations: readonly SchemaOperation[], initial: boolean): 
     name = longer;
   }
   return name;
-}
-
-function isModel(value: unknown): value is { state: ModelState } {
-  if (typeof value !== "object" || value === null) return false;
-  const { state, objects } = value as { state?: Partial<ModelState>; objects?: unknown };
-  return typeof state === "object" && state !== null && typeof state.app === "string" &&
-    typeof state.name === "string" && typeof state.fields === "object" && objects !== undefined;
-}
-
-/**
- * The models of the apps' `models.ts` modules, by label. A module may re-export another app's
- * models; each model counts once, and must be exported by its own app's module.
- */
-async function loadModels(entries: readonly ModelsEntry[]): Promise<ProjectState> {
-  const models: ProjectState = new Map();
-  const elsewhere = new Map<string, string>();
-  for (const entry of entries) {
-    const module = await entry.load();
-    for (const value of Object.values(module)) {
-      if (!isModel(value)) continue;
-      const { state } = value;
-      const label = `${state.app}.${state.name}`;
-      if (state.app !== entry.app) {
-        if (!elsewhere.has(label)) elsewhere.set(label, entry.module);
-        continue;
-      }
-      const known = models.get(label);
-      if (known && known !== state) {
-        throw new CommandError(
-          `${entry.module} defines model ${label} twice: keep one defineModel("${label}", …)`,
-        );
-      }
-      models.set(label, state);
-    }
-  }
-  for (const [label, module] of elsewhere) {
-    if (models.has(label)) continue;
-    const app = splitLabel(label)[0];
-    throw new CommandError(
-      `${module} exports model ${label}, which apps/${app}/models.ts does not: define and ` +
-        `export it in apps/${app}/models.ts, or give it a label of app '${module.split("/")[1]}'`,
-    );
-  }
-  return models;
 }
 
 /** Asks yes/no questions on standard output, reading the answers from standard input. */
@@ -290,7 +240,7 @@ export default defineCommand({
       changes = new Map(appLabels.map((app) => [app, []]));
     } else {
       state = projectState(graph);
-      const models = await loadModels(modelEntries);
+      const models = await projectModels(modelEntries);
       let reader: LineReader | undefined;
       const interactive = ctx.stdinIsTerminal && !options.noinput;
       try {

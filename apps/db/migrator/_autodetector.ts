@@ -18,7 +18,7 @@ import {
   renameModel,
   type SchemaOperation,
 } from "./_schema_operations.ts";
-import type { FieldState, IndexState, ModelState } from "../orm/mod.ts";
+import { canonicalJson, type FieldState, type IndexState, type ModelState } from "../orm/mod.ts";
 import { applyOperation, type ProjectState, splitLabel } from "./_project_state.ts";
 
 /** Renames the user named: `app.Model.old:new` (a field) or `app.Old:New` (a model). */
@@ -65,22 +65,9 @@ export function parseRenames(values: readonly string[]): Renames {
   return { models, fields };
 }
 
-/** JSON with sorted keys and no `undefined`: equal states give equal text. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    return `{${
-      Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) =>
-        a < b ? -1 : a > b ? 1 : 0
-      ).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")
-    }}`;
-  }
-  return JSON.stringify(value);
-}
-
 /** Two states are the same. */
 export function same(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 /** A field's definition apart from its column, which follows its name. */

@@ -29,6 +29,7 @@ import {
   type PlanStep,
 } from "./_graph.ts";
 import { withMigrationLock } from "./_advisory_lock.ts";
+import { canonicalJson } from "../orm/mod.ts";
 import { assertReversible, operationSQL } from "./_operations.ts";
 import {
   appliedMigrations,
@@ -59,19 +60,6 @@ export {
   hasMigrationsTable,
   MIGRATIONS_TABLE,
 } from "./_recorder.ts";
-
-/** `value` as JSON with object keys sorted and `undefined` left out, so equal values hash equal. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
-      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`);
-    return `{${entries.join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /**
  * The SHA-256 (hex) of a migration's operations and atomic flag, as canonical JSON: what

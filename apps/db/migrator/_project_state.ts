@@ -4,18 +4,14 @@
 
 import { CommandError } from "../../../core/errors.ts";
 import type { Operation } from "./_migration.ts";
-import type { FieldState, ModelState } from "../orm/mod.ts";
+import { type FieldState, type ModelState, splitLabel } from "../orm/mod.ts";
 import type { MigrationGraph } from "./_graph.ts";
 import { describeOperation } from "./_operations.ts";
 
 /** The models of a project by label (`app.Model`), in the order they were created. */
 export type ProjectState = Map<string, ModelState>;
 
-/** `app.Model` → `["app", "Model"]`. */
-export function splitLabel(label: string): [string, string] {
-  const dot = label.indexOf(".");
-  return [label.slice(0, dot), label.slice(dot + 1)];
-}
+export { splitLabel } from "../orm/mod.ts";
 
 /** `fields` with `key` replaced (in its place) by `newKey`: `value`. */
 function replaceField(

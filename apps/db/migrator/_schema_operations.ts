@@ -7,7 +7,13 @@
  * @module
  */
 
-import type { FieldState, IndexState, ModelState } from "../orm/mod.ts";
+import {
+  defaultTable,
+  type FieldState,
+  type IndexState,
+  type ModelState,
+  snakeCase,
+} from "../orm/mod.ts";
 
 /** Creates a model's table, with its constraints and indexes. Undone by dropping the table. */
 export interface CreateModel {
@@ -176,20 +182,6 @@ export interface RenameFieldOptions extends TableOption {
   readonly toColumn?: string;
 }
 
-/** `app.Model` → `app_model`: the table a model has unless it names another. */
-function defaultTable(label: string): string {
-  const dot = label.indexOf(".");
-  if (dot <= 0 || dot === label.length - 1) {
-    throw new Error(`Model label '${label}' is not of the form app.ModelName`);
-  }
-  return `${label.slice(0, dot)}_${label.slice(dot + 1).toLowerCase()}`;
-}
-
-/** `createdAt` → `created_at`, as `defineModel` names columns. */
-function snake(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/-/g, "_").toLowerCase();
-}
-
 /**
  * Creates a model's table: its columns, primary key, unique and foreign key constraints (with an
  * index on each foreign key) and its indexes.
@@ -351,8 +343,8 @@ export function renameField(
     table: options.table ?? defaultTable(model),
     from,
     to,
-    fromColumn: options.fromColumn ?? `${snake(from)}${suffix}`,
-    toColumn: options.toColumn ?? options.field?.column ?? `${snake(to)}${suffix}`,
+    fromColumn: options.fromColumn ?? `${snakeCase(from)}${suffix}`,
+    toColumn: options.toColumn ?? options.field?.column ?? `${snakeCase(to)}${suffix}`,
     ...(options.field ? { field: options.field } : {}),
   };
 }
@@ -400,7 +392,7 @@ export function addIndex(model: string, index: IndexState, options: IndexOptions
     model,
     table: options.table ?? defaultTable(model),
     index,
-    columns: options.columns ?? index.fields.map(snake),
+    columns: options.columns ?? index.fields.map(snakeCase),
   };
 }
 
@@ -429,6 +421,6 @@ export function removeIndex(
     model,
     table: options.table ?? defaultTable(model),
     index,
-    columns: options.columns ?? index.fields.map(snake),
+    columns: options.columns ?? index.fields.map(snakeCase),
   };
 }

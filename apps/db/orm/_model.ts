@@ -10,6 +10,7 @@
 import type { Simplify } from "../../../core/arguments.ts";
 import { Manager } from "./_queryset.ts";
 import {
+  defaultTable,
   type FieldDefault,
   type FieldState,
   type FieldType,
@@ -17,6 +18,7 @@ import {
   type ModelState,
   type OnDelete,
   snakeCase,
+  splitLabel,
 } from "./_model_state.ts";
 
 /**
@@ -151,18 +153,6 @@ export const field = {
     });
   },
 };
-
-/** The default table of a model label: `myapp.MyModel` → `myapp_mymodel`. */
-export function defaultTable(label: string): string {
-  const [app, name] = splitLabel(label);
-  return `${app}_${name.toLowerCase()}`;
-}
-
-function splitLabel(label: string): [string, string] {
-  const match = /^([a-z][a-z0-9_]*)\.([A-Za-z][A-Za-z0-9]*)$/.exec(label);
-  if (!match) throw new Error(`Model label '${label}' is not of the form app.ModelName`);
-  return [match[1], match[2]];
-}
 
 /** A model's field declarations, by field name. */
 export type Fields = Record<string, Field>;

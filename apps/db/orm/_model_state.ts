@@ -80,9 +80,77 @@ export interface ModelState {
   readonly indexes: readonly IndexState[];
 }
 
-/** `createdAt` → `created_at`. */
+/**
+ * `createdAt` → `created_at`, `due-date` → `due_date`: the column a field's key gives, and the
+ * name fixtures and migration names use for it.
+ *
+ * @example
+ * ```ts
+ * import { snakeCase } from "./_model_state.ts";
+ *
+ * console.assert(snakeCase("createdAt") === "created_at");
+ * console.assert(snakeCase("due-date") === "due_date");
+ * ```
+ */
 export function snakeCase(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/-/g, "_").toLowerCase();
+}
+
+/**
+ * `shop.BookAuthor` → `["shop", "BookAuthor"]`. Throws when the label is not an app label (a
+ * lower-case identifier) and a model name (letters and digits) joined by a dot.
+ *
+ * @example
+ * ```ts
+ * import { splitLabel } from "./_model_state.ts";
+ *
+ * console.assert(splitLabel("shop.Book").join() === "shop,Book");
+ * ```
+ */
+export function splitLabel(label: string): [string, string] {
+  const match = /^([a-z][a-z0-9_]*)\.([A-Za-z][A-Za-z0-9]*)$/.exec(label);
+  if (!match) throw new Error(`Model label '${label}' is not of the form app.ModelName`);
+  return [match[1], match[2]];
+}
+
+/**
+ * The table a model has unless it names another: `myapp.MyModel` → `myapp_mymodel`. Throws,
+ * as {@linkcode splitLabel}, on a label that is not `app.ModelName`.
+ *
+ * @example
+ * ```ts
+ * import { defaultTable } from "./_model_state.ts";
+ *
+ * console.assert(defaultTable("myapp.MyModel") === "myapp_mymodel");
+ * ```
+ */
+export function defaultTable(label: string): string {
+  const [app, name] = splitLabel(label);
+  return `${app}_${name.toLowerCase()}`;
+}
+
+/**
+ * `value` as JSON with object keys sorted, `undefined` properties left out and `undefined` array
+ * items written `null` (as `JSON.stringify` writes them), so that equal values give equal text:
+ * what migration checksums hash and the autodetector compares.
+ *
+ * @example
+ * ```ts
+ * import { canonicalJson } from "./_model_state.ts";
+ *
+ * console.assert(canonicalJson({ b: 1, a: [undefined], c: undefined }) === '{"a":[null],"b":1}');
+ * ```
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /** `app.Model` for a model state. */

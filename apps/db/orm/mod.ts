@@ -12,8 +12,11 @@
  * - The model state's types and helpers (`ModelState`, `FieldState`, `quoteIdent`, `snakeCase`,
  *   …), which the migration engine, the fixtures and the drivers read.
  *
- * It imports the command framework's database interface (`core/database.ts`) and nothing else:
- * no driver, so that `mod.ts` re-exports it without loading an npm package.
+ * - `projectModels(registry.models)`: the project's models, by label, read from the apps'
+ *   `models.ts` modules.
+ *
+ * It imports the command framework's database interface, registry and errors (`core/`) and
+ * nothing else: no driver, so that `mod.ts` re-exports it without loading an npm package.
  *
  * @example
  * ```ts ignore
@@ -27,7 +30,6 @@
  */
 
 export {
-  defaultTable,
   defineModel,
   type Field,
   field,
@@ -48,6 +50,8 @@ export {
   type RowOf,
 } from "./_model.ts";
 export {
+  canonicalJson,
+  defaultTable,
   type FieldDefault,
   type FieldState,
   type FieldType,
@@ -57,7 +61,9 @@ export {
   primaryKeyOf,
   quoteIdent,
   snakeCase,
+  splitLabel,
 } from "./_model_state.ts";
+export { isModel, projectModels } from "./_project_models.ts";
 export {
   type BulkCreateOptions,
   DoesNotExist,

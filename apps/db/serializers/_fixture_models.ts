@@ -8,7 +8,7 @@
  */
 
 import { CommandError } from "../../../core/errors.ts";
-import { type ModelState, primaryKeyOf, snakeCase } from "../orm/mod.ts";
+import { type ModelState, primaryKeyOf, projectModels, snakeCase } from "../orm/mod.ts";
 import { BUILTIN_APP, type Registry } from "../../../core/registry.ts";
 import { closeMatches } from "../../../core/suggest.ts";
 
@@ -40,43 +40,13 @@ export function fixtureFieldName(key: string): string {
   return snakeCase(key);
 }
 
-function isModelState(value: unknown): value is ModelState {
-  if (typeof value !== "object" || value === null) return false;
-  const state = value as Partial<ModelState>;
-  return typeof state.app === "string" && typeof state.name === "string" &&
-    typeof state.table === "string" && typeof state.fields === "object" && state.fields !== null;
-}
-
-/** The models one models module exports, in export order. */
-export function modelsOf(module: Readonly<Record<string, unknown>>): ModelState[] {
-  const found: ModelState[] = [];
-  for (const value of Object.values(module)) {
-    if (typeof value !== "object" || value === null) continue;
-    const candidate = value as { state?: unknown; objects?: unknown };
-    if (candidate.objects !== undefined && isModelState(candidate.state)) {
-      found.push(candidate.state);
-    }
-  }
-  return found;
-}
-
 /**
  * Every model of the project: the apps' models modules in registry order (by app), each
- * module's models in export order. A model exported twice (re-exported by another app) counts
- * once.
+ * module's models in export order. A model re-exported by another app counts once, and must be
+ * exported by its own app's module (as `makemigrations` requires).
  */
 export async function loadModels(registry: Registry): Promise<ModelState[]> {
-  const models: ModelState[] = [];
-  const seen = new Set<string>();
-  for (const entry of registry.models ?? []) {
-    for (const state of modelsOf(await entry.load())) {
-      const label = fixtureLabel(state);
-      if (seen.has(label)) continue;
-      seen.add(label);
-      models.push(state);
-    }
-  }
-  return models;
+  return [...(await projectModels(registry.models ?? [])).values()];
 }
 
 /** The apps a registry knows: those with commands, checks, migrations or models. */

@@ -94,6 +94,8 @@ export default defineCommand({
       signal: ctx.signal,
       env,
       cwd: ctx.cwd,
+      pid: ctx.pid,
+      hostname: ctx.hostname,
       log,
     });
     if (verbosity >= 1) {

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { processEnv } from "../../../core/call_command.ts";
 import { loadCommand } from "../../../core/checks.ts";
 import type { Queryable } from "../../../core/database.ts";
 import { CommandError, UsageError } from "../../../core/errors.ts";
@@ -34,9 +33,12 @@ export interface EnqueueOptions extends JobOptions {
   db?: Queryable;
   /** A database URL, when `db` is not given. */
   database?: string;
-  /** The environment (for `DATABASE_URL` and options' environment fallbacks); the process's. */
+  /**
+   * The environment (for `DATABASE_URL` and options' environment fallbacks); none when left out
+   * (pass `ctx.env` inside a command; the process's environment as an object elsewhere).
+   */
   env?: Readonly<Record<string, string | undefined>>;
-  /** The working directory the embedded database is found from; the process's. */
+  /** The working directory the embedded database is found from (`ctx.cwd`); `.` by default. */
   cwd?: string;
 }
 
@@ -133,13 +135,13 @@ export async function enqueue(
   args: readonly string[],
   options: EnqueueOptions,
 ): Promise<Enqueued> {
-  const env = options.env ?? processEnv();
+  const env = options.env ?? {};
   const job = newJob(name, args, options);
   await checkJobArguments(options.registry, name, args, env);
   if (options.db) return await insertJob(options.db, job);
   const db = await openRegistryDatabase(options.registry, options.database ?? env.DATABASE_URL, {
     env,
-    cwd: options.cwd ?? Deno.cwd(),
+    cwd: options.cwd ?? ".",
     notice: () => {},
   });
   try {

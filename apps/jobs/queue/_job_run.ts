@@ -24,7 +24,7 @@ export interface Running {
   done: Promise<void>;
   /** True once its outcome is recorded (the command may still be running, if it was stuck). */
   settled: boolean;
-  /** Why it failed, when code of it escaped (see `_contain.ts`): `Deno.exit`, say. */
+  /** Why it failed, when code of it escaped (see `_contain.ts`): a call to exit, say. */
   escaped?: string;
   /** Aborts its signal, and gives up on it if it does not stop within the abort grace. */
   abort: (reason: string) => void;

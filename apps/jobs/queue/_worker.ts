@@ -71,20 +71,15 @@ const MAX_PREFETCH = 500;
 /** How much work, in seconds at the recent pace, a worker holds ahead of free slots. */
 const PREFETCH_SECONDS = 0.25;
 
-function hostname(): string {
-  try {
-    return Deno.hostname();
-  } catch {
-    return "localhost";
-  }
-}
-
 /** A worker; `run()` works until the signal aborts (or, in burst mode, the queue is empty). */
 export class Worker {
   /** This worker's id, as jobs and `manage_worker` record it. */
   readonly id: string;
   readonly #o: Required<
-    Omit<WorkerOptions, "jobDatabase" | "signal" | "log" | "id" | "env" | "cwd" | "prefetch">
+    Omit<
+      WorkerOptions,
+      "jobDatabase" | "signal" | "log" | "id" | "env" | "cwd" | "prefetch" | "pid" | "hostname"
+    >
   >;
   readonly #jobDatabase: () => Promise<Database>;
   readonly #env: Readonly<Record<string, string | undefined>>;
@@ -158,12 +153,13 @@ export class Worker {
       outputInterval: options.outputInterval ?? 500,
       styledOutput: options.styledOutput ?? true,
     };
-    const host = hostname();
-    this.id = options.id ?? `${host}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+    const host = options.hostname ?? "localhost";
+    const pid = options.pid ?? 0;
+    this.id = options.id ?? `${host}-${pid}-${crypto.randomUUID().slice(0, 8)}`;
     this.#info = {
       id: this.id,
       hostname: host,
-      pid: Deno.pid,
+      pid,
       queues: this.#o.queues,
       concurrency,
     };

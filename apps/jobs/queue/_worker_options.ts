@@ -71,6 +71,10 @@ export interface WorkerOptions {
   log?: (level: LogLevel, line: string) => void;
   /** This worker's id (`<hostname>-<pid>-<random>`). */
   id?: string;
+  /** The process's id, as the worker table shows it (`ctx.pid`); 0 when not known. */
+  pid?: number;
+  /** The host's name, as the worker table shows it (`ctx.hostname`); `localhost` when not known. */
+  hostname?: string;
 }
 
 /** How much a log line matters: `info` shows at verbosity 1, `debug` at 2. */

@@ -158,6 +158,8 @@ export default defineCommand({
         signal: ctx.signal,
         env,
         cwd: ctx.cwd,
+        pid: ctx.pid,
+        hostname: ctx.hostname,
         log: workerLog,
       });
       workerLine = `Background jobs: worker ${worker.id} (queues ${

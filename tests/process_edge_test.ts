@@ -1,0 +1,128 @@
+// The process at the edge: only `cli.ts` reads the process (its arguments, environment, working
+// directory, id, host name, main module, streams and exit); everything else is given what a run
+// needs in `RunEnvironment`, and `callCommand` takes the same from its caller.
+import assert from "node:assert/strict";
+import { ROOT } from "./_helpers.ts";
+import { callCommand } from "../core/call_command.ts";
+import { defineCommand } from "../core/command.ts";
+import { captureOutput } from "../core/output.ts";
+
+const PROCESS = /Deno\.(env|cwd|pid|args|mainModule|stdout|exit|hostname)\b/;
+
+/**
+ * Modules that still read the process, each with the reason. The embedded database's driver
+ * names its lock holder and its temporary folders by the process's id and command, and resolves
+ * a long socket path against the process's own working directory (which `ctx.cwd`, the user's
+ * folder under `deno task`, is not); the worker's guard replaces the runtime's exit while jobs
+ * run, so that a job cannot end its worker.
+ */
+const NOT_YET: Record<string, string> = {
+  "apps/db/backends/pglite/_directory_lock.ts": "the lock holder's command line",
+  "apps/db/backends/pglite/_driver.ts": "the lock holder's pid",
+  "apps/db/backends/pglite/_client.ts": "the lock holder's pid",
+  "apps/db/backends/pglite/_template.ts": "temporary folder names",
+  "apps/db/backends/pglite/_server.ts": "socket paths relative to the process's directory",
+  "apps/jobs/queue/_contain.ts": "guards the worker against a job's exit",
+  // A test file is its own process's edge: testCase() reads there what `manage test` gives it.
+  "core/testing.ts": "the test database's URL, which manage test sets, and the tests' folder",
+};
+
+/** Every source module but cli.ts, the scripts and the tests. */
+async function sources(): Promise<string[]> {
+  const files = ["mod.ts"];
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(new URL(dir, ROOT))) {
+      const path = `${dir}${entry.name}`;
+      if (entry.isDirectory) await walk(`${path}/`);
+      else if (entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) files.push(path);
+    }
+  };
+  for (const dir of ["core/", "commands/", "apps/"]) await walk(dir);
+  return files.sort();
+}
+
+Deno.test("only cli.ts reads the process: its environment, directory, id, host, streams, exit", async () => {
+  const found: string[] = [];
+  for (const file of await sources()) {
+    const text = await Deno.readTextFile(new URL(file, ROOT));
+    text.split("\n").forEach((line, i) => {
+      if (PROCESS.test(line) && !Object.hasOwn(NOT_YET, file)) found.push(`${file}:${i + 1}`);
+    });
+  }
+  assert.deepEqual(found, []);
+  assert.match(await Deno.readTextFile(new URL("cli.ts", ROOT)), PROCESS);
+});
+
+/** A command that reports what its run was given. */
+const where = defineCommand({
+  help: "Reports its run's environment",
+  handle({ cwd, pid, hostname, prog, env, stdout }) {
+    stdout.write(
+      JSON.stringify({
+        cwd,
+        pid: pid ?? null,
+        hostname: hostname ?? null,
+        prog,
+        home: env.HOME ?? null,
+      }),
+    );
+  },
+});
+
+Deno.test("callCommand gives the run the cwd, pid, host name, program and env it is given", async () => {
+  const stdout = captureOutput();
+  await callCommand(where, [], {
+    stdout,
+    cwd: "/srv/site",
+    pid: 4242,
+    hostname: "web-1",
+    prog: "site",
+    env: { HOME: "/home/site" },
+  });
+  assert.deepEqual(JSON.parse(stdout.text), {
+    cwd: "/srv/site",
+    pid: 4242,
+    hostname: "web-1",
+    prog: "site",
+    home: "/home/site",
+  });
+});
+
+Deno.test("callCommand reads nothing from the process: no environment, `.` as the directory", async () => {
+  const stdout = captureOutput();
+  await callCommand(where, [], { stdout });
+  assert.deepEqual(JSON.parse(stdout.text), {
+    cwd: ".",
+    pid: null,
+    hostname: null,
+    prog: "manage",
+    home: null,
+  });
+});
+
+Deno.test("a command called from a command runs where its caller runs, unless told otherwise", async () => {
+  const outer = defineCommand({
+    help: "Calls where twice",
+    async handle(ctx) {
+      await ctx.callCommand("where", [], { stdout: ctx.stdout });
+      await ctx.callCommand("where", [], { stdout: ctx.stdout, cwd: "/elsewhere" });
+    },
+  });
+  const registry = {
+    commands: [{
+      name: "where",
+      app: "tests",
+      summary: "",
+      module: "tests/process_edge_test.ts",
+      flags: [],
+      load: () => Promise.resolve({ default: where }),
+    }],
+    checks: [],
+  };
+  const stdout = captureOutput();
+  await callCommand(outer, [], { stdout, registry, cwd: "/srv/site", pid: 7, hostname: "h" });
+  const [first, second] = stdout.text.trim().split("\n").map((line) => JSON.parse(line));
+  assert.deepEqual(first, { cwd: "/srv/site", pid: 7, hostname: "h", prog: "manage", home: null });
+  assert.equal(second.cwd, "/elsewhere");
+  assert.equal(second.pid, 7);
+});
