@@ -97,7 +97,8 @@ export {
 } from "./core/mod.ts";
 export type { SharedValues } from "./core/mod.ts";
 export { RUN_FROM, type RunFrom, RunFromError } from "./core/mod.ts";
-export type { Check, CheckContext, CheckLevel, CheckMessage } from "./core/mod.ts";
+export type { Check, CheckContext, CheckLevel, CheckMessage, CheckResult } from "./core/mod.ts";
+export { DEFAULT_SETTINGS, defineSettings, type Settings, type SettingsInput } from "./core/mod.ts";
 export type {
   CheckModuleEntry,
   DatabaseEntry,
@@ -106,6 +107,7 @@ export type {
   Registry,
   RegistryEntry,
   SchedulesEntry,
+  SettingsEntry,
 } from "./core/mod.ts";
 export { callCommand } from "./core/mod.ts";
 export {

@@ -12,6 +12,7 @@ import type { LazyDatabase } from "./database.ts";
 import { CommandError } from "./errors.ts";
 import type { Registry, RegistryEntry } from "./registry.ts";
 import { RUN_FROM } from "./run_from.ts";
+import type { Settings } from "./settings.ts";
 import type { Style } from "./style.ts";
 
 /** How serious a check message is. */
@@ -50,15 +51,22 @@ export interface CheckContext {
   db?: LazyDatabase;
   /** Only the checks with one of these tags, when given. */
   tags?: readonly string[];
+  /** The run's settings: their `silencedSystemChecks` are left out of the messages. */
+  settings?: Settings;
+  /** Run the deployment checks too (`check --deploy`). */
+  deploy?: boolean;
+  /** The working directory (relative paths of the settings are read from it). */
+  cwd?: string;
 }
 
 /**
  * A system check. A check may carry `tags` (as Django's `register(check, Tags.database)`):
  * `check --tag database` runs only those, and commands with `requiresMigrationsChecks` run the
- * `database` ones before `handle`.
+ * `database` ones before `handle`. A check marked `deploy` runs only with `check --deploy`.
  */
 export type Check = ((ctx: CheckContext) => CheckMessage[] | Promise<CheckMessage[]>) & {
   tags?: readonly string[];
+  deploy?: boolean;
 };
 
 /** Loads a registered command, as the dispatcher does. */
@@ -115,8 +123,8 @@ export const checkCommands: Check = async ({ registry, apps }) => {
   return messages;
 };
 
-/** Runs the built-in checks and every app's registered checks. */
-export async function runChecks(ctx: CheckContext): Promise<CheckMessage[]> {
+/** The built-in checks and every app's registered ones (of `apps`, when given). */
+async function allChecks(ctx: Pick<CheckContext, "registry" | "apps">): Promise<Check[]> {
   const checks: Check[] = [checkCommands];
   for (const module of ctx.registry.checks) {
     if (ctx.apps && !ctx.apps.includes(module.app)) continue;
@@ -126,11 +134,62 @@ export async function runChecks(ctx: CheckContext): Promise<CheckMessage[]> {
     }
     checks.push(...(loaded as Check[]));
   }
+  return checks;
+}
+
+/**
+ * The tags of the checks, sorted (the deployment checks' only with `deploy`), as Django's
+ * `check --list-tags`.
+ */
+export async function availableTags(
+  ctx: Pick<CheckContext, "registry" | "deploy">,
+): Promise<string[]> {
+  const known = new Set<string>();
+  for (const check of await allChecks({ registry: ctx.registry })) {
+    if (check.deploy && !ctx.deploy) continue;
+    for (const tag of check.tags ?? []) known.add(tag);
+  }
+  return [...known].sort();
+}
+
+/**
+ * The first of `tags` no check has, as Django's `tag_exists` finds it (the deployment checks'
+ * tags count only with `deploy`); undefined when every tag exists.
+ */
+export async function unknownTag(
+  ctx: Pick<CheckContext, "registry" | "deploy">,
+  tags: readonly string[],
+): Promise<string | undefined> {
+  if (tags.length === 0) return undefined;
+  const known = new Set(await availableTags(ctx));
+  return tags.find((tag) => !known.has(tag));
+}
+
+/** What a run of the checks found: the messages, and how many the settings silenced. */
+export interface CheckResult extends Array<CheckMessage> {
+  /** How many messages the settings' `silencedSystemChecks` left out. */
+  silenced?: number;
+}
+
+/**
+ * Runs the built-in checks and every app's registered checks (the deployment ones only with
+ * `deploy`); the messages the settings silence are left out and counted in `silenced`.
+ */
+export async function runChecks(ctx: CheckContext): Promise<CheckResult> {
+  const checks = (await allChecks(ctx)).filter((check) => !check.deploy || ctx.deploy);
   const chosen = ctx.tags
     ? checks.filter((check) => check.tags?.some((tag) => ctx.tags!.includes(tag)))
     : checks;
-  const messages: CheckMessage[] = [];
-  for (const check of chosen) messages.push(...await check(ctx));
+  const silencedIds = new Set(ctx.settings?.silencedSystemChecks ?? []);
+  const messages: CheckResult = [];
+  let silenced = 0;
+  for (const check of chosen) {
+    for (const message of await check(ctx)) {
+      if (silencedIds.has(message.id)) silenced++;
+      else messages.push(message);
+    }
+  }
+  messages.silenced = silenced;
   return messages;
 }
 
@@ -159,12 +218,13 @@ function plural(n: number, word: string): string {
  * ```
  */
 export function formatCheckReport(
-  messages: readonly CheckMessage[],
+  messages: readonly CheckMessage[] & { silenced?: number },
   { failLevel = "ERROR", style }: { failLevel?: CheckLevel; style?: Style } = {},
 ): { text: string; failed: boolean } {
   const visible = messages.filter((m) => m.level !== "DEBUG");
+  const silenced = messages.silenced ?? 0;
   if (visible.length === 0) {
-    return { text: "System check identified no issues (0 silenced).", failed: false };
+    return { text: `System check identified no issues (${silenced} silenced).`, failed: false };
   }
   const headers: [string, CheckLevel[]][] = [
     ["ERRORS", ["CRITICAL", "ERROR"]],
@@ -191,6 +251,6 @@ export function formatCheckReport(
     : "System check identified some issues:";
   const text = `${title}\n\n${sections.join("\n\n")}\n\nSystem check identified ${
     plural(visible.length, "issue")
-  } (0 silenced).`;
+  } (${silenced} silenced).`;
   return { text, failed };
 }

@@ -23,6 +23,7 @@ import {
   type ValueType,
 } from "./arguments.ts";
 import type { LazyDatabase } from "./database.ts";
+import type { Settings } from "./settings.ts";
 import { DefinitionError } from "./errors.ts";
 import { signatureOf } from "./signature.ts";
 import type { OutputWrapper, TextSink } from "./output.ts";
@@ -126,10 +127,17 @@ export interface CommandContext<O = Record<string, unknown>> {
   /** Registers a clean-up that runs when the command ends, however it ends (last in, first out). */
   defer(cleanup: () => unknown): void;
   /**
-   * The database (`--database`, `DATABASE_URL`, or the embedded default), opened on first use
-   * and closed when the command ends.
+   * The database (`--database`, `DATABASE_URL`, the settings' `default`, or the embedded
+   * default), opened on first use and closed when the command ends.
    */
   readonly db: LazyDatabase;
+  /**
+   * Another database of the settings, by alias (`ctx.database("replica")`), or by URL; opened on
+   * first use and closed when the command ends. `ctx.database("default")` is `ctx.db`.
+   */
+  database(alias: string): LazyDatabase;
+  /** The settings of the run (`--settings`, `MANAGE_SETTINGS`, `settings.ts`, the defaults). */
+  readonly settings: Settings;
 }
 
 /** The brand that marks an object as a command (see {@linkcode isCommand}). */

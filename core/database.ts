@@ -222,3 +222,35 @@ export function lazyDatabase(open: () => Promise<Database>): LazyDatabase {
     },
   };
 }
+
+/**
+ * Runs `fn` with `db` as the run's database, for code that finds it without being given it (the
+ * ORM's `MyModel.objects.all()` in a command). Installed by that code when it is loaded, so that
+ * the framework itself needs no `node:` module: until then, runs have no such scope.
+ */
+export type RunDatabaseScope = <R>(db: Queryable, fn: () => R) => R;
+
+let runDatabaseScope: RunDatabaseScope | undefined;
+
+/**
+ * Installs the scope {@linkcode enterRunDatabase} enters (the ORM installs its own when it is
+ * loaded); the last one installed is used.
+ */
+export function installRunDatabaseScope(scope: RunDatabaseScope): void {
+  runDatabaseScope = scope;
+}
+
+/**
+ * Runs `fn` with `db` as the run's database (the executor calls `handle` through it).
+ *
+ * @example
+ * ```ts
+ * import { enterRunDatabase, lazyDatabase } from "./database.ts";
+ *
+ * const db = lazyDatabase(() => Promise.reject(new Error("not opened")));
+ * console.assert(enterRunDatabase(db, () => 42) === 42);
+ * ```
+ */
+export function enterRunDatabase<R>(db: Queryable, fn: () => R): R {
+  return runDatabaseScope ? runDatabaseScope(db, fn) : fn();
+}

@@ -11,13 +11,14 @@
 
 import { type CheckLevel, formatCheckReport, runChecks, SystemCheckError } from "./checks.ts";
 import type { CallOptions, Command, CommandContext } from "./command.ts";
-import { type Database, lazyDatabase } from "./database.ts";
+import { type Database, enterRunDatabase, type LazyDatabase, lazyDatabase } from "./database.ts";
 import { CommandError } from "./errors.ts";
 import { formatHelp } from "./help.ts";
 import { OutputWrapper, type TextSink } from "./output.ts";
 import { parseArgs } from "./parser.ts";
 import type { RunFrom } from "./run_from.ts";
 import { openRegistryDatabase, type Registry } from "./registry.ts";
+import { databaseUrl, loadSettings } from "./settings.ts";
 import { EXIT_OPTIONS, type SharedValues } from "./shared_options.ts";
 import { choosePalette, makeStyle } from "./style.ts";
 import { VERSION } from "./version.ts";
@@ -151,8 +152,9 @@ export async function invoke(
   const stdout = new OutputWrapper(run.stdout);
   const stderr = new OutputWrapper(run.stderr, errorStyle.ERROR);
 
+  const { settings } = await loadSettings(run.registry.settings, options.settings, env);
   if (command.requiresSystemChecks && !options.skipChecks) {
-    const messages = await runChecks({ registry: run.registry });
+    const messages = await runChecks({ registry: run.registry, settings });
     const failLevel: CheckLevel = "ERROR";
     const report = formatCheckReport(messages, { failLevel, style: errorStyle });
     if (report.failed) throw new SystemCheckError(report.text);
@@ -162,14 +164,23 @@ export async function invoke(
   // A job shares its worker's connection unless the job itself names a database: a
   // DATABASE_URL it inherits from the worker's environment names the worker's own.
   const shared = parsed.explicit.has("database") ? undefined : run.database;
-  const db = lazyDatabase(
-    shared ?? (() =>
-      openRegistryDatabase(run.registry, options.database ?? env.DATABASE_URL, {
-        env,
-        cwd: run.cwd ?? ".",
-        notice: (line) => stderr.write(line, { style: (t) => t }),
-      })),
-  );
+  const open = (given: string | undefined) => () =>
+    openRegistryDatabase(run.registry, databaseUrl(settings, given), {
+      env,
+      cwd: run.cwd ?? ".",
+      notice: (line) => stderr.write(line, { style: (t) => t }),
+    });
+  const db = lazyDatabase(shared ?? open(options.database));
+  const others = new Map<string, LazyDatabase>();
+  const database = (alias: string): LazyDatabase => {
+    if (alias === "default" && options.database === undefined) return db;
+    let other = others.get(alias);
+    if (!other) {
+      databaseUrl(settings, alias); // an unknown alias fails here, before any use
+      others.set(alias, other = lazyDatabase(open(alias)));
+    }
+    return other;
+  };
   const cleanups: (() => unknown)[] = [];
   const signal = run.signal ?? new AbortController().signal;
   const childRun: RunEnvironment = { ...run, signal };
@@ -197,10 +208,17 @@ export async function invoke(
     callCommand: (other, args, callOptions) => caller(other, args, callOptions, childRun),
     defer: (cleanup) => void cleanups.push(cleanup),
     db,
+    database,
+    settings,
   };
   try {
     if (command.requiresMigrationsChecks && !options.skipChecks) {
-      const messages = await runChecks({ registry: run.registry, db, tags: ["database"] });
+      const messages = await runChecks({
+        registry: run.registry,
+        db,
+        tags: ["database"],
+        settings,
+      });
       const visible = messages.filter((m) => m.level !== "DEBUG" && m.level !== "INFO");
       const report = formatCheckReport(visible, { style: errorStyle });
       if (report.failed) throw new SystemCheckError(report.text);
@@ -208,13 +226,15 @@ export async function invoke(
         stderr.write(`${m.msg}${m.hint ? `\n${m.hint}` : ""}`, { style: errorStyle.NOTICE });
       }
     }
-    const result = await command.handle(ctx);
+    // The ORM finds the run's database without being given it (`MyModel.objects.all()`).
+    const result = await enterRunDatabase(db, () => command.handle(ctx));
     if (typeof result === "string" && result !== "") stdout.write(result);
     return result;
   } finally {
     try {
       for (const cleanup of cleanups.reverse()) await cleanup();
     } finally {
+      for (const other of others.values()) await other.close().catch(() => {});
       if (!shared) await db.close();
     }
   }

@@ -8,7 +8,7 @@
  *   declared as data (`arguments.ts`), normalized and checked (`signature.ts`);
  * - reading the words: the parser (`parser.ts`, argparse's behaviour), typed values
  *   (`values.ts`), "did you mean" (`suggest.ts`), the options every command shares
- *   (`shared_options.ts`), help and usage (`help.ts`);
+ *   (`shared_options.ts`), the project's settings (`settings.ts`), help and usage (`help.ts`);
  * - a run: its lifecycle (`execute.ts`), the dispatcher (`main.ts`), `callCommand`
  *   (`call_command.ts`), the registry's types and lookups (`registry.ts`), system checks
  *   (`checks.ts`), the doors a command may come through (`run_from.ts`), where a run is
@@ -54,6 +54,7 @@ export * from "./registry.ts";
 export * from "./run_from.ts";
 export * from "./scaffold.ts";
 export * from "./secrets.ts";
+export * from "./settings.ts";
 export * from "./shared_options.ts";
 export * from "./signature.ts";
 export * from "./style.ts";

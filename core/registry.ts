@@ -89,6 +89,16 @@ export interface SchedulesEntry {
   readonly load: () => Promise<{ readonly default?: unknown }>;
 }
 
+/** A settings module: `settings.ts` at the project root, or `settings/<name>.ts`. */
+export interface SettingsEntry {
+  /** The name `--settings` picks it by: `settings` for the root one, else its file name. */
+  readonly name: string;
+  /** The module, relative to the project root. */
+  readonly module: string;
+  /** Imports the module, whose default export is its settings (`defineSettings`). */
+  readonly load: () => Promise<{ readonly default?: unknown }>;
+}
+
 /** Every command, check module and migration of a project, and its database provider. */
 export interface Registry {
   /** The commands, sorted by name. */
@@ -103,6 +113,8 @@ export interface Registry {
   readonly schedules?: readonly SchedulesEntry[];
   /** The database provider, when an app provides one. */
   readonly database?: DatabaseEntry;
+  /** The settings modules, sorted by name. */
+  readonly settings?: readonly SettingsEntry[];
 }
 
 /** The app name of the built-in commands. */

@@ -19,8 +19,10 @@ export interface SharedValues {
   forceColor: boolean;
   /** System checks were skipped (`--skip-checks`). */
   skipChecks: boolean;
-  /** The database URL given with `--database` or `DATABASE_URL` (commands that use a database). */
+  /** The database alias or URL given with `--database` or `DATABASE_URL` (commands that use one). */
   database?: string;
+  /** The settings module given with `--settings` or `MANAGE_SETTINGS`. */
+  settings?: string;
 }
 
 const HELP: OptionDecl = { type: "boolean", short: "h", help: "show this help message and exit" };
@@ -38,6 +40,12 @@ const COMMON = {
   traceback: { type: "boolean", help: "Display a full stack trace when the command fails." },
   noColor: { type: "boolean", help: "Don't colorize the command output." },
   forceColor: { type: "boolean", help: "Force colorization of the command output." },
+  settings: {
+    metavar: "NAME",
+    env: "MANAGE_SETTINGS",
+    help: "The settings module: NAME for settings/NAME.ts (default: settings.ts, when the " +
+      "project has one).",
+  },
 } as const satisfies Record<string, OptionDecl>;
 
 const SKIP_CHECKS: OptionDecl = { type: "boolean", help: "Skip system checks." };
@@ -45,8 +53,9 @@ const SKIP_CHECKS: OptionDecl = { type: "boolean", help: "Skip system checks." }
 const DATABASE: OptionDecl = {
   metavar: "URL",
   env: "DATABASE_URL",
-  help: "The database: postgres://user@host/name, pglite:<dir> or pglite:memory " +
-    "(default: the embedded database in .manage/db).",
+  help: "The database: an alias of the settings' databases (default, replica), or a URL: " +
+    "postgres://user@host/name, pglite:<dir> or pglite:memory (default: the settings' " +
+    "default, else the embedded database in .manage/db).",
 };
 
 /** What decides which shared options a command has. */
@@ -93,4 +102,5 @@ export const EXIT_OPTIONS = ["help", "version"] as const;
 export const NOT_IN_JOBS: Readonly<Record<string, string>> = {
   database: "a job runs on the database of the process that runs it",
   skipChecks: "a job runs its system checks",
+  settings: "a job runs with the settings of the process that runs it",
 };

@@ -286,6 +286,7 @@ export async function requiredModules(): Promise<string[]> {
     ...(registry.models ?? []),
     ...(registry.schedules ?? []),
     ...(registry.database ? [registry.database] : []),
+    ...(registry.settings ?? []),
   ].map((entry) => entry.module);
   return [...registered, ...await dataModules(new URL("../", import.meta.url))];
 }

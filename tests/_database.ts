@@ -9,6 +9,10 @@ import {
 } from "../apps/db/backends/pglite/_template.ts";
 import { needs, SERVER_URL } from "./_requires.ts";
 
+// The tests' processes hold their embedded databases themselves and leave no server running:
+// the tests of the background server turn it on (MANAGE_DBSERVER=on in their commands' env).
+if (Deno.env.get("MANAGE_DBSERVER") === undefined) Deno.env.set("MANAGE_DBSERVER", "off");
+
 // Shared by the database tests: a fresh database on each driver — PGlite always, and the
 // server named by TEST_DATABASE_URL when it is set — each dropped when its test ends. Without a
 // server, the server's step is still there, ignored and saying why (failing under CI=true).

@@ -1,6 +1,10 @@
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { permissionFlags } from "../scripts/compile.ts";
 
+// The tests' processes hold their embedded databases themselves and leave no server running:
+// the tests of the background server turn it on (MANAGE_DBSERVER=on in their commands' env).
+if (Deno.env.get("MANAGE_DBSERVER") === undefined) Deno.env.set("MANAGE_DBSERVER", "off");
+
 // Shared by the tests: run the real `cli.ts` as a process, and make throwaway copies of the
 // project with extra files (fixture apps) and a regenerated registry.
 

@@ -38,7 +38,7 @@ Deno.test("callCommand rejects unknown options, listing the valid ones", async (
       assert.ok(error instanceof CommandError);
       assert.equal(
         error.message,
-        "Unknown option(s) for greet_user command: x. Valid options are: forceColor, name, noColor, traceback, verbosity.",
+        "Unknown option(s) for greet_user command: x. Valid options are: forceColor, name, noColor, settings, traceback, verbosity.",
       );
       return true;
     },

@@ -22,6 +22,9 @@ const NOT_YET: Record<string, string> = {
   "apps/db/backends/pglite/_client.ts": "the lock holder's pid",
   "apps/db/backends/pglite/_template.ts": "temporary folder names",
   "apps/db/backends/pglite/_server.ts": "socket paths relative to the process's directory",
+  "apps/db/backends/pglite/_serve.ts": "the background server's entry: a program, as cli.ts is",
+  "apps/db/backends/pglite/_background.ts":
+    "MANAGE_DBSERVER from the process when a database is opened from code with an env without it",
   "apps/jobs/queue/_contain.ts": "guards the worker against a job's exit",
   // A test file is its own process's edge: testCase() reads there what `manage test` gives it.
   "core/testing.ts": "the test database's URL, which manage test sets, and the tests' folder",

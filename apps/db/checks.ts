@@ -1,8 +1,10 @@
 // The database's system checks, run by `manage check` when a database is given (`--database URL`
-// or DATABASE_URL): the database answers, no migration is unapplied, no applied one was edited.
+// or DATABASE_URL): the database answers, no migration is unapplied, no applied one was edited;
+// with `--deploy`, the embedded database's folder is private to its owner.
 
 import type { Check, CheckMessage } from "../../core/checks.ts";
 import { redactUrl } from "../../core/database.ts";
+import { parseDatabaseUrl } from "./database.ts";
 import { appliedMigrations, changedMigrations, loadMigrationGraph } from "./migrator/mod.ts";
 
 const databaseChecks: Check = async ({ db, registry }) => {
@@ -51,4 +53,30 @@ const databaseChecks: Check = async ({ db, registry }) => {
 
 databaseChecks.tags = ["database"];
 
-export default [databaseChecks];
+/** The embedded database's folder may be read by other users of the machine (`check --deploy`). */
+const dataDirectoryCheck: Check = async ({ settings, cwd }) => {
+  if (!settings) return [];
+  const target = parseDatabaseUrl(settings.databases.default);
+  if (target.driver !== "pglite" || target.dir === undefined) return [];
+  const dir = target.dir;
+  let mode: number | null;
+  try {
+    mode = (await Deno.stat(dir.startsWith("/") ? dir : `${cwd ?? "."}/${dir}`)).mode;
+  } catch {
+    return [];
+  }
+  if (mode === null || (mode & 0o077) === 0) return [];
+  return [{
+    level: "WARNING",
+    id: "security.W040",
+    msg: `The embedded database's folder ${dir} may be read by other users of this machine ` +
+      `(mode ${(mode & 0o777).toString(8).padStart(3, "0")}).`,
+    hint: `Make it private: chmod -R go-rwx ${dir}`,
+    obj: "settings.databases.default",
+  }];
+};
+
+dataDirectoryCheck.tags = ["security"];
+dataDirectoryCheck.deploy = true;
+
+export default [databaseChecks, dataDirectoryCheck];

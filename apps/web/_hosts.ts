@@ -1,6 +1,8 @@
 // The host names the console answers, as Django's ALLOWED_HOSTS: a request for any other name
 // (a DNS rebinding page, whose name points at this machine) is refused before anything is read.
 
+import { CommandError } from "../../core/errors.ts";
+
 /** Answered when no list is given: this machine's own names, as Django's in DEBUG. */
 export const DEFAULT_ALLOWED_HOSTS: readonly string[] = [".localhost", "127.0.0.1", "[::1]"];
 
@@ -70,4 +72,23 @@ export function defaultAllowedHosts(hostname: string): string[] {
   const hosts = [...DEFAULT_ALLOWED_HOSTS];
   if (!isWildcard(hostname) && !hostAllowed(own, hosts)) hosts.push(own);
   return hosts;
+}
+
+const DEFAULT_ADDR = "127.0.0.1";
+const DEFAULT_PORT = 8000;
+
+/** `8000`, `0.0.0.0:8000`, `[::1]:8000`, `localhost:8000`, as Django's runserver reads them. */
+export function parseAddrport(text: string | undefined): { hostname: string; port: number } {
+  if (text === undefined || text === "") return { hostname: DEFAULT_ADDR, port: DEFAULT_PORT };
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)|([0-9a-fA-F:]*:[0-9a-fA-F:.]*))?:?(\d+)$/
+    .exec(text);
+  if (/^\d+$/.test(text)) {
+    const port = Number(text);
+    if (port <= 65535) return { hostname: DEFAULT_ADDR, port };
+  } else if (match && text.includes(":")) {
+    const port = Number(match[4]);
+    const hostname = match[1] ?? match[2] ?? match[3];
+    if (port <= 65535 && hostname) return { hostname, port };
+  }
+  throw new CommandError(`"${text}" is not a valid port number or address:port pair.`);
 }

@@ -1,6 +1,12 @@
 /**
  * The database benchmark: a no-op `manage migrate` on the embedded database and on a server, as
  * ratios against a bare `deno run` measured in the same run, and applying 200 small migrations.
+ * The embedded database is timed through its background server (the default: the server is
+ * running, as after any earlier command), opened in the command's own process
+ * (`MANAGE_DBSERVER=off`, as before the server), and as the first command when no server runs
+ * (it starts one); then the first command on a fresh checkout (a new project folder with the
+ * template cached, no database yet). Peak memory is each command's maximum resident set
+ * (`/usr/bin/time`), and the background server's own (`VmHWM`).
  *
  * ```sh
  * deno task bench:db                 # the server from TEST_DATABASE_URL, or 127.0.0.1:5432
@@ -75,6 +81,49 @@ async function time(args: string[], cwd: string): Promise<number> {
   return performance.now() - start;
 }
 
+/**
+ * The peak resident memory of one run of `deno args`, in MB, and the CPU time it used (user and
+ * system, in ms: less swayed by a busy machine than the wall clock); undefined without GNU time.
+ */
+async function peakMemory(
+  args: string[],
+  cwd: string,
+): Promise<{ mb: number; cpuMs: number } | undefined> {
+  try {
+    const { code, stderr } = await new Deno.Command("/usr/bin/time", {
+      args: ["-f", "peak-kb %M cpu %U %S", Deno.execPath(), ...args],
+      cwd,
+      env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const found = /peak-kb (\d+) cpu ([\d.]+) ([\d.]+)/.exec(new TextDecoder().decode(stderr));
+    if (code !== 0 || !found) return undefined;
+    return { mb: Number(found[1]) / 1024, cpuMs: (Number(found[2]) + Number(found[3])) * 1000 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The background server's pid, from the lock file of `dir` (a path in `project`). */
+async function serverPid(project: string, dir: string): Promise<number | undefined> {
+  const text = await Deno.readTextFile(`${project}/${dir}.lock`).catch(() => "");
+  return text.trim() ? JSON.parse(text).pid : undefined;
+}
+
+/** A process's peak resident memory so far, in MB. */
+async function processPeak(pid: number): Promise<number | undefined> {
+  const { stdout } = await new Deno.Command("grep", {
+    args: ["VmHWM", `/proc/${pid}/status`],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const kb = /(\d+)/.exec(new TextDecoder().decode(stdout))?.[1];
+  return kb ? Number(kb) / 1024 : undefined;
+}
+
+const mb = (value: number | undefined) => value === undefined ? "?" : `${value.toFixed(0)} MB`;
+
 async function main(args: readonly string[]): Promise<number> {
   const roundsAt = args.indexOf("--rounds");
   const rounds = roundsAt >= 0 ? Number(args[roundsAt + 1]) : 7;
@@ -116,16 +165,30 @@ async function main(args: readonly string[]): Promise<number> {
       );
     }
 
+    // The same database opened in each command's own process needs a folder of its own: a
+    // background server holding the other would serve those commands too.
+    const offEnv = `${tmp}/off.env`;
+    await Deno.writeTextFile(offEnv, "MANAGE_DBSERVER=off\n");
+    const inProcess = "pglite:.manage/bench-db-inprocess";
+    const off = (
+      ...words: string[]
+    ) => ["run", `--env-file=${offEnv}`, ...perms, "cli.ts", ...words];
+    await deno(off("migrate", "--database", inProcess), copy);
     const cases: BenchCase[] = [
       { name: "deno run empty.ts (baseline)", args: ["run", `${tmp}/empty.ts`], cwd: copy },
       {
-        name: "cli.ts migrate, nothing to do (embedded)",
+        name: "migrate, nothing to do (embedded, server running)",
         args: cli("migrate", "--database", embedded),
+        cwd: copy,
+      },
+      {
+        name: "migrate, nothing to do (embedded, MANAGE_DBSERVER=off)",
+        args: off("migrate", "--database", inProcess),
         cwd: copy,
       },
       ...(serverDb
         ? [{
-          name: "cli.ts migrate, nothing to do (server)",
+          name: "migrate, nothing to do (PostgreSQL server)",
           args: cli("migrate", "--database", serverDb),
           cwd: copy,
         }]
@@ -134,17 +197,90 @@ async function main(args: readonly string[]): Promise<number> {
     console.error(`Timing ${cases.length} commands: 1 warm-up + ${rounds} rounds…`);
     const samples = await measure(cases, rounds, 1);
     const results = toResults(cases, samples);
-    console.log(formatTable(results, [
+    const embeddedMs = results[1].medianMs;
+    const serverMs = serverDb ? results[3].medianMs : undefined;
+
+    // The first command when no server runs: it starts one, then uses it.
+    const stop = () => deno(cli("dbserver", "stop", "--database", embedded), copy);
+    const cold: number[] = [];
+    for (let i = 0; i < Math.min(rounds, 5); i++) {
+      await stop();
+      cold.push(await time(cli("migrate", "--database", embedded), copy));
+    }
+    // The first command on a fresh checkout: a new project folder, the template cached.
+    const fresh: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await Deno.mkdir(`${tmp}/fresh${i}`);
+      const checkout = await copyProject(root, `${tmp}/fresh${i}`);
+      await copyTree(`${root}/.manage/cache`, `${checkout}/.manage/cache`).catch(() => {});
+      fresh.push(await time(cli("migrate"), checkout));
+      await deno(cli("dbserver", "stop"), checkout);
+    }
+
+    const memory = [
+      [
+        "migrate, embedded, server running",
+        await peakMemory(cli("migrate", "--database", embedded), copy),
+      ],
+      [
+        "migrate, embedded, MANAGE_DBSERVER=off",
+        await peakMemory(off("migrate", "--database", inProcess), copy),
+      ],
+      ...(serverDb
+        ? [[
+          "migrate, PostgreSQL server",
+          await peakMemory(cli("migrate", "--database", serverDb), copy),
+        ]]
+        : []),
+    ] as [string, { mb: number; cpuMs: number } | undefined][];
+    const pid = await serverPid(copy, ".manage/bench-db");
+    const serverPeak = pid === undefined ? undefined : await processPeak(pid);
+    await stop();
+
+    const verdict = (pass: boolean) => pass ? "PASS" : "OVER";
+    const lines = [
       ...applied,
+      `embedded (server running) vs PostgreSQL server: ${
+        serverMs
+          ? `${(embeddedMs / serverMs).toFixed(2)}x (target <= 2x: ${
+            verdict(embeddedMs <= 2 * serverMs)
+          })`
+          : "no server"
+      }; median ${embeddedMs.toFixed(0)} ms (target <= 500 ms: ${verdict(embeddedMs <= 500)})`,
+      `first command, no server running (starts it): median ${
+        median(cold).toFixed(0)
+      } ms of ${cold.length}`,
+      `first command on a fresh checkout (template cached): median ${
+        median(fresh).toFixed(0)
+      } ms of 3 (target <= 2000 ms: ${verdict(median(fresh) <= 2000)})`,
+      ...memory.map(([name, peak]) =>
+        peak === undefined
+          ? `peak memory, ${name}: ? (no /usr/bin/time)`
+          : `peak memory, ${name}: ${mb(peak.mb)} (target <= 100 MB: ${
+            verdict(peak.mb <= 100)
+          }), CPU ${peak.cpuMs.toFixed(0)} ms`
+      ),
+      `peak memory of the background server itself (after the runs): ${mb(serverPeak)}`,
       server
         ? `server: ${new URL(server).host}`
         : "server: none answered at 127.0.0.1:5432 (set TEST_DATABASE_URL)",
-    ]));
+    ];
+    console.log(formatTable(results, lines));
     return 0;
   } catch (error) {
     console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   } finally {
+    await deno([
+      "run",
+      ...perms,
+      "cli.ts",
+      "dbserver",
+      "stop",
+      "--database",
+      "pglite:.manage/bench-db",
+    ], `${tmp}/project`)
+      .catch(() => {});
     if (server) {
       await deno(
         cli(

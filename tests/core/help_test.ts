@@ -105,7 +105,7 @@ Deno.test("a long usage wraps at the program name's indent, positionals on their
       "usage: manage greet_user [-h] [-t TIMES] [--greeting GREETING]",
       "                         [--output-directory OUTPUT_DIRECTORY] [--shout]",
       "                         [--version] [-v {0,1,2,3}] [--traceback] [--no-color]",
-      "                         [--force-color]",
+      "                         [--force-color] [--settings NAME]",
       "                         name",
     ),
   );
@@ -118,6 +118,7 @@ Deno.test("a long usage wraps at the program name's indent, positionals on their
       "                         [--shout] [--version]",
       "                         [-v {0,1,2,3}] [--traceback]",
       "                         [--no-color] [--force-color]",
+      "                         [--settings NAME]",
       "                         name",
     ),
   );
@@ -138,6 +139,7 @@ Deno.test("usage keeps the indent while the program name fills at most 3/4 of th
       `${" ".repeat(59)}[--traceback]`,
       `${" ".repeat(59)}[--no-color]`,
       `${" ".repeat(59)}[--force-color]`,
+      `${" ".repeat(59)}[--settings NAME]`,
       `${" ".repeat(59)}name`,
     ),
   );
@@ -151,6 +153,7 @@ Deno.test("a long program name gets a line of its own", () => {
       "       [-h] [-t TIMES] [--greeting GREETING]",
       "       [--output-directory OUTPUT_DIRECTORY] [--shout] [--version]",
       "       [-v {0,1,2,3}] [--traceback] [--no-color] [--force-color]",
+      "       [--settings NAME]",
       "       name",
     );
   for (const command of ["c".repeat(45), "c".repeat(70)]) {
@@ -185,7 +188,7 @@ Deno.test("the full help of a small command at width 80", () => {
       "usage: manage greet_user [-h] [-t TIMES] [--greeting GREETING]",
       "                         [--output-directory OUTPUT_DIRECTORY] [--shout]",
       "                         [--version] [-v {0,1,2,3}] [--traceback] [--no-color]",
-      "                         [--force-color]",
+      "                         [--force-color] [--settings NAME]",
       "                         name",
       "",
       "Greets a user by name.",
@@ -208,6 +211,9 @@ Deno.test("the full help of a small command at width 80", () => {
       "  --traceback           Display a full stack trace when the command fails.",
       "  --no-color            Don't colorize the command output.",
       "  --force-color         Force colorization of the command output.",
+      "  --settings NAME       The settings module: NAME for settings/NAME.ts",
+      "                        (default: settings.ts, when the project has one).",
+      "                        (env: MANAGE_SETTINGS)",
       "",
       "Exit status is 0 when everyone was greeted.",
       "",
@@ -347,7 +353,7 @@ Deno.test("subcommands are listed under their choice, indented, with their help"
     help,
     lines(
       "usage: manage jobs [-h] [-a] [--version] [-v {0,1,2,3}] [--traceback]",
-      "                   [--no-color] [--force-color]",
+      "                   [--no-color] [--force-color] [--settings NAME]",
       "                   {list,add,clear-finished-and-failed} ...",
       "",
       "Manages jobs.",
@@ -369,6 +375,9 @@ Deno.test("subcommands are listed under their choice, indented, with their help"
       "  --traceback           Display a full stack trace when the command fails.",
       "  --no-color            Don't colorize the command output.",
       "  --force-color         Force colorization of the command output.",
+      "  --settings NAME       The settings module: NAME for settings/NAME.ts",
+      "                        (default: settings.ts, when the project has one).",
+      "                        (env: MANAGE_SETTINGS)",
       "",
     ),
   );

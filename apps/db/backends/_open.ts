@@ -3,7 +3,7 @@
 // module graph holds none.
 
 import type { Database, OpenOptions } from "../../../core/database.ts";
-import type { PgliteTarget } from "./pglite/mod.ts";
+import type { PgliteTarget, ServerStatus } from "./pglite/mod.ts";
 
 /** Opens a PostgreSQL server's database (`postgres://…`) through postgres.js. */
 export async function openPostgres(url: string): Promise<Database> {
@@ -15,4 +15,25 @@ export async function openPostgres(url: string): Promise<Database> {
 export async function openPglite(target: PgliteTarget, options: OpenOptions): Promise<Database> {
   const { openPglite } = await import("./pglite/mod.ts");
   return await openPglite(target, options);
+}
+
+/**
+ * Who serves the embedded database in `target.dir`: the background server, another process
+ * that holds it, or none (`manage dbserver status`).
+ */
+export async function embeddedServerStatus(
+  target: { dir: string; inProject?: boolean },
+  cwd: string,
+): Promise<ServerStatus> {
+  const { serverStatus } = await import("./pglite/mod.ts");
+  return await serverStatus(target, cwd);
+}
+
+/** Stops the background server of the embedded database in `target.dir` (`dbserver stop`). */
+export async function stopEmbeddedServer(
+  target: { dir: string; inProject?: boolean },
+  cwd: string,
+): Promise<ServerStatus> {
+  const { stopServer } = await import("./pglite/mod.ts");
+  return await stopServer(target, cwd);
 }

@@ -22,5 +22,5 @@
  * @module
  */
 
-export { openPglite, openPostgres } from "./_open.ts";
-export type { PgliteTarget } from "./pglite/mod.ts";
+export { embeddedServerStatus, openPglite, openPostgres, stopEmbeddedServer } from "./_open.ts";
+export type { PgliteTarget, ServerStatus } from "./pglite/mod.ts";

@@ -1,6 +1,7 @@
 import { defineCommand } from "../../../core/command.ts";
 import type { Database } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
+import { databaseUrl } from "../../../core/settings.ts";
 import type { OutputWrapper } from "../../../core/output.ts";
 import { lineReader } from "../../../core/prompt.ts";
 import { formatTable } from "./_table_format.ts";
@@ -48,8 +49,8 @@ export default defineCommand({
   options: {
     command: { short: "c", metavar: "SQL", help: "run one statement, print its result and exit" },
   },
-  async handle({ options, env, db, stdout, stderr, stdin, stdinIsTerminal, signal }) {
-    const target = options.database ?? env.DATABASE_URL ?? "";
+  async handle({ options, db, stdout, stderr, stdin, stdinIsTerminal, signal, settings }) {
+    const target = databaseUrl(settings, options.database) ?? "";
     if (/^postgres(ql)?:\/\//.test(target)) {
       const args = [
         ...(options.command === undefined ? [] : ["-c", options.command]),

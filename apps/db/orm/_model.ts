@@ -1,14 +1,14 @@
 /**
  * Models: typed table definitions. `defineModel("myapp.MyModel", { name: field.varchar(100) })`
  * gives the model's state (for migrations and the autodetector), the types of its rows, and its
- * manager, `MyModel.objects`, whose queries run on a database given to them
- * (`MyModel.objects.using(ctx.db)`): there is no global connection.
+ * manager, `MyModel.objects`, whose queries run on the running command's database
+ * (`MyModel.objects.all()`) or on one given to them (`MyModel.objects.using(db)`).
  *
  * @module
  */
 
 import type { Simplify } from "../../../core/arguments.ts";
-import { Manager } from "./_queryset.ts";
+import { Manager } from "./_manager.ts";
 import {
   defaultTable,
   type FieldDefault,
@@ -195,7 +195,7 @@ export interface ModelOptions<K extends string = string> {
 export interface Model<Row = Record<string, unknown>, Insert = Record<string, unknown>> {
   /** The model's state: app, name, table, fields, indexes. */
   readonly state: ModelState;
-  /** The manager: `Model.objects.using(ctx.db).filter({...})`. */
+  /** The manager: `Model.objects.filter({...})` in a command, `.using(db)` for another. */
   readonly objects: Manager<Row, Insert>;
 }
 

@@ -139,38 +139,6 @@ interface QueryParts {
 }
 
 /**
- * A model's manager: `MyModel.objects`. It holds no connection; `using(db)` gives the queries
- * on a database (`ctx.db` in a command, or a transaction's `tx`).
- *
- * @example
- * ```ts ignore
- * import { defineModel, field } from "./mod.ts";
- *
- * const MyModel = defineModel("myapp.MyModel", { name: field.varchar(100) });
- * // In a command: `this.ctx.db`, or `ctx.db` in defineCommand's handle.
- * const names = await MyModel.objects.using(ctx.db).orderBy("name").toArray();
- * ```
- */
-export class Manager<Row, Insert = Row> {
-  readonly #state: ModelState;
-
-  /** A manager for the model whose state is `state` (`defineModel` makes it). */
-  constructor(state: ModelState) {
-    this.#state = state;
-  }
-
-  /** The model's state. */
-  get state(): ModelState {
-    return this.#state;
-  }
-
-  /** Every row of the model, on `db`: the start of every query. */
-  using(db: Queryable): QuerySet<Row, Insert> {
-    return new QuerySet<Row, Insert>(this.#state, db);
-  }
-}
-
-/**
  * A query on a model's table: immutable and lazy. `Row` is the type of its rows, `Insert` what
  * creating one takes (both inferred by `defineModel`).
  *

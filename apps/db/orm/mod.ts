@@ -5,7 +5,8 @@
  * - `defineModel("shop.Book", { title: field.varchar(200) })` and the `field` builders give a
  *   model: its state (plain JSON: fields, columns, indexes — what migrations carry and the
  *   autodetector compares), the types of its rows, and its manager, `Book.objects`.
- * - `Book.objects.using(db)` is a lazy, immutable `QuerySet`: `filter` / `exclude` with Django's
+ * - `Book.objects.all()` inside a command (the run's database, as Django's default one), or
+ *   `Book.objects.using(db)` anywhere, is a lazy, immutable `QuerySet`: `filter` / `exclude` with Django's
  *   lookups, `orderBy`, slices, and `get`, `first`, `count`, `exists`, `create`, `bulkCreate`,
  *   `update`, `delete`, and `for await` over a server-side cursor. Every value is a bound
  *   parameter; every identifier comes from the model.
@@ -72,9 +73,9 @@ export {
   type Lookup,
   type Lookups,
   type LookupValue,
-  Manager,
   MultipleObjectsReturned,
   type OrderBy,
   QuerySet,
   type SqlQuery,
 } from "./_queryset.ts";
+export { Manager } from "./_manager.ts";

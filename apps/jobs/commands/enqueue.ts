@@ -40,14 +40,17 @@ const command = defineCommand({
     args: { nargs: "...", metavar: "args", help: "Its arguments and options" },
   },
   options: {
-    queue: { short: "q", default: DEFAULT_QUEUE, help: "The queue to put it in" },
+    queue: {
+      short: "q",
+      help: `The queue to put it in (default: the settings' queue.name, ${DEFAULT_QUEUE})`,
+    },
     at: { help: "Run it at this time (ISO 8601, UTC unless it has an offset)" },
     delay: { type: "duration", help: "Run it after this long (30s, 10m, 2h)" },
     priority: { type: "integer", default: 0, help: "Higher runs first" },
     maxAttempts: {
       type: "integer",
-      default: DEFAULT_MAX_ATTEMPTS,
-      help: "Attempts before it fails for good (retried with backoff)",
+      help: "Attempts before it fails for good (retried with backoff; default: the " +
+        `settings' queue.maxAttempts, ${DEFAULT_MAX_ATTEMPTS})`,
     },
     timeout: { type: "duration", help: "Abort it after this long (5m)" },
     uniqueKey: {
@@ -56,16 +59,17 @@ const command = defineCommand({
     format: { choices: ["text", "json"], default: "text", help: "Output format" },
   },
   exclusive: [{ options: ["at", "delay"] }],
-  async handle({ options, stdout, style, db, registry, env }) {
+  async handle({ options, stdout, style, db, registry, env, settings }) {
+    const queue = options.queue ?? settings.queue.name;
     const { id, created } = await enqueue(options.command, options.args, {
       registry,
       db,
       env,
-      queue: options.queue,
+      queue,
       runAt: options.at === undefined ? undefined : parseAt(options.at),
       delay: options.delay,
       priority: options.priority,
-      maxAttempts: options.maxAttempts,
+      maxAttempts: options.maxAttempts ?? settings.queue.maxAttempts,
       timeout: options.timeout,
       uniqueKey: options.uniqueKey,
     }).catch((error) => {
@@ -81,7 +85,7 @@ const command = defineCommand({
       stdout.write(JSON.stringify({ id, created }));
     } else if (created) {
       stdout.write(
-        style.SUCCESS(`Enqueued job ${id}: ${options.command}`) + ` (queue ${options.queue})`,
+        style.SUCCESS(`Enqueued job ${id}: ${options.command}`) + ` (queue ${queue})`,
       );
     } else {
       stdout.write(

@@ -2,6 +2,7 @@ import { defineCommand } from "../../../core/command.ts";
 import { lazyDatabase, redactUrl } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import { openRegistryDatabase } from "../../../core/registry.ts";
+import { databaseUrl } from "../../../core/settings.ts";
 import {
   checkQueueName,
   DEFAULT_QUEUE,
@@ -21,10 +22,14 @@ export default defineCommand({
   options: {
     queues: {
       short: "Q",
-      default: DEFAULT_QUEUE,
-      help: "Comma-separated queues to take jobs from",
+      help: "Comma-separated queues to take jobs from (default: the settings' queue.name, " +
+        `${DEFAULT_QUEUE})`,
     },
-    concurrency: { short: "c", type: "integer", default: 10, help: "Jobs run at once" },
+    concurrency: {
+      short: "c",
+      type: "integer",
+      help: "Jobs run at once (default: the settings' queue.concurrency, 10)",
+    },
     prefetch: {
       type: "integer",
       help: "Jobs claimed ahead of a free slot (by default a quarter second of work, at most 500)",
@@ -55,15 +60,17 @@ export default defineCommand({
   },
   async handle(ctx) {
     const { options, stdout, stderr, style, verbosity, registry, env } = ctx;
-    const queues = options.queues.split(",").map((q) => checkQueueName(q.trim()));
-    if (options.concurrency < 1) throw new CommandError("--concurrency must be at least 1");
+    const queues = (options.queues ?? ctx.settings.queue.name).split(",")
+      .map((q) => checkQueueName(q.trim()));
+    const concurrency = options.concurrency ?? ctx.settings.queue.concurrency;
+    if (concurrency < 1) throw new CommandError("--concurrency must be at least 1");
     const db = await ctx.db.connect();
     await requireQueue(db);
     // A server gets a second connection for the jobs, so a slow job never holds the worker's
     // own queries back (its heartbeat above all); the embedded database is one session.
     // Opened on the first job; a failed open is tried again by the next (lazyDatabase).
     const jobDb = lazyDatabase(() =>
-      openRegistryDatabase(registry, options.database ?? env.DATABASE_URL, {
+      openRegistryDatabase(registry, databaseUrl(ctx.settings, options.database), {
         env,
         cwd: ctx.cwd,
         notice: () => {},
@@ -83,7 +90,7 @@ export default defineCommand({
       jobDatabase,
       registry,
       queues,
-      concurrency: options.concurrency,
+      concurrency,
       prefetch: options.prefetch,
       burst: options.burst,
       pollInterval: options.pollInterval,
@@ -101,7 +108,7 @@ export default defineCommand({
     if (verbosity >= 1) {
       stdout.write(
         style.MIGRATE_HEADING(`Worker ${worker.id}`) +
-          ` started: queues ${queues.join(", ")}, concurrency ${options.concurrency}, ` +
+          ` started: queues ${queues.join(", ")}, concurrency ${concurrency}, ` +
           `database ${db.url}${options.burst ? " (burst)" : ""}`,
       );
     }

@@ -2,6 +2,7 @@ import { defineCommand } from "../../../core/command.ts";
 import { type Database, lazyDatabase, redactUrl } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import { openRegistryDatabase } from "../../../core/registry.ts";
+import { databaseUrl } from "../../../core/settings.ts";
 import {
   checkQueueName,
   DEFAULT_QUEUE,
@@ -9,27 +10,8 @@ import {
   requireQueue,
   Worker,
 } from "../../jobs/queue/mod.ts";
-import { defaultAllowedHosts, isLoopback, parseAllowedHosts } from "../_hosts.ts";
+import { defaultAllowedHosts, isLoopback, parseAddrport, parseAllowedHosts } from "../_hosts.ts";
 import { requireConsoleTables } from "../sessions.ts";
-
-const DEFAULT_ADDR = "127.0.0.1";
-const DEFAULT_PORT = 8000;
-
-/** `8000`, `0.0.0.0:8000`, `[::1]:8000`, `localhost:8000`, as Django's runserver reads them. */
-export function parseAddrport(text: string | undefined): { hostname: string; port: number } {
-  if (text === undefined || text === "") return { hostname: DEFAULT_ADDR, port: DEFAULT_PORT };
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)|([0-9a-fA-F:]*:[0-9a-fA-F:.]*))?:?(\d+)$/
-    .exec(text);
-  if (/^\d+$/.test(text)) {
-    const port = Number(text);
-    if (port <= 65535) return { hostname: DEFAULT_ADDR, port };
-  } else if (match && text.includes(":")) {
-    const port = Number(match[4]);
-    const hostname = match[1] ?? match[2] ?? match[3];
-    if (port <= 65535 && hostname) return { hostname, port };
-  }
-  throw new CommandError(`"${text}" is not a valid port number or address:port pair.`);
-}
 
 function timestamp(): string {
   return new Date().toISOString().slice(0, 19).replace("T", " ");
@@ -48,7 +30,8 @@ export default defineCommand({
     addrport: {
       nargs: "?",
       metavar: "addrport",
-      help: "Optional port number, or ipaddr:port (default 127.0.0.1:8000)",
+      help: "Optional port number, or ipaddr:port (default: the settings' console.addrport, " +
+        "127.0.0.1:8000)",
     },
   },
   options: {
@@ -63,14 +46,14 @@ export default defineCommand({
     },
     queues: {
       short: "Q",
-      default: DEFAULT_QUEUE,
-      help: "Comma-separated queues the in-process worker takes jobs from",
+      help: "Comma-separated queues the in-process worker takes jobs from (default: the " +
+        `settings' queue.name, ${DEFAULT_QUEUE})`,
     },
     concurrency: {
       short: "c",
       type: "integer",
-      default: 4,
-      help: "Jobs the in-process worker runs at once",
+      help: "Jobs the in-process worker runs at once (default: the settings' " +
+        "console.concurrency, 4)",
     },
     allowedHosts: {
       env: "MANAGE_ALLOWED_HOSTS",
@@ -82,12 +65,16 @@ export default defineCommand({
   },
   async handle(ctx) {
     const { options, stdout, stderr, style, registry, env, verbosity } = ctx;
-    const { hostname, port } = parseAddrport(options.addrport);
-    const queues = options.queues.split(",").map((q) => checkQueueName(q.trim()));
-    if (options.concurrency < 1) throw new CommandError("--concurrency must be at least 1");
-    const allowedHosts = options.allowedHosts === undefined
+    const { console: settings } = ctx.settings;
+    const { hostname, port } = parseAddrport(options.addrport ?? settings.addrport);
+    const queues = (options.queues ?? ctx.settings.queue.name).split(",")
+      .map((q) => checkQueueName(q.trim()));
+    const concurrency = options.concurrency ?? settings.concurrency;
+    if (concurrency < 1) throw new CommandError("--concurrency must be at least 1");
+    const hostList = options.allowedHosts ?? settings.allowedHosts.join(",");
+    const allowedHosts = hostList === ""
       ? defaultAllowedHosts(hostname)
-      : parseAllowedHosts(options.allowedHosts);
+      : parseAllowedHosts(hostList);
     if (typeof allowedHosts === "string") throw new CommandError(allowedHosts, { returncode: 2 });
     const db = await ctx.db.connect();
     await requireQueue(db);
@@ -105,7 +92,7 @@ export default defineCommand({
 
     // A server gets connections of its own for the worker and for the jobs, so that a slow job
     // never holds a page back; the embedded database is one session, shared by everything.
-    const url = options.database ?? env.DATABASE_URL;
+    const url = databaseUrl(ctx.settings, options.database);
     const extra: Promise<Database>[] = [];
     const open = () => {
       const opening = openRegistryDatabase(registry, url, {
@@ -142,7 +129,7 @@ export default defineCommand({
 
     let working: Promise<unknown> = Promise.resolve();
     let workerLine = "Background jobs: not run here (--no-worker): start 'manage worker'";
-    if (!options.noWorker) {
+    if (!options.noWorker && settings.worker) {
       const workerLog = (level: LogLevel, line: string) => {
         if (level === "error" || level === "warning") log(line);
         else if (level === "info" ? verbosity >= 2 : verbosity >= 3) log(line);
@@ -152,7 +139,7 @@ export default defineCommand({
         jobDatabase,
         registry,
         queues,
-        concurrency: options.concurrency,
+        concurrency,
         // The process stays up to serve pages: its worker waits for the database as long.
         giveUpAfter: Infinity,
         signal: ctx.signal,
@@ -164,7 +151,7 @@ export default defineCommand({
       });
       workerLine = `Background jobs: worker ${worker.id} (queues ${
         queues.join(", ")
-      }, concurrency ${options.concurrency})`;
+      }, concurrency ${concurrency})`;
       working = worker.run().catch((error) => {
         log(`The worker stopped: ${(error as Error).message}`);
       });

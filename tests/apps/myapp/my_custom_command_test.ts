@@ -41,7 +41,11 @@ Deno.test("my_custom_command prints the seed's output, on each driver", async (t
     });
     await step.step("from code", async () => {
       const stdout = captureOutput();
-      await callCommand("my_custom_command", ["--database", testDb.url], { registry, stdout });
+      await callCommand("my_custom_command", [], {
+        registry,
+        stdout,
+        env: { DATABASE_URL: testDb.url },
+      });
       assert.equal(stdout.text, SEED_OUTPUT);
     });
   });
@@ -53,4 +57,12 @@ Deno.test("my_custom_command's help is the seed's", async () => {
   const help = await runCli(["my_custom_command", "--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /\n\nThis command does something custom\n/);
+});
+
+Deno.test("my_custom_command queries as the seed writes it: MyModel.objects.all()", async () => {
+  const source = await Deno.readTextFile(
+    new URL("../../../apps/myapp/commands/my_custom_command.ts", import.meta.url),
+  );
+  assert.match(source, /\n {4}const objects = MyModel\.objects\.all\(\);\n/);
+  assert.doesNotMatch(source, /using\(|requiresDatabase/);
 });

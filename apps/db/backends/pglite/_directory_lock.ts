@@ -19,6 +19,8 @@ export interface LockHolder {
   readonly command: string;
   /** The Unix socket on which it serves the database to other processes, if it does. */
   readonly socket?: string;
+  /** When it is the background server: how long it stays idle before it stops, in seconds. */
+  readonly idle?: number;
 }
 
 /** A lock this process holds. */
@@ -94,6 +96,29 @@ export async function withFileLock<R>(path: string, fn: () => Promise<R>): Promi
   }
 }
 
+/**
+ * Who holds the lock on the file at `path`: its holder (as its file names it, or undefined when
+ * it has not written it yet), or "free" when no process holds it (or the file is missing).
+ */
+export async function lockHolder(path: string): Promise<LockHolder | undefined | "free"> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true, write: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "free";
+    throw error;
+  }
+  try {
+    if (await file.tryLock(true)) {
+      await file.unlock();
+      return "free";
+    }
+    return parseHolder(await readAll(file));
+  } finally {
+    file.close();
+  }
+}
+
 /** Opens (or creates) a lock file readable and writable by its owner alone. */
 async function openPrivate(path: string): Promise<Deno.FsFile> {
   const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
@@ -127,8 +152,13 @@ function parseHolder(text: string): LockHolder | undefined {
   try {
     const value = JSON.parse(text);
     if (typeof value?.pid === "number" && typeof value?.command === "string") {
-      const { pid, command, socket } = value;
-      return typeof socket === "string" ? { pid, command, socket } : { pid, command };
+      const { pid, command, socket, idle } = value;
+      return {
+        pid,
+        command,
+        ...(typeof socket === "string" ? { socket } : {}),
+        ...(typeof idle === "number" ? { idle } : {}),
+      };
     }
   } catch {
     // An empty or half-written file: the holder has not said who it is yet.

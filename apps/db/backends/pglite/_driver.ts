@@ -43,6 +43,7 @@ import {
 } from "./_template.ts";
 import { connectShared, isRemote, NotReachedError } from "./_client.ts";
 import { listenOn, type SessionServer, socketAddress } from "./_server.ts";
+import { backgroundCommand, type StartOutcome, startServer } from "./_background.ts";
 import { sessionDatabase, SharedSession } from "./_shared_session.ts";
 
 /** Which embedded database to open. */
@@ -66,7 +67,7 @@ export function socketPath(dir: string): string {
 }
 
 /** An embedded database in a directory, and the options it is opened with. */
-interface Place {
+export interface Place {
   /** Its absolute path. */
   readonly dir: string;
   /** As given, for messages, and its URL. */
@@ -98,8 +99,27 @@ export async function openPglite(target: PgliteTarget, options: OpenOptions): Pr
     options,
   };
   await prepareFolder(place);
-  const first = await acquire(place);
-  return isRemote(first) ? following(first, () => acquire(place), place.shown) : first;
+  // The server left in the background is tried first, and started when none serves.
+  const background = backgroundServer(place);
+  const first = await acquire(place, background);
+  return isRemote(first) ? following(first, () => acquire(place, background), place.shown) : first;
+}
+
+/**
+ * How this process starts the background server of `place` when no process holds it, or
+ * undefined when it opens the database itself (see `_background.ts`).
+ */
+function backgroundServer(place: Place): (() => Promise<StartOutcome>) | undefined {
+  const how = backgroundCommand(place.options.env);
+  if (how === undefined) return undefined;
+  return () =>
+    startServer(how, {
+      dir: place.dir,
+      shown: place.shown.dir,
+      url: place.shown.url,
+      project: place.project,
+      cwd: place.options.cwd,
+    }, place.options.notice);
 }
 
 /**
@@ -107,7 +127,7 @@ export async function openPglite(target: PgliteTarget, options: OpenOptions): Pr
  * project's `.manage` folder, when the database is in it, is made (or tightened) owner-only,
  * with the template cache in it.
  */
-async function prepareFolder(place: Place): Promise<void> {
+export async function prepareFolder(place: Place): Promise<void> {
   const parent = dirname(place.dir);
   const manage = join(place.project, ".manage");
   try {
@@ -145,11 +165,17 @@ function shownPath(place: Place, path: string): string {
 /**
  * The database in this process (when it takes the lock) or through the process that holds it.
  * Waits while that process starts, or stops (then the next holder, maybe this process, serves).
+ * With `background`, a process that finds no holder starts the background server, once, and
+ * uses the database through it.
  */
-async function acquire(place: Place): Promise<Database> {
+async function acquire(
+  place: Place,
+  background?: () => Promise<StartOutcome>,
+): Promise<Database> {
   const socket = socketPath(place.dir);
   const self: LockHolder = { pid: Deno.pid, command: describeProcess() };
   let deadline = Date.now() + REACH_TIMEOUT;
+  let started = background === undefined;
   for (;;) {
     let lock: FileLock;
     try {
@@ -166,6 +192,22 @@ async function acquire(place: Place): Promise<Database> {
       else if (db) return db;
       else await new Promise((resolve) => setTimeout(resolve, 50));
       continue;
+    }
+    if (!started) {
+      // Free: the background server takes it (or another process did first; either serves).
+      started = true;
+      await lock.release();
+      const outcome = await background!();
+      if (outcome !== "unavailable") {
+        deadline = Date.now() + REACH_TIMEOUT;
+        continue;
+      }
+      try {
+        lock = await tryLockFile(`${place.dir}.lock`, { ...self, socket });
+      } catch (error) {
+        if (error instanceof LockedError) continue;
+        throw refusal(error, "write to", shownPath(place, dirname(place.dir)));
+      }
     }
     return await openHere(lock, place, socket);
   }
@@ -212,8 +254,16 @@ async function reachHolder(
   return undefined;
 }
 
-/** Opens the database in this process, which holds `lock`, and serves it on `socket`. */
-async function openHere(lock: FileLock, place: Place, socket: string): Promise<Database> {
+/**
+ * Opens the database in this process, which holds `lock`, and serves it on `socket`;
+ * `onServer` is given the server (the background server watches its connections).
+ */
+export async function openHere(
+  lock: FileLock,
+  place: Place,
+  socket: string,
+  onServer?: (server: SessionServer) => void,
+): Promise<Database> {
   const { dir, shown: target, project, options } = place;
   let server: SessionServer | undefined;
   const stopServing = async () => {
@@ -226,6 +276,7 @@ async function openHere(lock: FileLock, place: Place, socket: string): Promise<D
     if (socketAddress(socket) !== undefined) {
       try {
         server = await listenOn(socket, Deno.pid);
+        onServer?.(server);
       } catch {
         // No socket here (a file system without them): the database serves this process alone.
         await lock.update({ pid: Deno.pid, command: describeProcess() });

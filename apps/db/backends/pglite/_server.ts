@@ -32,6 +32,8 @@ export interface SessionServer {
   stop(): Promise<void>;
   /** Closes the connections that waited while it drained: they go to the next holder. */
   dismiss(): void;
+  /** How many processes are connected (the background server stops when none has been). */
+  clients(): number;
 }
 
 /** How long a stopping holder serves on the processes connected to it before it moves them. */
@@ -158,5 +160,6 @@ export async function listenOn(path: string, pid: number): Promise<SessionServer
       await Deno.remove(address).catch(() => {});
     },
     dismiss: () => dismissed.resolve(),
+    clients: () => connections.size,
   };
 }

@@ -22,3 +22,4 @@
  */
 
 export { openPglite, type PgliteTarget, socketPath } from "./_driver.ts";
+export { DEFAULT_IDLE, type ServerStatus, serverStatus, stopServer } from "./_background.ts";
