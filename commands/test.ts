@@ -74,7 +74,13 @@ export default defineCommand({
     },
   },
   async handle(ctx) {
-    const { options, registry, env, stderr, verbosity, signal } = ctx;
+    const { options, registry, stderr, verbosity, signal } = ctx;
+    // This run holds the embedded test database and serves it to the tests itself: no background
+    // server outlives the run, and the folder it removes is no one else's.
+    const env: Readonly<Record<string, string | undefined>> = {
+      ...ctx.env,
+      MANAGE_DBSERVER: "off",
+    };
     const root = await projectFolder(ctx.cwd);
     if (!(await exists(`${root}/deno.json`))) {
       throw new CommandError(
@@ -104,7 +110,7 @@ export default defineCommand({
           "--noinput",
           "--verbosity",
           String(Math.max(0, verbosity - 1)),
-        ]);
+        ], { env });
       if (database.prepare) await database.prepare(migrate);
       else await migrate();
       // The embedded database serves the test processes from here: each test connects to it
@@ -125,8 +131,7 @@ export default defineCommand({
             ),
           ),
           [TEST_DATABASE_ENV]: database.url,
-          // A command a test runs without testCase() gets the test database too, never the
-          // project's own.
+          // The manage processes a test starts get the test database too, never the project's own.
           DATABASE_URL: database.url,
           ...(options.parallel !== undefined ? { DENO_JOBS: String(options.parallel) } : {}),
         },
