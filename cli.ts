@@ -5,10 +5,11 @@
  * @module
  */
 
-import { registry } from "./commands/_registry.ts";
+import { registry as generated } from "./commands/_registry.ts";
 import { main, SIGNAL_EXIT_CODES } from "./core/main.ts";
 import { streamSink } from "./core/output.ts";
 import { workingDirectory } from "./core/project.ts";
+import { freshRegistry } from "./scripts/registry_files.ts";
 
 const controller = new AbortController();
 const stdinIsTerminal = Deno.stdin.isTerminal();
@@ -56,10 +57,20 @@ const env = Deno.env.toObject();
 const columns = Number(env.COLUMNS) ||
   (Deno.stdout.isTerminal() ? Deno.consoleSize().columns : 80);
 
+const stderr = streamSink(Deno.stderr);
+// A source run finds a registry that no longer lists the project's files before the command runs,
+// and regenerates it (or says why it cannot); the compiled binary has only its registry.
+let registry = generated;
+if (!Deno.build.standalone) {
+  const fresh = await freshRegistry(generated, new URL(".", import.meta.url));
+  registry = fresh.registry;
+  if (fresh.notice) stderr.write(`${fresh.notice}\n`);
+}
+
 const code = await main(Deno.args, {
   registry,
   stdout: streamSink(Deno.stdout),
-  stderr: streamSink(Deno.stderr),
+  stderr,
   stdoutIsTerminal: Deno.stdout.isTerminal(),
   stderrIsTerminal: Deno.stderr.isTerminal(),
   env,

@@ -78,6 +78,7 @@ export type {
   ValueType,
 } from "./core/mod.ts";
 export { CommandError, type CommandErrorOptions, DefinitionError, UsageError } from "./core/mod.ts";
+export { type RetryPolicy, type RetryVerdict, retryVerdict } from "./core/mod.ts";
 export { AtomicFile, type AtomicFileOptions, writeFileAtomic } from "./core/mod.ts";
 export {
   type CapturedOutput,
@@ -106,6 +107,7 @@ export type {
   ModelsEntry,
   Registry,
   RegistryEntry,
+  RegistryStaleness,
   SchedulesEntry,
   SettingsEntry,
 } from "./core/mod.ts";
@@ -133,11 +135,14 @@ export {
   addIndex,
   type AlterField,
   alterField,
+  type AnyOperation,
+  type BuilderCall,
   type CreateModel,
   createModel,
   defineMigration,
   type DeleteModel,
   deleteModel,
+  type Handler,
   type IndexOptions,
   isMigration,
   MIGRATION,
@@ -145,6 +150,8 @@ export {
   type MigrationDefinition,
   type MigrationRef,
   type Operation,
+  type OperationKinds,
+  type ProjectState,
   type RemoveField,
   removeField,
   type RemoveIndex,

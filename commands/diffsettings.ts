@@ -19,6 +19,8 @@ function flatten(settings: Settings): Map<string, string> {
 
 export default defineCommand({
   help: "Displays differences between the current settings and the default settings",
+  // It reads and prints (passwords hidden); a job would only store the configuration.
+  runFrom: ["cli", "console"],
   epilog: "The current settings are those of --settings (or MANAGE_SETTINGS, or settings.ts), " +
     "with the environment's overrides. In hash output, settings that are not in the defaults " +
     "(a database alias) are followed by '###'.",

@@ -10,7 +10,12 @@
 import { type Command, toCommand } from "./command.ts";
 import type { LazyDatabase } from "./database.ts";
 import { CommandError } from "./errors.ts";
-import type { Registry, RegistryEntry } from "./registry.ts";
+import {
+  type Registry,
+  REGISTRY_FILE,
+  type RegistryEntry,
+  staleRegistryMessage,
+} from "./registry.ts";
 import { RUN_FROM } from "./run_from.ts";
 import type { Settings } from "./settings.ts";
 import type { Style } from "./style.ts";
@@ -123,9 +128,26 @@ export const checkCommands: Check = async ({ registry, apps }) => {
   return messages;
 };
 
+/**
+ * The built-in check of the registry itself: one that a source run found out of date and could
+ * not regenerate is an error (`registry.E001`), as its commands, models and migrations are not the
+ * project's.
+ */
+export const checkRegistry: Check = ({ registry }) => {
+  const message = staleRegistryMessage(registry);
+  if (!message) return [];
+  return [{
+    level: "ERROR",
+    id: "registry.E001",
+    msg: message.slice(0, message.lastIndexOf(": run ")),
+    hint: "Run `deno task registry` (after fixing the error it names), and commit the result.",
+    obj: REGISTRY_FILE,
+  }];
+};
+
 /** The built-in checks and every app's registered ones (of `apps`, when given). */
 async function allChecks(ctx: Pick<CheckContext, "registry" | "apps">): Promise<Check[]> {
-  const checks: Check[] = [checkCommands];
+  const checks: Check[] = [checkRegistry, checkCommands];
   for (const module of ctx.registry.checks) {
     if (ctx.apps && !ctx.apps.includes(module.app)) continue;
     const loaded = (await module.load()).default;

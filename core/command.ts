@@ -28,6 +28,7 @@ import { DefinitionError } from "./errors.ts";
 import { signatureOf } from "./signature.ts";
 import type { OutputWrapper, TextSink } from "./output.ts";
 import type { Registry } from "./registry.ts";
+import type { RetryPolicy } from "./retry.ts";
 import { declaredRunFrom, type RunFrom } from "./run_from.ts";
 import { sharedOptions, type SharedValues } from "./shared_options.ts";
 import type { Style } from "./style.ts";
@@ -165,6 +166,7 @@ export interface Command<V = Record<string, unknown>, R = unknown> {
   readonly runFrom: readonly RunFrom[];
   /** Its standard output is a secret: outside the command line it is never stored. */
   readonly secretOutput: boolean;
+  /** Which of its failures a job runs again (see `retryVerdict`). */ readonly retry?: RetryPolicy;
   /** Runs the command. */
   handle(ctx: CommandContext<V>): R | Promise<R>;
 }
@@ -205,6 +207,8 @@ export interface CommandDefinition<A, O, S, R> {
    * once and never stored; a job keeps a placeholder instead.
    */
   secretOutput?: boolean;
+  /** Which of its failures a job runs again (`"never"`, `"always"`, a function): see core/retry.ts. */
+  retry?: RetryPolicy;
   /** Runs the command; a string it returns is written to stdout. */
   handle(
     ctx: CommandContext<ValuesOf<{ arguments: A; options: O; subcommands: S }>>,
@@ -251,6 +255,7 @@ export function defineCommand<
     requiresMigrationsChecks,
     runFrom: declaredRunFrom(definition.runFrom),
     secretOutput: definition.secretOutput ?? false,
+    ...(definition.retry === undefined ? {} : { retry: definition.retry }),
     handle: definition.handle,
   };
 }
@@ -430,6 +435,8 @@ export abstract class BaseCommand {
   runFrom?: readonly RunFrom[];
   /** Its standard output is a secret (see {@linkcode CommandDefinition.secretOutput}). */
   secretOutput = false;
+  /** Its retry policy (see {@linkcode CommandDefinition.retry}). */
+  retry?: RetryPolicy;
   /** Standard output, set before `handle` runs. */
   stdout!: OutputWrapper;
   /** Standard error, set before `handle` runs. */
@@ -459,7 +466,7 @@ export function commandFromClass(Class: CommandClass): Command {
   const prototype = new Class();
   const parser = new CommandParser();
   prototype.addArguments(parser);
-  const { requiresSystemChecks, requiresMigrationsChecks, secretOutput } = prototype;
+  const { requiresSystemChecks, requiresMigrationsChecks, secretOutput, retry } = prototype;
   const requiresDatabase = prototype.requiresDatabase || requiresMigrationsChecks;
   return {
     [COMMAND]: true,
@@ -475,6 +482,7 @@ export function commandFromClass(Class: CommandClass): Command {
     requiresMigrationsChecks,
     runFrom: declaredRunFrom(prototype.runFrom),
     secretOutput,
+    ...(retry === undefined ? {} : { retry }),
     handle(ctx) {
       const instance = new Class();
       instance.stdout = ctx.stdout;

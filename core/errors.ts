@@ -14,6 +14,11 @@ export interface CommandErrorOptions {
   cause?: unknown;
   /** Print the message alone, without the `CommandError:` prefix (for reports of several lines). */
   bare?: boolean;
+  /**
+   * Whether a job that fails with it is worth running again (see `retryVerdict`): a
+   * CommandError is final unless raised with `retry: true` (a service that was busy, say).
+   */
+  retry?: boolean;
 }
 
 /**
@@ -33,6 +38,8 @@ export class CommandError extends Error {
   readonly returncode: number;
   /** The message is printed alone, without the `CommandError:` prefix. */
   readonly bare: boolean;
+  /** Whether a job failing with it is worth retrying, when the command said so. */
+  readonly retry?: boolean;
 
   /** Creates the error with a one-line message and an optional exit code. */
   constructor(message: string, options: CommandErrorOptions = {}) {
@@ -40,6 +47,7 @@ export class CommandError extends Error {
     this.name = "CommandError";
     this.returncode = options.returncode ?? 1;
     this.bare = options.bare ?? false;
+    if (options.retry !== undefined) this.retry = options.retry;
   }
 }
 

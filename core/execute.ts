@@ -18,6 +18,7 @@ import { OutputWrapper, type TextSink } from "./output.ts";
 import { parseArgs } from "./parser.ts";
 import type { RunFrom } from "./run_from.ts";
 import { openRegistryDatabase, type Registry } from "./registry.ts";
+import type { RetryVerdict } from "./retry.ts";
 import { databaseUrl, loadSettings } from "./settings.ts";
 import { EXIT_OPTIONS, type SharedValues } from "./shared_options.ts";
 import { choosePalette, makeStyle } from "./style.ts";
@@ -77,6 +78,11 @@ export interface RunEnvironment {
    * placeholder; when this is left out, the secret goes nowhere.
    */
   secretStdout?: TextSink;
+  /**
+   * Told, when the run fails (not when it is interrupted), whether the failure is worth another
+   * attempt (see `retryVerdict`): a worker decides on it whether to run the job again.
+   */
+  failed?: (verdict: RetryVerdict) => void;
 }
 
 /** What to run: a command by name, with command-line words and values by key. */

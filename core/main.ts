@@ -18,6 +18,7 @@ import { formatUsage } from "./help.ts";
 import { OutputWrapper, type TextSink } from "./output.ts";
 import { missingPermission, permissionError } from "./permissions.ts";
 import { findCommand, unknownCommandMessage } from "./registry.ts";
+import { retryVerdict } from "./retry.ts";
 import { checkRunFrom } from "./run_from.ts";
 import { redactor } from "./secrets.ts";
 import { choosePalette, makeStyle } from "./style.ts";
@@ -95,6 +96,7 @@ export async function main(argv: readonly string[], run: RunEnvironment): Promis
   const entry = findCommand(run.registry, name);
   if (!entry) {
     stderr.write(unknownCommandMessage(run.registry, name, prog));
+    run.failed?.({ retry: false, reason: `there is no command '${name}'` });
     return 1;
   }
   let command: Command | undefined;
@@ -113,6 +115,7 @@ export async function main(argv: readonly string[], run: RunEnvironment): Promis
       if (traceback && error instanceof Error) stderr.write(error.stack ?? String(error));
       return SIGNAL_EXIT_CODES[String(run.signal!.reason)] ?? 130;
     }
+    run.failed?.(retryVerdict(error, command?.retry));
     if (error instanceof UsageError && command) {
       const signature = error.subcommands.reduce(
         (sig, sub) => sig.subcommands?.get(sub)?.signature ?? sig,

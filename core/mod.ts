@@ -51,6 +51,7 @@ export * from "./permissions.ts";
 export * from "./project.ts";
 export * from "./prompt.ts";
 export * from "./registry.ts";
+export * from "./retry.ts";
 export * from "./run_from.ts";
 export * from "./scaffold.ts";
 export * from "./secrets.ts";

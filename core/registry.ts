@@ -89,6 +89,22 @@ export interface SchedulesEntry {
   readonly load: () => Promise<{ readonly default?: unknown }>;
 }
 
+/**
+ * How a registry differs from its project's files, when a source run found it out of date and
+ * could not regenerate it (`cli.ts` sets it; a registry in the compiled binary never has it).
+ */
+export interface RegistryStaleness {
+  /** Files of the project the registry does not list, relative to the project root. */
+  readonly missing: readonly string[];
+  /** Modules the registry lists that are gone. */
+  readonly gone: readonly string[];
+  /**
+   * Why it was not regenerated, after "and": `could not be regenerated: <error>`, or `was not
+   * regenerated: this run may not write the project folder`.
+   */
+  readonly reason: string;
+}
+
 /** A settings module: `settings.ts` at the project root, or `settings/<name>.ts`. */
 export interface SettingsEntry {
   /** The name `--settings` picks it by: `settings` for the root one, else its file name. */
@@ -113,8 +129,37 @@ export interface Registry {
   readonly schedules?: readonly SchedulesEntry[];
   /** The database provider, when an app provides one. */
   readonly database?: DatabaseEntry;
+  /** Set when the registry is out of date with the project's files (see `RegistryStaleness`). */
+  readonly stale?: RegistryStaleness;
   /** The settings modules, sorted by name. */
   readonly settings?: readonly SettingsEntry[];
+}
+
+/** The generated registry's file, relative to the project root. */
+export const REGISTRY_FILE = "commands/_registry.ts";
+
+/** What a registry lacks or lists that is gone, in a few words: `apps/blog/models.ts is not in it`. */
+export function describeStaleness(
+  stale: Pick<RegistryStaleness, "missing" | "gone">,
+): string {
+  const parts = [
+    ...stale.missing.map((module) => `${module} is not in it`),
+    ...stale.gone.map((module) => `${module} is gone`),
+  ];
+  return parts.length > 2
+    ? `${parts.slice(0, 2).join(", ")} and ${parts.length - 2} more`
+    : parts.join(", ");
+}
+
+/**
+ * The stale registry as one line: what it lacks (or lists that is gone), why it was not
+ * regenerated, and the fix; `undefined` when it is not stale.
+ */
+export function staleRegistryMessage(registry: Registry): string | undefined {
+  const stale = registry.stale;
+  if (!stale) return undefined;
+  return `${REGISTRY_FILE} is out of date (${describeStaleness(stale)}) and ${stale.reason}: ` +
+    "run 'deno task registry'";
 }
 
 /** The app name of the built-in commands. */
@@ -125,6 +170,13 @@ export const BUILTIN_APP = "manage";
  * you mean greet_user?` and `Type 'manage help' for usage.`
  */
 export function unknownCommandMessage(registry: Registry, name: string, prog = "manage"): string {
+  const file = registry.stale?.missing.find((module) =>
+    /^(commands|apps\/[^/]+\/commands)\//.test(module) && module.endsWith(`/${name}.ts`)
+  );
+  if (file) {
+    return `Unknown command: '${name}': ${file} exists, but ${REGISTRY_FILE} does not list it ` +
+      `and ${registry.stale!.reason}: run 'deno task registry'`;
+  }
   const hint = closeMatches(name, registry.commands.map((c) => c.name))[0];
   return `Unknown command: '${name}'${
     hint ? `. Did you mean ${hint}?` : ""

@@ -22,18 +22,13 @@ import { writeFileAtomic } from "../core/atomic_file.ts";
 import { type Command, toCommand } from "../core/command.ts";
 import { isMigration } from "../apps/db/migrator/mod.ts";
 import { isModel } from "../apps/db/orm/mod.ts";
+import { type CommandFile, listProjectFiles, REGISTRY_PATH } from "./registry_files.ts";
+import { buildLauncher, LAUNCHER_PATH } from "./launcher.ts";
 
-/** Where the generated registry is written, relative to the project root. */
-export const REGISTRY_PATH = "commands/_registry.ts";
+export { REGISTRY_PATH };
 
 const NAME = /^[a-z][a-z0-9_]*$/;
 const MIGRATION_NAME = /^\d{4}_[a-z0-9_]+\.ts$/;
-
-interface Found {
-  name: string;
-  app: string;
-  module: string;
-}
 
 async function listTs(root: URL, dir: string): Promise<string[]> {
   const names: string[] = [];
@@ -50,20 +45,6 @@ async function listTs(root: URL, dir: string): Promise<string[]> {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   return names.sort();
-}
-
-async function listApps(root: URL): Promise<string[]> {
-  const apps: string[] = [];
-  try {
-    for await (const entry of Deno.readDir(new URL("apps/", root))) {
-      if (entry.isDirectory && !entry.name.startsWith("_") && !entry.name.startsWith(".")) {
-        apps.push(entry.name);
-      }
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return apps.sort();
 }
 
 async function exists(url: URL): Promise<boolean> {
@@ -156,42 +137,29 @@ async function settingsEntries(root: URL, errors: string[]): Promise<string[]> {
 
 /** Scans the project at `root` and returns the registry's source, or the problems found. */
 export async function buildRegistry(root: URL): Promise<BuildResult> {
-  const found: Found[] = [];
-  for (const file of await listTs(root, "commands/")) {
-    found.push({ name: file.slice(0, -3), app: "manage", module: `commands/${file}` });
-  }
+  const files = listProjectFiles(root);
+  const found: CommandFile[] = files.commands;
   const checks: { app: string; module: string }[] = [];
   const migrations: { app: string; name: string; module: string }[] = [];
   const providers: { app: string; module: string }[] = [];
   const models: { app: string; module: string }[] = [];
   const schedules: { app: string; module: string }[] = [];
   const errors: string[] = [];
-  for (const app of await listApps(root)) {
-    for (const file of await listTs(root, `apps/${app}/commands/`)) {
-      found.push({ name: file.slice(0, -3), app, module: `apps/${app}/commands/${file}` });
+  for (const app of files.apps) {
+    const has = files.appModules.get(app)!;
+    if (has.has("checks.ts")) checks.push({ app, module: `apps/${app}/checks.ts` });
+    if (has.has("models.ts")) models.push({ app, module: `apps/${app}/models.ts` });
+    if (has.has("schedules.ts")) schedules.push({ app, module: `apps/${app}/schedules.ts` });
+    if (has.has("database.ts")) providers.push({ app, module: `apps/${app}/database.ts` });
+  }
+  for (const { app, file, module } of files.migrations) {
+    if (!MIGRATION_NAME.test(file)) {
+      errors.push(
+        `${module}: migration files are named NNNN_name.ts (0001_initial.ts): rename it`,
+      );
+      continue;
     }
-    if (await exists(new URL(`apps/${app}/checks.ts`, root))) {
-      checks.push({ app, module: `apps/${app}/checks.ts` });
-    }
-    if (await exists(new URL(`apps/${app}/models.ts`, root))) {
-      models.push({ app, module: `apps/${app}/models.ts` });
-    }
-    if (await exists(new URL(`apps/${app}/schedules.ts`, root))) {
-      schedules.push({ app, module: `apps/${app}/schedules.ts` });
-    }
-    if (await exists(new URL(`apps/${app}/database.ts`, root))) {
-      providers.push({ app, module: `apps/${app}/database.ts` });
-    }
-    for (const file of await listTs(root, `apps/${app}/migrations/`)) {
-      const module = `apps/${app}/migrations/${file}`;
-      if (!MIGRATION_NAME.test(file)) {
-        errors.push(
-          `${module}: migration files are named NNNN_name.ts (0001_initial.ts): rename it`,
-        );
-        continue;
-      }
-      migrations.push({ app, name: file.slice(0, -3), module });
-    }
+    migrations.push({ app, name: file.slice(0, -3), module });
   }
   if (providers.length > 1) {
     errors.push(
@@ -226,7 +194,7 @@ export async function buildRegistry(root: URL): Promise<BuildResult> {
     }
   }
 
-  const byName = new Map<string, Found>();
+  const byName = new Map<string, CommandFile>();
   for (const item of found) {
     if (!NAME.test(item.name)) {
       errors.push(`${item.module}: command names are snake_case (a-z, 0-9, _): rename the file`);
@@ -323,37 +291,97 @@ export async function buildRegistry(root: URL): Promise<BuildResult> {
   return { source, errors, count: entries.length };
 }
 
+async function readText(url: URL): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(url);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What {@linkcode regenerateRegistry} did. */
+export interface Regenerated {
+  /** The problems that kept the registry from being written, each naming its file. */
+  errors: string[];
+  /** Whether the file changed. */
+  wrote: boolean;
+  /** How many commands are registered. */
+  count: number;
+}
+
+/**
+ * Generates the registry of the project at `root` and writes it when it changed and there are no
+ * errors: whole or not at all, since a registry cut short would stop every command from starting.
+ * A source run of `cli.ts` calls it when the registry is stale.
+ */
+export async function regenerateRegistry(root: URL): Promise<Regenerated> {
+  const { source, errors, count } = await buildRegistry(root);
+  if (errors.length > 0) return { errors, wrote: false, count };
+  const target = new URL(REGISTRY_PATH, root);
+  if (await readText(target) === source) return { errors, wrote: false, count };
+  await writeFileAtomic(fileURLToPath(target), source);
+  return { errors, wrote: true, count };
+}
+
+/** Whether the launcher at `target` is `source` and executable. */
+async function launcherIsCurrent(target: URL, source: string): Promise<boolean> {
+  if (await readText(target) !== source) return false;
+  return Deno.build.os === "windows" || ((await Deno.stat(target)).mode ?? 0) & 0o111
+    ? true
+    : false;
+}
+
 if (import.meta.main) {
   const root = new URL("../", import.meta.url);
   const check = Deno.args.includes("--check");
   const quiet = Deno.args.includes("--quiet");
   const { source, errors, count } = await buildRegistry(root);
-  if (errors.length > 0) {
+  let launcher: string | undefined;
+  try {
+    launcher = await buildLauncher(root);
+  } catch (error) {
+    errors.push(`${LAUNCHER_PATH}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (errors.length > 0 || launcher === undefined) {
     for (const error of errors) console.error(`error: ${error}`);
     Deno.exit(1);
   }
   const target = new URL(REGISTRY_PATH, root);
-  let current: string | undefined;
-  try {
-    current = await Deno.readTextFile(target);
-  } catch {
-    current = undefined;
-  }
+  const launcherTarget = new URL(LAUNCHER_PATH, root);
+  const current = await readText(target);
   if (check) {
+    let stale = false;
     if (current !== source) {
       console.error(
         `${REGISTRY_PATH} is out of date: run \`deno task registry\` and commit the result`,
       );
-      Deno.exit(1);
+      stale = true;
     }
-    if (!quiet) console.log(`${REGISTRY_PATH} is up to date (${count} commands)`);
+    if (!await launcherIsCurrent(launcherTarget, launcher)) {
+      console.error(
+        `./${LAUNCHER_PATH} does not match the manage task in deno.json: run \`deno task registry\` and commit the result`,
+      );
+      stale = true;
+    }
+    if (stale) Deno.exit(1);
+    if (!quiet) {
+      console.log(`${REGISTRY_PATH} and ./${LAUNCHER_PATH} are up to date (${count} commands)`);
+    }
   } else {
+    let launcherChanged = false;
+    let writing = REGISTRY_PATH;
     try {
       // Whole or not at all: a registry cut short would stop every command from starting.
       if (current !== source) await writeFileAtomic(fileURLToPath(target), source);
+      writing = LAUNCHER_PATH;
+      if (!await launcherIsCurrent(launcherTarget, launcher)) {
+        await writeFileAtomic(fileURLToPath(launcherTarget), launcher);
+        if (Deno.build.os !== "windows") await Deno.chmod(launcherTarget, 0o755);
+        launcherChanged = true;
+      }
     } catch (error) {
       console.error(
-        `error: Cannot write ${REGISTRY_PATH}: ${error instanceof Error ? error.message : error}`,
+        `error: Cannot write ${writing}: ${error instanceof Error ? error.message : error}`,
       );
       Deno.exit(1);
     }
@@ -361,6 +389,7 @@ if (import.meta.main) {
       console.log(
         `${current === source ? "Unchanged" : "Wrote"} ${REGISTRY_PATH} (${count} commands)`,
       );
+      if (launcherChanged) console.log(`Wrote ./${LAUNCHER_PATH}`);
     }
   }
 }

@@ -36,8 +36,17 @@ const PERMISSION_SET = /^(-P|--permission-set)(=.*)?$/;
 const ENTRY_POINT = /^(https?|file|jsr|npm):|\.[cm]?[jt]sx?$/;
 const SHELL_OPERATORS = new Set(["&&", "||", ";", "|", "&"]);
 
-/** Splits a task command into words as a shell would, quotes removed. */
-function shellWords(command: string): string[] {
+/**
+ * Splits a task command into words as a shell would, quotes removed.
+ *
+ * @example
+ * ```ts
+ * import { shellWords } from "./compile.ts";
+ *
+ * console.assert(shellWords(`deno run '--allow-read=a b' cli.ts`)[2] === "--allow-read=a b");
+ * ```
+ */
+export function shellWords(command: string): string[] {
   const words: string[] = [];
   let word: string | undefined;
   let quote: string | undefined;

@@ -109,6 +109,7 @@ export async function runCli(args: string[], options: RunCliOptions = {}): Promi
 
 const PROJECT_ENTRIES = [
   "cli.ts",
+  "manage",
   "mod.ts",
   "deno.json",
   "deno.lock",
@@ -174,7 +175,7 @@ export async function copyProject(
   const dir = await Deno.makeTempDir({ prefix: "manage_test_" });
   const root = pathToFileURL(`${dir}/`);
   for (const entry of PROJECT_ENTRIES) {
-    const isDir = !entry.includes(".");
+    const isDir = !entry.includes(".") && entry !== "manage";
     await copyTree(
       new URL(entry + (isDir ? "/" : ""), ROOT),
       new URL(entry + (isDir ? "/" : ""), root),

@@ -13,6 +13,7 @@ export type Need =
   | "shellcheck"
   | "python3"
   | "django"
+  | "python3-django"
   | "man";
 
 /** The PostgreSQL server the tests use besides the embedded database (TEST_DATABASE_URL). */
@@ -27,6 +28,11 @@ export const CHROMIUM = "/usr/bin/chromium";
 /** Django's common-password list where Debian's python3-django installs it. */
 export const DJANGO_COMMON_PASSWORDS =
   "/usr/lib/python3/dist-packages/django/contrib/auth/common-passwords.txt.gz";
+
+/** Django's management package where Debian's python3-django installs it (see tests/_django.ts). */
+const DJANGO_MANAGEMENT = "/usr/lib/python3/dist-packages/django/core/management/__init__.py";
+const DJANGO_ADMIN = "/usr/bin/django-admin";
+const DJANGO_PYTHON = "/usr/bin/python3";
 
 function isExecutable(path: string): boolean {
   try {
@@ -62,6 +68,10 @@ const CHECKS: Record<Need, [() => boolean, string]> = {
   django: [
     () => isFile(DJANGO_COMMON_PASSWORDS),
     `no ${DJANGO_COMMON_PASSWORDS}: apt-get install python3-django`,
+  ],
+  "python3-django": [
+    () => isExecutable(DJANGO_ADMIN) && isFile(DJANGO_MANAGEMENT),
+    `no ${DJANGO_ADMIN} (Django for ${DJANGO_PYTHON}): apt-get install python3-django`,
   ],
 };
 

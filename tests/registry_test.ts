@@ -4,7 +4,10 @@
 import assert from "node:assert/strict";
 import { registry } from "../commands/_registry.ts";
 import { buildRegistry } from "../scripts/build_registry.ts";
-import { copyProject, ROOT, runCli } from "./_helpers.ts";
+import { fileURLToPath } from "node:url";
+import { taskFlags } from "../scripts/launcher.ts";
+import { registeredModules } from "../scripts/registry_files.ts";
+import { copyProject, ROOT, runCli, runProgram } from "./_helpers.ts";
 
 Deno.test("the registry imports modules only through string-literal specifiers", async () => {
   const source = await Deno.readTextFile(new URL("commands/_registry.ts", ROOT));
@@ -75,6 +78,46 @@ Deno.test("cli.ts lists and runs commands with every file read denied", async ()
   });
   assert.equal(greet.stdout, "Hello, John!\n");
   assert.equal(greet.code, 0);
+});
+
+Deno.test("help and a command run with read access to their module files only, no folder", async () => {
+  // Under the manage task's lazy imports a module is read when it is imported, with the run's
+  // permissions: grant exactly the files of the program's module graph (the registered modules
+  // and what they import) and no folder, so that any listing of a folder fails.
+  const { stdout } = await runProgram(Deno.execPath(), ["info", "--json", "cli.ts"], { cwd: ROOT });
+  const files = (JSON.parse(stdout).modules as { specifier: string }[])
+    .map((module) => module.specifier)
+    .filter((specifier) => specifier.startsWith(ROOT.href))
+    .map((specifier) => fileURLToPath(specifier));
+  for (const module of registeredModules(registry)) {
+    assert.ok(files.includes(fileURLToPath(new URL(module, ROOT))), module);
+  }
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  const flags = [
+    ...taskFlags(config.tasks.manage)!.filter((flag) => !flag.startsWith("--allow-")),
+    "--allow-env",
+    `--allow-read=${files.join(",")}`,
+    "--no-prompt",
+  ];
+  assert.ok(flags.includes("--unstable-lazy-dynamic-imports"));
+  const help = await runCli(["help"], { permissions: flags });
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /\[myapp\]\n(.*\n)* {4}greet_user {2,}Greets a user by name\n/);
+  const greet = await runCli(["greet_user", "John"], { permissions: flags });
+  assert.deepEqual(greet, { code: 0, stdout: "Hello, John!\n", stderr: "" });
+  // The grant is narrow enough to matter: a folder cannot be listed with it.
+  const probe = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(
+      probe,
+      `try { Deno.readDirSync(${JSON.stringify(fileURLToPath(new URL("apps/", ROOT)))}); } ` +
+        `catch (e) { console.log(e.name); }`,
+    );
+    const listing = await runProgram(Deno.execPath(), ["run", ...flags, probe], { cwd: ROOT });
+    assert.equal(listing.stdout.trim(), "NotCapable");
+  } finally {
+    await Deno.remove(probe);
+  }
 });
 
 Deno.test("registry build errors name the files", async (t) => {

@@ -24,4 +24,8 @@ export const User = defineModel("auth.User", {
   isStaff: field.boolean({ default: false }),
   isActive: field.boolean({ default: true }),
   dateJoined: field.timestamptz({ default: "now()" }),
-}, { table: "auth_user" });
+}, {
+  table: "auth_user",
+  // Django's fixtures of users give these; this project has no groups or permissions yet.
+  manyToMany: { groups: "auth.Group", user_permissions: "auth.Permission" },
+});

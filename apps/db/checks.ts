@@ -5,7 +5,12 @@
 import type { Check, CheckMessage } from "../../core/checks.ts";
 import { redactUrl } from "../../core/database.ts";
 import { parseDatabaseUrl } from "./database.ts";
-import { appliedMigrations, changedMigrations, loadMigrationGraph } from "./migrator/mod.ts";
+import {
+  appliedMigrations,
+  changedMigrations,
+  loadMigrationGraph,
+  resolveApplied,
+} from "./migrator/mod.ts";
 
 const databaseChecks: Check = async ({ db, registry }) => {
   if (!db) return [];
@@ -24,8 +29,10 @@ const databaseChecks: Check = async ({ db, registry }) => {
       obj: "db",
     }];
   }
-  const graph = await loadMigrationGraph(registry.migrations);
-  const applied = await appliedMigrations(connection);
+  const { graph, applied } = resolveApplied(
+    await loadMigrationGraph(registry.migrations),
+    await appliedMigrations(connection),
+  );
   for (const node of changedMigrations(graph, applied)) {
     messages.push({
       level: "ERROR",

@@ -23,6 +23,8 @@ export interface ConsoleOptions {
   signal?: AbortSignal;
   /** How often a job page's stream looks at its job, in ms (250). */
   pollInterval?: number;
+  /** How often the dashboard's stream reads the queue again, in ms (2000). */
+  dashboardInterval?: number;
   /** How long a command run now may take, in ms (60000). */
   inlineTimeout?: number;
   /** Where each request is logged (method, path, status, time; never a query string or body). */
@@ -131,10 +133,11 @@ const SITE = "http://console.invalid";
 /**
  * Where to go after logging in: `next` resolved as a browser resolves a `Location`, kept only
  * when it stays on this site (not `//elsewhere`, `/\elsewhere`, `/<tab>/elsewhere`,
- * `https://elsewhere` or `javascript:`), as its normalized path and query; `/commands` otherwise.
+ * `https://elsewhere` or `javascript:`), as its normalized path and query; the home (the
+ * dashboard) otherwise.
  */
 export function safeNext(next: string | null | undefined): string {
-  const fallback = "/commands";
+  const fallback = "/";
   if (!next) return fallback;
   let url: URL;
   try {

@@ -13,6 +13,10 @@
  * | `GET /api/jobs/<id>`             | the job, with `stdout` and `stderr`                    |
  * | `POST /api/jobs/<id>/cancel`     | `{ id, result }`: `cancelled`, `requested`, `finished` |
  * | `POST /api/jobs/<id>/retry`      | `{ id, result }`: `queued`, `running`, `conflict` (409); 403 where the command may not run |
+ * | `GET /api/stats?window=1h`       | the queues at a glance, as `manage jobs stats --format json`: `{ at, windowMs, total, queues, bucketMs, throughput, commands }` |
+ * | `GET /api/workers`               | `{ workers: [...] }`, as `manage jobs workers --format json` |
+ * | `GET /api/schedules`             | `{ schedules: [...] }`, as `manage jobs schedules --format json` |
+ * | `POST /api/schedules/<name>/run` | enqueues the schedule's command once, now → 201 `{ id, created, status, url }`; 403 where the command may not run from the console |
  *
  * @module
  */
@@ -28,8 +32,13 @@ import {
   getJob,
   type JobRecord,
   listJobs,
+  listWorkers,
+  loadSchedules,
+  queueStats,
   retryJob,
+  scheduleStatus,
 } from "../jobs/queue/mod.ts";
+import { readWindow, runScheduleNow } from "./dashboard_data.ts";
 import { findCommand, type RegistryEntry } from "../../core/registry.ts";
 import { checkRunFrom, mayRunFrom, RUN_FROM, RunFromError } from "../../core/run_from.ts";
 import type { Command } from "../../core/command.ts";
@@ -238,6 +247,39 @@ async function routes(request: Request, ctx: ApiContext, user: ConsoleUser): Pro
     return json({ jobs });
   }
   if (path === "/api/jobs" && method === "POST") return await enqueueRoute(request, ctx, user);
+  if (path === "/api/stats" && method === "GET") {
+    const window = readWindow(url.searchParams.get("window"));
+    if (typeof window === "string") return error(400, window);
+    return json(await queueStats(options.db, { windowMs: window }));
+  }
+  if (path === "/api/workers" && method === "GET") {
+    return json({ workers: await listWorkers(options.db) });
+  }
+  if (path === "/api/schedules" && method === "GET") {
+    const schedules = await loadSchedules(options.registry);
+    return json({ schedules: await scheduleStatus(options.db, schedules) });
+  }
+  const schedule = /^\/api\/schedules\/([^/]+)\/run$/.exec(path);
+  if (schedule && method === "POST") {
+    let name: string;
+    try {
+      name = decodeURIComponent(schedule[1]);
+    } catch {
+      return error(404, "There is no such schedule");
+    }
+    let enqueued;
+    try {
+      enqueued = await runScheduleNow(options, name);
+    } catch (caught) {
+      if (caught instanceof CommandError && !(caught instanceof RunFromError)) {
+        return error(400, caught.message);
+      }
+      throw caught;
+    }
+    if (!enqueued) return error(404, `There is no schedule '${name}'`);
+    const { id, created } = enqueued;
+    return json({ id, created, status: "queued", url: `/api/jobs/${id}` }, created ? 201 : 200);
+  }
   const job = /^\/api\/jobs\/(\d{1,15})(?:\/(cancel|retry))?$/.exec(path);
   if (job) {
     const id = Number(job[1]);

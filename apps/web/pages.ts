@@ -61,9 +61,9 @@ export function layout(ctx: PageContext, title: string, body: Html, script?: str
       </head>
       <body>
     <header>
-    <a class="brand" href="/commands">manage</a>
+    <a class="brand" href="/">manage</a>
     ${ctx.user
-      ? html`<nav><a href="/commands">Commands</a><a href="/jobs">Jobs</a></nav>
+      ? html`<nav><a href="/">Dashboard</a><a href="/commands">Commands</a><a href="/jobs">Jobs</a></nav>
 <span class="who">${ctx.user.username}</span>
 <form method="post" action="/logout">${csrfField(ctx)}<button type="submit">Log out</button></form>`
       : ""}
@@ -241,7 +241,7 @@ function statusBadge(status: JobRecord["status"]): Html {
 export function jobsPage(
   ctx: PageContext,
   jobs: JobRecord[],
-  filter: { status?: string; queue?: string },
+  filter: { status?: string; queue?: string; command?: string },
 ): Html {
   return layout(
     ctx,
@@ -261,11 +261,15 @@ export function jobsPage(
           )}</select></div>
         <div><label for="id_queue">Queue</label><input type="text" name="queue" id="id_queue" value="${filter
           .queue ?? ""}" placeholder="any"></div>
+        <div><label for="id_command">Command</label><input type="text" name="command" id="id_command" value="${filter
+          .command ?? ""}" placeholder="any"></div>
         <button type="submit" class="secondary">Filter</button>
       </form>
       <div class="card table-wrap">
       ${jobs.length === 0
-        ? html`<p>No jobs${filter.status || filter.queue ? " match" : " yet"}.</p>`
+        ? html`<p>No jobs${
+          filter.status || filter.queue || filter.command ? " match" : " yet"
+        }.</p>`
         : html`
           <table>
             <thead>
@@ -321,6 +325,13 @@ ${
       ? html`
         <dt>Error</dt>
         <dd class="mono">${job.error}</dd>
+      `
+      : ""
+  }${
+    job.notRetried
+      ? html`
+        <dt>Not retried</dt>
+        <dd id="job-not-retried">${job.notRetried}</dd>
       `
       : ""
   }

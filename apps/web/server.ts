@@ -32,6 +32,7 @@ import {
   retryJob,
 } from "../jobs/queue/mod.ts";
 import { handleApi } from "./api.ts";
+import { dashboardRoute } from "./dashboard.ts";
 import {
   asset,
   CommandCache,
@@ -463,7 +464,8 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
         return forbidden(ctx, "CSRF verification failed: reload the page and try again.");
       }
     }
-    if (path === "/") return redirect("/commands");
+    const dashboard = await dashboardRoute(request, url, ctx, options);
+    if (dashboard) return dashboard;
     if (path === "/logout" && request.method === "POST") {
       await deleteSession(db, session.key);
       return redirect("/login", [["set-cookie", setCookie(request, SESSION_COOKIE, "", 0)]]);
@@ -476,12 +478,14 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
     if (path === "/jobs" && request.method === "GET") {
       const status = url.searchParams.get("status") || undefined;
       const queue = url.searchParams.get("queue") || undefined;
+      const command = url.searchParams.get("command") || undefined;
       const jobs = await listJobs(db, {
         status: STATUSES.find((s) => s === status),
         queue,
+        command,
         limit: 100,
       });
-      return page(jobsPage(ctx, jobs, { status, queue }), { nonce: ctx.nonce });
+      return page(jobsPage(ctx, jobs, { status, queue, command }), { nonce: ctx.nonce });
     }
     const job = /^\/jobs\/(\d{1,15})(?:\/(events|cancel|retry))?$/.exec(path);
     if (job) return await jobRoute(request, session, Number(job[1]), job[2]);

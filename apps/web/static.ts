@@ -93,12 +93,48 @@ dl.meta dt{color:var(--muted)}dl.meta dd{margin:0;word-break:break-word}
 .actions form{margin:0}
 .live{color:var(--run);font-size:.85rem}
 .login{max-width:24rem;margin:3rem auto}
+.counts{display:grid;grid-template-columns:repeat(auto-fit,minmax(8.5rem,1fr));gap:.75rem;margin:0 0 1rem}
+.count{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem .8rem;display:flex;flex-direction:column}
+.count .value{font-size:1.6rem;font-weight:700;line-height:1.2}
+.count .label{color:var(--muted);font-size:.85rem}
+.count.tone-ok .value{color:var(--ok)}.count.tone-bad .value{color:var(--bad)}.count.tone-run .value{color:var(--run)}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,22rem),1fr));gap:1rem}
+.chart-box{margin:0;min-width:0}
+.chart-box figcaption{display:flex;flex-wrap:wrap;gap:.25rem .75rem;align-items:baseline;font-size:.9rem;margin:0 0 .3rem}
+.chart-title{font-weight:600}.chart-legend{color:var(--muted)}.chart-max{margin-left:auto;color:var(--muted)}
+.chart-legend .key{display:inline-block;width:.7rem;height:.7rem;border-radius:2px;margin:0 .25rem 0 .1rem;vertical-align:-.05rem}
+.chart{display:block;width:100%;height:7.5rem;background:#fbfcfd;border:1px solid var(--line);border-radius:4px}
+.chart .bar-slot{fill:transparent}.chart g:hover .bar-slot{fill:#eef1f4}
+.bar-ok{fill:var(--ok);background:var(--ok)}.bar-bad{fill:var(--bad);background:var(--bad)}
+.chart .axis{stroke:var(--line);stroke-width:1;vector-effect:non-scaling-stroke}
+.chart-span{display:flex;justify-content:space-between;color:var(--muted);font-size:.8rem}
 .login .field input{max-width:none}
 .a-bold{font-weight:700}.a-dim{opacity:.7}.a-italic{font-style:italic}.a-underline{text-decoration:underline}
 .a-blink{text-decoration:overline}.a-reverse{filter:invert(1)}.a-conceal{visibility:hidden}
 ${ANSI_CSS}
 @media (max-width:40rem){main{padding:.6rem}.commands .name{min-width:0;width:100%}
 th.optional,td.optional{display:none}header nav{order:3;width:100%;flex:none}}
+`;
+
+/**
+ * The dashboard's script: follows its event stream and puts each part that changed in place.
+ */
+export const DASHBOARD_SCRIPT: string = `
+(() => {
+  const root = document.getElementById("dashboard");
+  if (!root || !window.EventSource) return;
+  const live = document.getElementById("dash-live");
+  const events = new EventSource(root.dataset.events);
+  events.onopen = () => { if (live) live.textContent = "live"; };
+  events.onerror = () => { if (live) live.textContent = "reconnecting…"; };
+  events.onmessage = (event) => {
+    const parts = JSON.parse(event.data);
+    for (const id of Object.keys(parts)) {
+      const element = document.getElementById(id);
+      if (element) element.innerHTML = parts[id];
+    }
+  };
+})();
 `;
 
 /**

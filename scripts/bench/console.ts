@@ -59,7 +59,8 @@ const PROBES: Probe[] = [
   },
 ];
 
-function percentile(sorted: readonly number[], p: number): number {
+/** The `p`th percentile of sorted values. */
+export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
@@ -69,7 +70,7 @@ async function check(what: string, run: Promise<{ code: number; stderr: string }
 }
 
 /** Migrates `url`, adds the user, a token and job 1; gives the token. */
-async function prepare(url: string): Promise<string> {
+export async function prepare(url: string): Promise<string> {
   await check("migrate", runCli(["migrate", "--database", url, "-v", "0"]));
   await check(
     "createsuperuser",
@@ -96,7 +97,8 @@ async function prepare(url: string): Promise<string> {
   return minted.stdout.trim();
 }
 
-async function logIn(server: Server): Promise<string> {
+/** Logs in through the form; gives the session's cookie. */
+export async function logIn(server: Server): Promise<string> {
   const form = await fetch(`${server.base}/login`);
   const csrf = form.headers.getSetCookie()[0].split(";")[0];
   const token = /name="csrf_token" value="([^"]+)"/.exec(await form.text())![1];

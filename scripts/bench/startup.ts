@@ -10,24 +10,30 @@
  *
  * Every round runs every case once, in an order rotated from round to round, so that drift in the
  * machine's load falls on all of them alike; the warm-up rounds fill Deno's module and transpile
- * caches first. The cases: `cli.ts greet_user John` and `cli.ts help` in this project and in a
- * copy of it with 300 more commands registered, and `deno task manage greet_user John`, to show
- * what `deno task` adds. The baseline's empty script lies in a temporary folder, so it runs without
- * the project's `deno.json`. Targets are reported, not enforced: the exit code is 0 unless a command
- * fails or prints the wrong thing.
+ * caches first. The cases, each run with the flags of the manage task in deno.json (lazy dynamic
+ * imports and the permissions): `greet_user John` and `help` through `cli.ts` directly, through
+ * the `./manage` launcher and through `deno task manage`; the same through `cli.ts` in a copy of
+ * the project with 300 more commands registered; and the peers, citty and commander on Node.js,
+ * declaring the same commands, installed from npm by the benchmark (the versions pinned in
+ * `startup_peers/package-lock.json`) into its temporary folder — left out, saying why, where
+ * Node.js or npm is missing. The baseline's empty script lies in a temporary folder, so it runs
+ * without the project's `deno.json`. Targets are reported, not enforced: the exit code is 0 unless
+ * a command fails or prints the wrong thing.
  *
  * @module
  */
 
 import { scriptArgs } from "../_args.ts";
-import { permissionFlags } from "../compile.ts";
+import { taskFlags } from "../launcher.ts";
 
 /** One timed command. */
 export interface BenchCase {
   /** The name shown in the report. */
   name: string;
-  /** The arguments of `deno`. */
+  /** The arguments of `deno` (or of `program`). */
   args: string[];
+  /** The program to run, when not `deno`. */
+  program?: string;
   /** The folder it runs in. */
   cwd: string;
   /** The most its median may be, as a multiple of the baseline's median. */
@@ -130,8 +136,13 @@ export async function copyTree(from: string, to: string): Promise<void> {
 const ENV = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
 
 /** Runs `deno` with `args` in `cwd`; throws, with its output, when it fails. */
-export async function deno(args: string[], cwd: string): Promise<string> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+export function deno(args: string[], cwd: string): Promise<string> {
+  return run(Deno.execPath(), args, cwd);
+}
+
+/** Runs `program` with `args` in `cwd`; throws, with its output, when it fails. */
+export async function run(program: string, args: string[], cwd: string): Promise<string> {
+  const { code, stdout, stderr } = await new Deno.Command(program, {
     args,
     cwd,
     env: ENV,
@@ -142,7 +153,8 @@ export async function deno(args: string[], cwd: string): Promise<string> {
   const text = new TextDecoder().decode(stdout);
   if (code !== 0) {
     const errors = new TextDecoder().decode(stderr).trim().split("\n").slice(-5).join("\n  ");
-    throw new Error(`'deno ${args.join(" ")}' in ${cwd} exited with code ${code}:\n  ${errors}`);
+    const name = program === Deno.execPath() ? "deno" : program;
+    throw new Error(`'${name} ${args.join(" ")}' in ${cwd} exited with code ${code}:\n  ${errors}`);
   }
   return text;
 }
@@ -150,7 +162,7 @@ export async function deno(args: string[], cwd: string): Promise<string> {
 /** Times one run of a case, in milliseconds, and checks what it printed. */
 async function timeCase(benchCase: BenchCase): Promise<number> {
   const start = performance.now();
-  const stdout = await deno(benchCase.args, benchCase.cwd);
+  const stdout = await run(benchCase.program ?? Deno.execPath(), benchCase.args, benchCase.cwd);
   const elapsed = performance.now() - start;
   if (benchCase.expect !== undefined && !stdout.includes(benchCase.expect)) {
     throw new Error(
@@ -185,6 +197,7 @@ export async function measure(
 /** The entries of the project that a benchmark's copy of it needs. */
 const PROJECT_ENTRIES = [
   "cli.ts",
+  "manage",
   "mod.ts",
   "deno.json",
   "deno.lock",
@@ -213,7 +226,7 @@ export function toResults(
     const ratio = medianMs / baseline;
     return {
       name: c.name,
-      command: `deno ${c.args.join(" ")}`,
+      command: `${c.program ?? "deno"} ${c.args.join(" ")}`,
       medianMs: roundTo(medianMs, 2),
       iqrMs: roundTo(interquartileRange(samples[i]), 2),
       ratio: roundTo(ratio, 3),
@@ -275,21 +288,115 @@ export function formatTable(results: readonly BenchResult[], extra: string[]): s
   return [...lines, "", ...extra].join("\n");
 }
 
+/** The folder of the peers' pinned packages (`package.json`, `package-lock.json`). */
+const PEERS = new URL("./startup_peers/", import.meta.url);
+
+/** Whether `program` runs (`--version`) on this machine. */
+async function runs(program: string): Promise<boolean> {
+  try {
+    return (await new Deno.Command(program, { args: ["--version"], stdout: "null", stderr: "null" })
+      .output()).success;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A peer's program: the project's commands (names and summaries from its registry) declared with
+ * citty or commander, `greet_user <name>` printing the greeting as ours does.
+ */
+export function peerSource(
+  framework: "citty" | "commander",
+  commands: readonly { name: string; summary: string }[],
+): string {
+  const others = commands.filter((c) => c.name !== "greet_user");
+  if (framework === "citty") {
+    return `import { defineCommand, runMain } from "citty";
+
+const subCommands = {
+  greet_user: defineCommand({
+    meta: { name: "greet_user", description: "Greets a user by name" },
+    args: { name: { type: "positional", required: true, description: "the name" } },
+    run({ args }) {
+      console.log(\`Hello, \${args.name}!\`);
+    },
+  }),
+${
+      others.map((c) =>
+        `  ${JSON.stringify(c.name)}: defineCommand({ meta: { name: ${
+          JSON.stringify(c.name)
+        }, description: ${JSON.stringify(c.summary)} }, run() {} }),`
+      ).join("\n")
+    }
+};
+
+await runMain(defineCommand({ meta: { name: "manage", description: "manage" }, subCommands }));
+`;
+  }
+  return `import { program } from "commander";
+
+program.name("manage");
+program.command("greet_user").description("Greets a user by name").argument("<name>", "the name")
+  .action((name) => console.log(\`Hello, \${name}!\`));
+${
+    others.map((c) =>
+      `program.command(${JSON.stringify(c.name)}).description(${
+        JSON.stringify(c.summary)
+      }).action(() => {});`
+    ).join("\n")
+  }
+program.parse();
+`;
+}
+
+/**
+ * Installs citty and commander from npm (the versions pinned in `startup_peers/`) into `tmp` and
+ * writes their programs there; the reason when Node.js or npm is missing or the install fails.
+ */
+async function installPeers(
+  tmp: string,
+  commands: readonly { name: string; summary: string }[],
+): Promise<{ dir: string } | { skipped: string }> {
+  if (!await runs("node") || !await runs("npm")) return { skipped: "Node.js or npm is missing" };
+  const dir = `${tmp}/peers`;
+  await Deno.mkdir(dir);
+  for (const file of ["package.json", "package-lock.json"]) {
+    await Deno.copyFile(new URL(file, PEERS), `${dir}/${file}`);
+  }
+  try {
+    await run("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--silent"], dir);
+  } catch (error) {
+    return { skipped: `npm ci failed: ${error instanceof Error ? error.message : error}` };
+  }
+  await Deno.writeTextFile(`${dir}/citty.mjs`, peerSource("citty", commands));
+  await Deno.writeTextFile(`${dir}/commander.mjs`, peerSource("commander", commands));
+  return { dir };
+}
+
 async function main(args: readonly string[]): Promise<number> {
   const options = parseArgs(args);
   const log = (message: string) => console.error(message);
   const root = toPath(new URL("../../", import.meta.url)).replace(/[\\/]$/, "");
   const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));
   const task = config?.tasks?.manage;
-  const perms = permissionFlags(typeof task === "string" ? task : task?.command ?? "");
+  // The flags of the manage task, as ./manage and deno task pass them: permissions and the rest.
+  const flags = taskFlags(typeof task === "string" ? task : task?.command ?? "");
+  if (!flags) {
+    console.error("error: the manage task in deno.json is not 'deno run <flags> cli.ts'");
+    return 1;
+  }
   const tmp = await Deno.makeTempDir({ prefix: "manage_bench_" });
   try {
     await Deno.writeTextFile(`${tmp}/empty.ts`, "");
     log(`Copying the project and registering ${SYNTHETIC_COMMANDS} synthetic commands…`);
     const large = await largeProject(root, tmp);
+    const { registry } = await import("../../commands/_registry.ts");
+    log("Installing the peers (citty, commander) from npm…");
+    const peers = await installPeers(tmp, registry.commands);
     const last = `bench_cmd_${SYNTHETIC_COMMANDS - 1}`;
-    const cli = (...words: string[]) => ["run", ...perms, "cli.ts", ...words];
+    const cli = (...words: string[]) => ["run", ...flags, "cli.ts", ...words];
     const n = SYNTHETIC_COMMANDS;
+    const hello = "Hello, John!";
     const cases: BenchCase[] = [
       { name: "deno run empty.ts (baseline)", args: ["run", `${tmp}/empty.ts`], cwd: root },
       {
@@ -297,15 +404,43 @@ async function main(args: readonly string[]): Promise<number> {
         args: cli("greet_user", "John"),
         cwd: root,
         target: 1.15,
-        expect: "Hello, John!",
+        expect: hello,
       },
       { name: "cli.ts help", args: cli("help"), cwd: root, target: 1.15, expect: "greet_user" },
+      {
+        name: "./manage greet_user John",
+        program: `${root}/manage`,
+        args: ["greet_user", "John"],
+        cwd: root,
+        target: 1.15,
+        expect: hello,
+      },
+      {
+        name: "./manage help",
+        program: `${root}/manage`,
+        args: ["help"],
+        cwd: root,
+        target: 1.15,
+        expect: "greet_user",
+      },
+      {
+        name: "deno task -q manage greet_user John",
+        args: ["task", "-q", "manage", "greet_user", "John"],
+        cwd: root,
+        expect: hello,
+      },
+      {
+        name: "deno task -q manage help",
+        args: ["task", "-q", "manage", "help"],
+        cwd: root,
+        expect: "greet_user",
+      },
       {
         name: `cli.ts greet_user John (+${n} commands)`,
         args: cli("greet_user", "John"),
         cwd: large,
         target: 1.4,
-        expect: "Hello, John!",
+        expect: hello,
       },
       {
         name: `cli.ts help (+${n} commands)`,
@@ -314,13 +449,29 @@ async function main(args: readonly string[]): Promise<number> {
         target: 1.4,
         expect: last,
       },
-      {
-        name: "deno task -q manage greet_user John",
-        args: ["task", "-q", "manage", "greet_user", "John"],
-        cwd: root,
-        expect: "Hello, John!",
-      },
     ];
+    if ("dir" in peers) {
+      for (const framework of ["citty", "commander"]) {
+        cases.push(
+          {
+            name: `${framework} (Node) greet_user John`,
+            program: "node",
+            args: [`${framework}.mjs`, "greet_user", "John"],
+            cwd: peers.dir,
+            expect: hello,
+          },
+          {
+            name: `${framework} (Node) --help`,
+            program: "node",
+            args: [`${framework}.mjs`, "--help"],
+            cwd: peers.dir,
+            expect: "greet_user",
+          },
+        );
+      }
+    } else {
+      log(`The peers are left out: ${peers.skipped}`);
+    }
     log(`Timing ${cases.length} commands: ${WARMUP_ROUNDS} warm-up + ${options.rounds} rounds…`);
     const samples = await measure(cases, options.rounds, WARMUP_ROUNDS, (round) => {
       if (Deno.stderr.isTerminal()) {
@@ -334,12 +485,16 @@ async function main(args: readonly string[]): Promise<number> {
 
     const baseline = median(samples[0]);
     const results = toResults(cases, samples);
-    const direct = results[1];
-    const viaTask = results[5];
-    const taskOverhead = {
-      overheadMs: roundTo(viaTask.medianMs - direct.medianMs, 2),
-      ratio: roundTo(viaTask.medianMs / direct.medianMs, 3),
-    };
+    const byName = (name: string) => results.find((r) => r.name === name);
+    const direct = byName("cli.ts greet_user John")!;
+    const launcher = byName("./manage greet_user John")!;
+    const viaTask = byName("deno task -q manage greet_user John")!;
+    const citty = byName("citty (Node) greet_user John");
+    const versus = (other: BenchResult) => ({
+      overheadMs: roundTo(other.medianMs - direct.medianMs, 2),
+      ratio: roundTo(other.medianMs / direct.medianMs, 3),
+    });
+    const belowCitty = citty ? direct.ratio < citty.ratio : null;
     if (options.json) {
       console.log(JSON.stringify(
         {
@@ -350,17 +505,26 @@ async function main(args: readonly string[]): Promise<number> {
           syntheticCommands: n,
           baselineMs: roundTo(baseline, 2),
           results,
-          denoTask: { versus: direct.name, ...taskOverhead },
+          launcher: { versus: direct.name, ...versus(launcher), target: 1.05 },
+          denoTask: { versus: direct.name, ...versus(viaTask) },
+          belowCitty,
+          peers: "skipped" in peers ? peers : undefined,
         },
         null,
         2,
       ));
     } else {
+      const l = versus(launcher);
+      const t = versus(viaTask);
       console.log(formatTable(results, [
-        `deno task adds ${taskOverhead.overheadMs.toFixed(1)} ms to the direct run: ` +
-        `${taskOverhead.ratio.toFixed(2)}x cli.ts greet_user John`,
+        `./manage: ${l.ratio.toFixed(2)}x cli.ts greet_user John (target 1.05x); ` +
+        `deno task adds ${t.overheadMs.toFixed(1)} ms (${t.ratio.toFixed(2)}x)`,
+        citty
+          ? `cli.ts greet_user John ${direct.ratio.toFixed(2)}x against citty's ` +
+            `${citty.ratio.toFixed(2)}x: ${belowCitty ? "below (PASS)" : "not below (OVER)"}`
+          : "citty and commander were not measured",
         `Medians of ${options.rounds} interleaved rounds after ${WARMUP_ROUNDS} warm-up rounds; ` +
-        `deno ${Deno.version.deno} on ${Deno.build.target}; permissions: ${perms.join(" ")}`,
+        `deno ${Deno.version.deno} on ${Deno.build.target}; flags: ${flags.join(" ")}`,
       ]));
     }
     return 0;

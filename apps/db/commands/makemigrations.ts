@@ -8,6 +8,7 @@ import {
   type MigrationGraph,
   type MigrationRef,
   migrationSource,
+  nameFragment,
   parseRenames,
   type ProjectState,
   projectState,
@@ -15,8 +16,9 @@ import {
   type SchemaOperation,
   splitLabel,
 } from "../migrator/mod.ts";
-import { projectModels, snakeCase } from "../orm/mod.ts";
+import { projectModels } from "../orm/mod.ts";
 import { type LineReader, lineReader } from "../../../core/prompt.ts";
+import { staleRegistryMessage } from "../../../core/registry.ts";
 import {
   isDirectory,
   NAME,
@@ -47,34 +49,6 @@ async function lastNumber(dir: string): Promise<number> {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   return last;
-}
-
-function lower(label: string): string {
-  return splitLabel(label)[1].toLowerCase();
-}
-
-/** What an operation adds to a migration's name, as Django's `migration_name_fragment`. */
-function nameFragment(op: SchemaOperation): string {
-  switch (op.kind) {
-    case "createModel":
-      return op.model.name.toLowerCase();
-    case "deleteModel":
-      return `delete_${op.model.name.toLowerCase()}`;
-    case "addField":
-      return `${lower(op.model)}_${snakeCase(op.name)}`;
-    case "removeField":
-      return `remove_${lower(op.model)}_${snakeCase(op.name)}`;
-    case "alterField":
-      return `alter_${lower(op.model)}_${snakeCase(op.name)}`;
-    case "renameField":
-      return `rename_${snakeCase(op.from)}_${lower(op.model)}_${snakeCase(op.to)}`;
-    case "renameModel":
-      return `rename_${lower(op.from)}_${lower(op.to)}`;
-    case "addIndex":
-      return `${lower(op.model)}_${op.index.name.toLowerCase()}`;
-    case "removeIndex":
-      return `remove_${lower(op.model)}_${op.index.name.toLowerCase()}`;
-  }
 }
 
 /**
@@ -258,6 +232,13 @@ export default defineCommand({
     }
 
     if (changes.size === 0) {
+      // A registry a source run found stale and could not regenerate may lack an app's models
+      // or migrations: "No changes" would be a guess.
+      const unknown = registry.stale?.missing.find((module) =>
+        /^apps\/[^/]+\/(models\.ts|migrations\/)/.test(module) &&
+        (appLabels.length === 0 || appLabels.includes(module.split("/")[1]))
+      );
+      if (unknown) throw new CommandError(staleRegistryMessage(registry)!);
       if (verbosity >= 1) {
         stdout.write(
           appLabels.length === 0

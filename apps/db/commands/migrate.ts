@@ -13,6 +13,7 @@ import {
   type MigrationTarget,
   type Operation,
   type PlanStep,
+  resolveApplied,
 } from "../migrator/mod.ts";
 import type { Registry } from "../../../core/registry.ts";
 
@@ -113,7 +114,12 @@ export default defineCommand({
         "migrate",
       );
     }
-    const graph = await loadMigrationGraph(registry.migrations);
+    // The graph as this database sees it: squashed migrations in, or their originals.
+    const recorded = resolveApplied(
+      await loadMigrationGraph(registry.migrations),
+      await appliedMigrations(db),
+    );
+    const graph = recorded.graph;
     const target = resolveTarget(
       registry,
       graph,
@@ -126,7 +132,7 @@ export default defineCommand({
     };
 
     if (options.plan || options.check) {
-      const applied = await appliedMigrations(db);
+      const applied = recorded.applied;
       assertUnchanged(graph, applied);
       const plan = graph.plan(target, applied.keys());
       if (options.plan) {
@@ -152,7 +158,7 @@ export default defineCommand({
     }
 
     // Refuse an edited migration before printing anything; checked again under the lock.
-    const before = await appliedMigrations(db);
+    const before = recorded.applied;
     assertUnchanged(graph, before);
     if (!options.fake) assertConsistentHistory(graph, before);
 

@@ -5,6 +5,7 @@ import {
   installedApps,
   loadMigrationGraph,
   type MigrationNode,
+  resolveApplied,
 } from "../migrator/mod.ts";
 
 /** `2024-05-01 12:30:00`, as Django's `strftime("%Y-%m-%d %H:%M:%S")` (UTC). */
@@ -37,10 +38,10 @@ export default defineCommand({
     },
   },
   async handle({ options, stdout, style, db, registry, verbosity }) {
-    const graph = await loadMigrationGraph(registry.migrations);
+    const loaded = await loadMigrationGraph(registry.migrations);
     const installed = installedApps(registry);
     const unknown = options.appLabels.filter((app) =>
-      !installed.includes(app) && graph.appNodes(app).length === 0
+      !installed.includes(app) && loaded.appNodes(app).length === 0
     );
     if (unknown.length > 0) {
       throw new CommandError(
@@ -48,7 +49,8 @@ export default defineCommand({
         { returncode: 2 },
       );
     }
-    const applied = await appliedMigrations(db);
+    // As Django's: a squashed migration stands in for its originals, or they for it.
+    const { graph, applied } = resolveApplied(loaded, await appliedMigrations(db));
     const labels = options.appLabels.length > 0 ? options.appLabels : graph.apps();
 
     let nodes: MigrationNode[];
@@ -98,8 +100,15 @@ export default defineCommand({
       const list = graph.appNodes(app);
       for (const node of list) {
         const row = applied.get(node.key);
+        let title = node.name;
+        if (node.replaces.length > 0) title += ` (${node.replaces.length} squashed migrations)`;
+        if (row?.recorded === false) {
+          // Django's words: the squashed migration is applied, not yet recorded.
+          stdout.write(` [-] ${title} Run 'manage migrate' to finish recording.`);
+          continue;
+        }
         const at = row && verbosity >= 2 ? ` (applied at ${timestamp(row.appliedAt)})` : "";
-        stdout.write(` ${mark(node)} ${node.name}${at}`);
+        stdout.write(` ${mark(node)} ${title}${at}`);
       }
       if (list.length === 0) stdout.write(" (no migrations)", { style: style.ERROR });
     }

@@ -36,7 +36,17 @@ export default defineCommand({
           : `No installed app with label '${appLabel}' (installed: ${installed.join(", ")})`,
       );
     }
-    const node = graph.find(appLabel, migrationName);
+    // A squashed migration or one it replaces: both have their SQL.
+    let node;
+    try {
+      node = graph.find(appLabel, migrationName);
+    } catch (error) {
+      try {
+        node = graph.withOriginals().find(appLabel, migrationName);
+      } catch {
+        throw error;
+      }
+    }
     const sql = migrationSQL(node, options.backwards);
     if (sql === "") {
       if (verbosity >= 1) stderr.write("No operations found.", { style: (text) => text });

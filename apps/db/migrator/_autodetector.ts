@@ -12,13 +12,17 @@ import {
   alterField,
   createModel,
   deleteModel,
+  operationFields,
   removeField,
   removeIndex,
   renameField,
   renameModel,
+  same,
   type SchemaOperation,
-} from "./_schema_operations.ts";
-import { canonicalJson, type FieldState, type IndexState, type ModelState } from "../orm/mod.ts";
+} from "./operations/mod.ts";
+
+export { same };
+import type { FieldState, IndexState, ModelState } from "../orm/mod.ts";
 import { applyOperation, type ProjectState, splitLabel } from "./_project_state.ts";
 
 /** Renames the user named: `app.Model.old:new` (a field) or `app.Old:New` (a model). */
@@ -63,11 +67,6 @@ export function parseRenames(values: readonly string[]): Renames {
     }
   }
   return { models, fields };
-}
-
-/** Two states are the same. */
-export function same(a: unknown, b: unknown): boolean {
-  return canonicalJson(a) === canonicalJson(b);
 }
 
 /** A field's definition apart from its column, which follows its name. */
@@ -411,9 +410,7 @@ export function referencedModels(app: string, operations: readonly SchemaOperati
     if (target && appOf(target) !== app) models.add(target);
   };
   for (const op of operations) {
-    if (op.kind === "createModel") Object.values(op.model.fields).forEach(add);
-    else if (op.kind === "addField") add(op.field);
-    else if (op.kind === "alterField") add(op.to);
+    operationFields(op).forEach(add);
   }
   return [...models].sort();
 }

@@ -18,7 +18,7 @@
 
 import type { Database, Queryable } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
-import { isMigration, type Migration, type Operation } from "./_migration.ts";
+import { isMigration, type Migration } from "./_migration.ts";
 import type { MigrationEntry, Registry } from "../../../core/registry.ts";
 import {
   buildGraph,
@@ -31,12 +31,15 @@ import {
 import { withMigrationLock } from "./_advisory_lock.ts";
 import { canonicalJson } from "../orm/mod.ts";
 import { assertReversible, operationSQL } from "./_operations.ts";
+import { checkOperation } from "./operations/mod.ts";
 import {
   appliedMigrations,
   assertConsistentHistory,
   assertUnchanged,
   ensureMigrationsTable,
   record,
+  recordReplacements,
+  resolveApplied,
 } from "./_recorder.ts";
 
 export {
@@ -59,6 +62,7 @@ export {
   ensureMigrationsTable,
   hasMigrationsTable,
   MIGRATIONS_TABLE,
+  resolveApplied,
 } from "./_recorder.ts";
 
 /**
@@ -81,43 +85,6 @@ export async function migrationChecksum(migration: Migration): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-const isString = (value: unknown): value is string => typeof value === "string";
-const isModel = (value: unknown) =>
-  isObject(value) && isString(value.app) && isString(value.name) && isString(value.table) &&
-  isObject(value.fields) && Array.isArray(value.indexes);
-const isIndex = (value: unknown) =>
-  isObject(value) && isString(value.name) && Array.isArray(value.fields);
-
-/** The properties each kind of operation must have, and what they must be. */
-const SHAPES: Record<string, Record<string, (value: unknown) => boolean>> = {
-  sql: { sql: isString, reverse: (v) => v === undefined || isString(v) },
-  createModel: { model: isModel },
-  deleteModel: { model: isModel },
-  addField: { model: isString, table: isString, name: isString, field: isObject },
-  removeField: { model: isString, table: isString, name: isString, field: isObject },
-  alterField: { model: isString, table: isString, name: isString, from: isObject, to: isObject },
-  renameField: {
-    model: isString,
-    table: isString,
-    from: isString,
-    to: isString,
-    fromColumn: isString,
-    toColumn: isString,
-  },
-  renameModel: { from: isString, to: isString, fromTable: isString, toTable: isString },
-  addIndex: { model: isString, table: isString, index: isIndex, columns: Array.isArray },
-  removeIndex: { model: isString, table: isString, index: isIndex, columns: Array.isArray },
-};
-
-function validOperation(operation: unknown): operation is Operation {
-  if (!isObject(operation) || !isString(operation.kind)) return false;
-  const shape = Object.hasOwn(SHAPES, operation.kind) ? SHAPES[operation.kind] : undefined;
-  return shape !== undefined &&
-    Object.entries(shape).every(([key, valid]) => valid(operation[key]));
-}
-
 /**
  * Loads the registered migrations (`registry.migrations`) and builds their graph. Throws
  * {@linkcode CommandError} naming the file when a module does not default-export a migration,
@@ -135,7 +102,7 @@ export async function loadMigrationGraph(
           "end it with 'export default defineMigration({...})'",
       );
     }
-    const bad = migration.operations.findIndex((op) => !validOperation(op));
+    const bad = migration.operations.findIndex((op) => !checkOperation(op));
     if (bad >= 0) {
       throw new CommandError(
         `${entry.module}: operation ${
@@ -197,20 +164,21 @@ async function runOperations(db: Queryable, node: MigrationNode, backwards: bool
 export async function runStep(
   db: Database,
   step: PlanStep,
-  options: { fake?: boolean } = {},
+  options: { fake?: boolean; graph?: MigrationGraph } = {},
 ): Promise<void> {
   const { node, backwards } = step;
+  const graph = options.graph;
   try {
     if (options.fake) {
-      await record(db, node, backwards);
+      await record(db, node, backwards, graph);
     } else if (node.migration.atomic) {
       await db.transaction(async (tx) => {
         await runOperations(tx, node, backwards);
-        await record(tx, node, backwards);
+        await record(tx, node, backwards, graph);
       });
     } else {
       await runOperations(db, node, backwards);
-      await record(db, node, backwards);
+      await record(db, node, backwards, graph);
     }
   } catch (error) {
     const verb = backwards ? "Unapplying" : "Applying";
@@ -264,7 +232,9 @@ export async function migrate(
     onWait: options.onWait,
   }, async () => {
     await ensureMigrationsTable(db);
-    const applied = await appliedMigrations(db);
+    const resolved = resolveApplied(graph, await appliedMigrations(db));
+    const { applied } = resolved;
+    graph = resolved.graph;
     assertUnchanged(graph, applied);
     if (!options.fake) assertConsistentHistory(graph, applied);
     const plan = graph.plan(target, applied.keys());
@@ -277,13 +247,16 @@ export async function migrate(
       options.progress?.({ action: "start", step });
       const started = performance.now();
       try {
-        await runStep(db, step, { fake: options.fake });
+        await runStep(db, step, { fake: options.fake, graph });
       } catch (error) {
         options.progress?.({ action: "failure", step });
         throw error;
       }
       options.progress?.({ action: "success", step, elapsed: performance.now() - started });
     }
+    // Squashed migrations whose replaced migrations are now all applied are recorded too.
+    const now = resolveApplied(graph, await appliedMigrations(db));
+    await recordReplacements(db, now.graph, now.applied);
     return plan;
   });
 }

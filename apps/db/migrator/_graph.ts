@@ -30,6 +30,8 @@ export interface MigrationNode extends GraphInput {
   readonly key: string;
   /** The keys of the migrations it depends on: the previous one of its app, then the declared. */
   readonly dependencies: readonly string[];
+  /** The keys of the migrations it squashes (none for an ordinary migration). */
+  readonly replaces: readonly string[];
 }
 
 /** One step of a plan: a migration to apply, or to unapply (`backwards`). */
@@ -55,9 +57,12 @@ export class MigrationGraph {
   readonly nodes: ReadonlyMap<string, MigrationNode>;
   readonly #children = new Map<string, string[]>();
   readonly #apps = new Map<string, MigrationNode[]>();
+  /** What the graph was built from, every migration included (squashed or squashing). */
+  readonly inputs: readonly GraphInput[];
 
   /** Builds the graph; use {@linkcode buildGraph}, which validates the input first. */
-  constructor(nodes: readonly MigrationNode[]) {
+  constructor(nodes: readonly MigrationNode[], inputs: readonly GraphInput[] = nodes) {
+    this.inputs = inputs;
     const sorted = [...nodes].sort((a, b) => byKey(a.app, b.app) || byKey(a.name, b.name));
     this.nodes = new Map(sorted.map((node) => [node.key, node]));
     for (const node of sorted) {
@@ -81,6 +86,23 @@ export class MigrationGraph {
   /** An app's migrations in number order (none for an app without migrations). */
   appNodes(app: string): readonly MigrationNode[] {
     return this.#apps.get(app) ?? [];
+  }
+
+  /**
+   * The graph for a database that applied `appliedKeys`, as Django's loader builds it: a squashed
+   * migration stands in for those it replaces when all of them or none are applied; when only
+   * some are, they stay and it is left out.
+   */
+  forApplied(appliedKeys: Iterable<string>): MigrationGraph {
+    return buildGraph(this.inputs, appliedKeys);
+  }
+
+  /**
+   * The graph with the squashed migrations left out wherever the migrations they replace are all
+   * there, as `squashmigrations` looks for the migrations to squash.
+   */
+  withOriginals(): MigrationGraph {
+    return buildGraph(this.inputs, [], { originals: true });
   }
 
   /** An app's latest migration. */
@@ -210,13 +232,57 @@ function isRef(value: unknown): value is readonly [string, string] {
 }
 
 /**
- * Builds the graph of `inputs`. Throws {@linkcode CommandError} naming the file for a malformed
- * or unknown dependency, two migrations of an app with one number, or a dependency cycle.
+ * Builds the graph of `inputs` for a database that applied `appliedKeys` (none by default), with
+ * each squashed migration standing in for those it replaces, or left out, as
+ * {@linkcode MigrationGraph.forApplied} says. Throws {@linkcode CommandError} naming the file for a
+ * malformed or unknown dependency, two migrations of an app with one number, or a dependency
+ * cycle. With `originals`, a squashed migration is left out whenever all it replaces are there.
  */
-export function buildGraph(inputs: readonly GraphInput[]): MigrationGraph {
+export function buildGraph(
+  inputs: readonly GraphInput[],
+  appliedKeys: Iterable<string> = [],
+  options: { originals?: boolean } = {},
+): MigrationGraph {
+  const applied = new Set(appliedKeys);
   const known = new Map(inputs.map((input) => [migrationKey(input.app, input.name), input]));
+  // Which of a squashed migration and those it replaces stay; the others' keys lead to them.
+  const redirect = new Map<string, string>();
+  for (const input of inputs) {
+    const key = migrationKey(input.app, input.name);
+    const replaces = (input.migration.replaces ?? []) as readonly unknown[];
+    if (replaces.length === 0) continue;
+    const keys = replaces.map((ref) => {
+      if (!isRef(ref)) {
+        throw new CommandError(
+          `${input.module} replaces ${JSON.stringify(ref)}, which is not a migration: ` +
+            `write it as ["app", "0001_name"]`,
+        );
+      }
+      return migrationKey(ref[0], ref[1]);
+    });
+    const count = keys.filter((k) => applied.has(k)).length;
+    const gone = keys.filter((k) => !known.has(k));
+    if ((count === 0 || count === keys.length) && !(options.originals && gone.length === 0)) {
+      for (const replaced of keys) if (known.has(replaced)) redirect.set(replaced, key);
+      continue;
+    }
+    if (gone.length > 0) {
+      throw new CommandError(
+        `${input.module} squashes migrations of which this database applied only some, and ` +
+          `${gone.join(", ")} ${gone.length === 1 ? "is" : "are"} no longer there: restore ` +
+          "the squashed migrations until every database applied all of them",
+      );
+    }
+    redirect.set(key, keys.at(-1)!);
+  }
+  const resolve = (key: string) => {
+    let target = key;
+    for (let i = 0; redirect.has(target) && i < 100; i++) target = redirect.get(target)!;
+    return target;
+  };
   const byApp = new Map<string, GraphInput[]>();
   for (const input of inputs) {
+    if (redirect.has(migrationKey(input.app, input.name))) continue;
     const list = byApp.get(input.app) ?? [];
     list.push(input);
     byApp.set(input.app, list);
@@ -225,6 +291,7 @@ export function buildGraph(inputs: readonly GraphInput[]): MigrationGraph {
   for (const list of byApp.values()) {
     list.sort((a, b) => byKey(a.name, b.name));
     list.forEach((input, index) => {
+      const key = migrationKey(input.app, input.name);
       const previous = list[index - 1];
       if (previous && previous.name.slice(0, 4) === input.name.slice(0, 4)) {
         throw new CommandError(
@@ -240,19 +307,24 @@ export function buildGraph(inputs: readonly GraphInput[]): MigrationGraph {
               `write it as ["app", "0001_name"]`,
           );
         }
-        const key = migrationKey(ref[0], ref[1]);
-        if (!known.has(key)) {
+        const declared = migrationKey(ref[0], ref[1]);
+        if (!known.has(declared)) {
           throw new CommandError(
-            `${input.module} depends on ${key}, which does not exist: ` +
+            `${input.module} depends on ${declared}, which does not exist: ` +
               `fix the dependency or add apps/${ref[0]}/migrations/${ref[1]}.ts`,
           );
         }
-        if (!dependencies.includes(key)) dependencies.push(key);
+        const dependency = resolve(declared);
+        if (dependency !== key && !dependencies.includes(dependency)) {
+          dependencies.push(dependency);
+        }
       }
-      nodes.push({ ...input, key: migrationKey(input.app, input.name), dependencies });
+      const replaces = ((input.migration.replaces ?? []) as readonly (readonly [string, string])[])
+        .map(([app, name]) => migrationKey(app, name));
+      nodes.push({ ...input, key, dependencies, replaces });
     });
   }
-  const graph = new MigrationGraph(nodes);
+  const graph = new MigrationGraph(nodes, inputs);
   assertAcyclic(graph);
   return graph;
 }

@@ -4,25 +4,15 @@
  * statically; the migration engine applies them (`manage migrate`).
  *
  * Operations are raw SQL ({@linkcode runSQL}) or schema operations (`createModel`, `addField`, …,
- * in `_schema_operations.ts`), which `manage makemigrations` writes from the models.
+ * in `operations/`), which `manage makemigrations` writes from the models.
  *
  * @module
  */
 
-import type { SchemaOperation } from "./_schema_operations.ts";
+import type { Operation } from "./operations/mod.ts";
 
-/** Raw SQL, with the SQL that undoes it when it can be undone. */
-export interface RunSQL {
-  /** The kind of operation. */
-  readonly kind: "sql";
-  /** The SQL to apply (one or more statements). */
-  readonly sql: string;
-  /** The SQL that undoes it; without it the migration cannot be unapplied. */
-  readonly reverse?: string;
-}
-
-/** One step of a migration: raw SQL, or a schema operation. */
-export type Operation = RunSQL | SchemaOperation;
+export type { Operation, RunSQL } from "./operations/mod.ts";
+export { runSQL } from "./operations/mod.ts";
 
 /** A reference to another migration: `[app, name]`, such as `["auth", "0001_initial"]`. */
 export type MigrationRef = readonly [app: string, name: string];
@@ -38,6 +28,12 @@ export interface MigrationDefinition {
   atomic?: boolean;
   /** The steps, applied in order (and undone in reverse order). */
   operations: readonly Operation[];
+  /**
+   * The migrations of this app that this one squashes (`manage squashmigrations` writes it), as
+   * Django's `replaces`: a database that applied all of them counts this one as applied, one that
+   * applied none applies this one instead, and one that applied some goes on with them.
+   */
+  replaces?: readonly MigrationRef[];
 }
 
 /** The brand that marks an object as a migration (see {@linkcode isMigration}). */
@@ -53,6 +49,8 @@ export interface Migration {
   readonly atomic: boolean;
   /** Its steps. */
   readonly operations: readonly Operation[];
+  /** The migrations it squashes (none for an ordinary migration). */
+  readonly replaces: readonly MigrationRef[];
 }
 
 /**
@@ -78,12 +76,8 @@ export function defineMigration(definition: MigrationDefinition): Migration {
     dependencies: definition.dependencies ?? [],
     atomic: definition.atomic ?? true,
     operations: definition.operations,
+    replaces: definition.replaces ?? [],
   };
-}
-
-/** A raw SQL operation, with the SQL that undoes it. */
-export function runSQL(sql: string, reverse?: string): RunSQL {
-  return { kind: "sql", sql, reverse };
 }
 
 /** Whether `value` is a migration made by {@linkcode defineMigration}. */

@@ -2,62 +2,15 @@
 // `sqlmigrate`'s output, and the refusal to unapply what cannot be undone.
 
 import { CommandError } from "../../../core/errors.ts";
-import type { Migration, Operation } from "./_migration.ts";
+import type { Migration } from "./_migration.ts";
 import type { MigrationNode, PlanStep } from "./_graph.ts";
-import { schemaStatements } from "./_schema_sql.ts";
+import { describeOperation, isReversible, operationSQL } from "./operations/mod.ts";
 
-/** `app.Model` → `model`, as Django names a model in its descriptions. */
-function modelName(label: string): string {
-  return label.slice(label.indexOf(".") + 1).toLowerCase();
-}
-
-/** `app.Model` → `Model`. */
-function objectName(label: string): string {
-  return label.slice(label.indexOf(".") + 1);
-}
-
-/** What a migration's operation is, in a line, as Django's `Operation.describe()`. */
-export function describeOperation(operation: Operation): string {
-  const op = operation;
-  switch (op.kind) {
-    case "sql":
-      return "Raw SQL operation";
-    case "createModel":
-      return `Create model ${op.model.name}`;
-    case "deleteModel":
-      return `Delete model ${op.model.name}`;
-    case "addField":
-      return `Add field ${op.name} to ${modelName(op.model)}`;
-    case "removeField":
-      return `Remove field ${op.name} from ${modelName(op.model)}`;
-    case "alterField":
-      return `Alter field ${op.name} on ${modelName(op.model)}`;
-    case "renameField":
-      return `Rename field ${op.from} on ${modelName(op.model)} to ${op.to}`;
-    case "renameModel":
-      return `Rename model ${objectName(op.from)} to ${objectName(op.to)}`;
-    case "addIndex":
-      return `Create index ${op.index.name} on field(s) ${op.index.fields.join(", ")} of model ${
-        modelName(op.model)
-      }`;
-    case "removeIndex":
-      return `Remove index ${op.index.name} from ${modelName(op.model)}`;
-  }
-}
-
-/**
- * The SQL an operation runs (or with `backwards`, the SQL that undoes it): statements separated
- * by `;` and a new line, `""` for an operation that changes nothing, `undefined` for raw SQL
- * without a reverse.
- */
-export function operationSQL(operation: Operation, backwards = false): string | undefined {
-  if (operation.kind === "sql") return backwards ? operation.reverse : operation.sql;
-  return schemaStatements(operation, backwards).join(";\n");
-}
+export { describeOperation, operationSQL };
 
 /** The index of the first operation of `migration` that cannot be undone, or -1. */
 function irreversibleOperation(migration: Migration): number {
-  return migration.operations.findIndex((op) => op.kind === "sql" && op.reverse === undefined);
+  return migration.operations.findIndex((op) => !isReversible(op));
 }
 
 function irreversibleError(node: MigrationNode, index: number): CommandError {

@@ -18,6 +18,65 @@ export interface AppliedMigration {
   readonly appliedAt: Date;
   /** The checksum it had when it was applied (none for rows written by other tools). */
   readonly checksum: string | null;
+  /**
+   * False for a squashed migration not recorded yet whose replaced migrations are all applied:
+   * it counts as applied, and the next `migrate` records it.
+   */
+  readonly recorded?: boolean;
+}
+
+/**
+ * The graph and the applied migrations as a database that recorded `recorded` sees them, as
+ * Django's loader: each squashed migration stands in for those it replaces, or is left out when
+ * only some of them are applied (see `MigrationGraph.forApplied`), and it counts as applied when
+ * all of them are, recorded or not.
+ */
+export function resolveApplied(
+  graph: MigrationGraph,
+  recorded: ReadonlyMap<string, AppliedMigration>,
+): { graph: MigrationGraph; applied: Map<string, AppliedMigration> } {
+  const resolved = graph.forApplied(recorded.keys());
+  const applied = new Map(recorded);
+  for (const node of resolved.nodes.values()) {
+    if (node.replaces.length === 0 || applied.has(node.key)) continue;
+    const rows = node.replaces.map((key) => recorded.get(key));
+    if (rows.some((row) => row === undefined)) continue;
+    const appliedAt = new Date(Math.max(...rows.map((row) => row!.appliedAt.getTime())));
+    applied.set(node.key, {
+      app: node.app,
+      name: node.name,
+      appliedAt,
+      checksum: null,
+      recorded: false,
+    });
+  }
+  return { graph: resolved, applied };
+}
+
+/**
+ * Records the squashed migrations whose replaced migrations are all applied, as Django's
+ * `check_replacements` after a migrate. Returns their keys.
+ */
+export async function recordReplacements(
+  db: Queryable,
+  graph: MigrationGraph,
+  applied: ReadonlyMap<string, AppliedMigration>,
+): Promise<string[]> {
+  const keys: string[] = [];
+  for (const [key, row] of applied) {
+    if (row.recorded !== false || !graph.nodes.has(key)) continue;
+    await insertRow(db, row.app, row.name, graph.node(key).checksum);
+    keys.push(key);
+  }
+  return keys;
+}
+
+async function insertRow(db: Queryable, app: string, name: string, checksum: string | null) {
+  await db.query(
+    `INSERT INTO ${MIGRATIONS_TABLE} (app, name, checksum) VALUES ($1, $2, $3) ` +
+      "ON CONFLICT (app, name) DO NOTHING",
+    [app, name, checksum],
+  );
 }
 
 /** Whether the `manage_migrations` table exists. */
@@ -123,21 +182,32 @@ export function assertConsistentHistory(
   }
 }
 
-/** Records `node` as applied, or with `backwards` as no longer applied. */
+/**
+ * Records `node` as applied, or with `backwards` as no longer applied. A squashed migration
+ * records (or unrecords) the migrations it replaces too, as Django's executor does.
+ */
 export async function record(
   db: Queryable,
   node: MigrationNode,
   backwards: boolean,
+  graph?: MigrationGraph,
 ): Promise<void> {
-  if (backwards) {
-    await db.query(`DELETE FROM ${MIGRATIONS_TABLE} WHERE app = $1 AND name = $2`, [
-      node.app,
-      node.name,
-    ]);
-  } else {
-    await db.query(
-      `INSERT INTO ${MIGRATIONS_TABLE} (app, name, checksum) VALUES ($1, $2, $3)`,
-      [node.app, node.name, node.checksum],
-    );
+  const rows: [string, string, string | null][] = node.replaces.map((key) => {
+    const input = graph?.inputs.find((i) => migrationKey(i.app, i.name) === key);
+    const dot = key.indexOf(".");
+    return [key.slice(0, dot), key.slice(dot + 1), input?.checksum ?? null];
+  });
+  rows.push([node.app, node.name, node.checksum]);
+  for (const [app, name, checksum] of rows) {
+    if (backwards) {
+      await db.query(`DELETE FROM ${MIGRATIONS_TABLE} WHERE app = $1 AND name = $2`, [app, name]);
+    } else if (name === node.name && app === node.app) {
+      await db.query(
+        `INSERT INTO ${MIGRATIONS_TABLE} (app, name, checksum) VALUES ($1, $2, $3)`,
+        [app, name, checksum],
+      );
+    } else {
+      await insertRow(db, app, name, checksum);
+    }
   }
 }

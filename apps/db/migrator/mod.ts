@@ -9,7 +9,9 @@
  * - The executor (`migrate`): applies or unapplies a plan under a session-level advisory lock,
  *   each migration in its own transaction with the `manage_migrations` row that records it
  *   (the recorder), and refuses what cannot be undone.
- * - Each operation's SQL and description (`sqlmigrate`, `--plan`).
+ * - The operations (`operations/`): one file per kind, each with its one handler (its shape
+ *   check, description, state, SQL, name fragment, source and reduction), gathered in one record.
+ * - The SQL of a migration (`sqlmigrate`) and the refusal to unapply what cannot be undone.
  * - The state the migrations leave, the autodetector that compares it with the models, and the
  *   writer of the migration files `makemigrations` makes.
  *
@@ -50,6 +52,7 @@ export {
   assertUnchanged,
   changedMigrations,
   MIGRATIONS_TABLE,
+  resolveApplied,
 } from "./_recorder.ts";
 export {
   type AddField,
@@ -58,11 +61,18 @@ export {
   addIndex,
   type AlterField,
   alterField,
+  type AnyOperation,
+  type BuilderCall,
   type CreateModel,
   createModel,
   type DeleteModel,
   deleteModel,
+  type Handler,
+  HANDLERS,
   type IndexOptions,
+  nameFragment,
+  type OperationKinds,
+  optimizeOperations,
   type RemoveField,
   removeField,
   type RemoveIndex,
@@ -74,5 +84,5 @@ export {
   renameModel,
   type SchemaOperation,
   type TableOption,
-} from "./_schema_operations.ts";
+} from "./operations/mod.ts";
 export { migrationSource } from "./_writer.ts";

@@ -189,6 +189,12 @@ export interface ModelOptions<K extends string = string> {
   table?: string;
   /** Indexes, and unique constraints over several fields. */
   indexes?: readonly { fields: readonly K[]; unique?: boolean; name?: string }[];
+  /**
+   * Many-to-many relations of the Django model this one mirrors that it does not store, by the
+   * field name Django's fixtures give them (`groups`) → the related model (`auth.Group`): a
+   * fixture's empty list for one loads, a non-empty one is an error naming the record.
+   */
+  manyToMany?: Readonly<Record<string, string>>;
 }
 
 /** A model: its state, its manager, and (type-only) its row types. */
@@ -252,6 +258,8 @@ export function defineModel<const F extends Fields>(
       unique,
     };
   });
-  const state: ModelState = { app, name, table, fields: states, indexes };
+  const state: ModelState = options.manyToMany
+    ? { app, name, table, fields: states, indexes, manyToMany: { ...options.manyToMany } }
+    : { app, name, table, fields: states, indexes };
   return { state, objects: new Manager<RowOf<F>, InsertOf<F>>(state) };
 }

@@ -78,6 +78,11 @@ export interface ModelState {
   readonly fields: Readonly<Record<string, FieldState>>;
   /** Indexes and multi-field unique constraints. */
   readonly indexes: readonly IndexState[];
+  /**
+   * Many-to-many relations the Django model has and this one does not store (a fixture's field
+   * name → the related model, `auth.Group`): fixtures may give them as empty lists.
+   */
+  readonly manyToMany?: Readonly<Record<string, string>>;
 }
 
 /**

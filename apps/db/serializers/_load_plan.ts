@@ -56,6 +56,8 @@ export interface ModelPlan {
   /** Fields a row cannot do without (not null, no default). */
   readonly required: readonly FieldPlan[];
   readonly sinks: Map<string, Sink>;
+  /** Many-to-many relations the model does not store (field name → related model). */
+  readonly manyToMany: ReadonlyMap<string, string>;
   /** The sink of the last record: the next one most likely has the same fields. */
   lastSink?: Sink;
   /** The table was empty when the load first wrote to it. */
@@ -97,6 +99,7 @@ export function planOf(state: ModelState): ModelPlan {
     intPk: pkField.type === "bigserial" || pkField.type === "bigint" ||
       pkField.type === "integer",
     fields: plans,
+    manyToMany: new Map(Object.entries(state.manyToMany ?? {})),
     required,
     sinks: new Map(),
     staged: false,

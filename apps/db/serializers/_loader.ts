@@ -165,6 +165,24 @@ export class FixtureLoader {
           same = false;
         }
         field = plan.fields.get(fieldName);
+        if (!field && plan.manyToMany.has(fieldName)) {
+          const related = values[fieldName];
+          if (!Array.isArray(related)) {
+            throw new FixtureRecordError(
+              index,
+              `field '${fieldName}' of ${name}: expected a list, got ${show(related)}`,
+            );
+          }
+          if (related.length === 0 || this.#ignore) continue;
+          throw new FixtureRecordError(
+            index,
+            `${name}${hasPk ? ` with pk ${show(pk)}` : ""} has ${fieldName} ${
+              show(related)
+            }, and this project has no ${
+              plan.manyToMany.get(fieldName)
+            } for them: remove them from the fixture (or load it with --ignorenonexistent to drop them)`,
+          );
+        }
         if (!field) {
           if (this.#ignore) continue;
           throw new FixtureRecordError(

@@ -6,10 +6,15 @@ import {
   getJob,
   type JobRecord,
   listJobs,
+  listWorkers,
+  loadSchedules,
   pruneJobs,
+  queueStats,
   requireQueue,
   retryJob,
+  scheduleStatus,
 } from "../queue/mod.ts";
+import { schedulesLines, statsLines, when, workersLines } from "./_operator_view.ts";
 import type { Style } from "../../../core/style.ts";
 import { stripAnsi } from "../../../core/style.ts";
 
@@ -40,18 +45,13 @@ function statusStyle(style: Style, status: JobRecord["status"]): (text: string) 
   }
 }
 
-/** `2026-11-26 17:02:03`, UTC. */
-function when(iso: string | null): string {
-  return iso ? iso.slice(0, 19).replace("T", " ") : "-";
-}
-
 function commandLine(job: JobRecord): string {
   return [job.command, ...job.args.map((a) => /^[\w./:=@%+-]+$/.test(a) ? a : JSON.stringify(a))]
     .join(" ");
 }
 
 export default defineCommand({
-  help: "Lists, shows, retries, cancels and prunes background jobs",
+  help: "Lists, shows, retries, cancels and prunes jobs; shows queue stats, workers, schedules",
   requiresDatabase: true,
   subcommands: {
     list: {
@@ -73,6 +73,25 @@ export default defineCommand({
         olderThan: { type: "duration", default: 7 * 86_400_000, help: "Age to prune (7d)" },
         format: FORMAT,
       },
+    },
+    stats: {
+      help: "Counts per queue, ended jobs over a window, and each command's runs and durations",
+      options: {
+        window: {
+          type: "duration",
+          default: 3_600_000,
+          help: "How far back ended jobs count (1h): from 1m to 30d",
+        },
+        format: FORMAT,
+      },
+    },
+    workers: {
+      help: "Lists the workers: alive, or lost with what became of their jobs",
+      options: { format: FORMAT },
+    },
+    schedules: {
+      help: "Lists the apps' schedules with their next run, last tick and last job",
+      options: { format: FORMAT },
     },
   },
   async handle(ctx) {
@@ -138,7 +157,10 @@ export default defineCommand({
         if (job.uniqueKey) fields.push(["Unique key", job.uniqueKey]);
         if (job.timeoutMs) fields.push(["Timeout", `${job.timeoutMs} ms`]);
         if (job.error) fields.push(["Error", job.error]);
-        for (const [name, value] of fields) stdout.write(`  ${`${name}:`.padEnd(12)}${value}`);
+        if (job.notRetried) fields.push(["Not retried", job.notRetried]);
+        for (const [name, value] of fields) {
+          stdout.write(`  ${`${name}:`.padEnd(Math.max(12, name.length + 2))}${value}`);
+        }
         for (const stream of ["stdout", "stderr"] as const) {
           const text = job[stream] ?? "";
           if (text === "") continue;
@@ -185,6 +207,27 @@ export default defineCommand({
             ? style.SUCCESS(`Job ${options.id} cancelled`)
             : style.WARNING(`Job ${options.id} is running: its worker has been asked to stop it`),
         );
+      }
+      case "stats": {
+        if (options.window < 60_000 || options.window > 30 * 86_400_000) {
+          throw new CommandError("--window must be from 1m to 30d", { returncode: 2 });
+        }
+        const stats = await queueStats(db, { windowMs: options.window });
+        if (options.format === "json") return json(stats);
+        for (const line of statsLines(style, stats)) stdout.write(line);
+        return;
+      }
+      case "workers": {
+        const workers = await listWorkers(db);
+        if (options.format === "json") return json(workers);
+        for (const line of workersLines(style, workers)) stdout.write(line);
+        return;
+      }
+      case "schedules": {
+        const schedules = await scheduleStatus(db, await loadSchedules(ctx.registry));
+        if (options.format === "json") return json(schedules);
+        for (const line of schedulesLines(style, schedules)) stdout.write(line);
+        return;
       }
       case "prune": {
         const pruned = await pruneJobs(db, options.olderThan);

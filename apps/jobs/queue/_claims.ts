@@ -164,6 +164,8 @@ export interface WorkerInfo {
   readonly pid: number;
   readonly queues: readonly string[];
   readonly concurrency: number;
+  /** How long it may stay silent before others take its jobs back, in ms. */
+  readonly leaseMs: number;
 }
 
 /**
@@ -172,10 +174,18 @@ export interface WorkerInfo {
  */
 export async function heartbeat(db: Queryable, worker: WorkerInfo): Promise<number> {
   const [row] = await db.query<{ started: Date }>(
-    `INSERT INTO manage_worker (id, hostname, pid, queues, concurrency) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
+    `INSERT INTO manage_worker (id, hostname, pid, queues, concurrency, lease_ms)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), lost_at = NULL
 RETURNING pg_postmaster_start_time() AS started`,
-    [worker.id, worker.hostname, worker.pid, worker.queues.join(","), worker.concurrency],
+    [
+      worker.id,
+      worker.hostname,
+      worker.pid,
+      worker.queues.join(","),
+      worker.concurrency,
+      Math.round(worker.leaseMs),
+    ],
   );
   return new Date(row.started).getTime();
 }
@@ -188,10 +198,15 @@ export async function unregisterWorker(db: Queryable, worker: string): Promise<v
 /** A job given up after its workers stopped this many times while running it. */
 export const MAX_LOST = 10;
 
+/** How long a lost worker's record (and what happened to its jobs) is kept, in hours. */
+export const LOST_WORKER_HOURS = 24;
+
 /**
  * Releases the jobs of workers that have not heartbeaten for `leaseMs`: queued again, the
  * interrupted attempt not counted (a job whose workers stopped {@linkcode MAX_LOST} times
- * fails). Gives how many were released. Any worker may run it; each job is released once.
+ * fails). Gives how many were released. Any worker may run it; each job is released once. The
+ * silent workers are marked lost, with how many of their jobs were queued again and failed, for
+ * the operator to see; {@linkcode LOST_WORKER_HOURS} later they are forgotten.
  */
 export async function reapLostJobs(db: Queryable, leaseMs: number): Promise<number> {
   const error = `its worker stopped while running it (no heartbeat for ${
@@ -200,7 +215,7 @@ export async function reapLostJobs(db: Queryable, leaseMs: number): Promise<numb
   const [row] = await db.query<{ released: number }>(
     `
 WITH lost AS (
-  SELECT j.id FROM manage_job AS j
+  SELECT j.id, j.worker AS lost_by FROM manage_job AS j
   WHERE j.worker IS NOT NULL AND j.status = 'running' AND NOT EXISTS (
     SELECT 1 FROM manage_worker AS w
     WHERE w.id = j.worker AND w.heartbeat_at > now() - $1::float8 * interval '1 ms')
@@ -210,7 +225,7 @@ WITH lost AS (
   SET status = 'queued', worker = NULL, started_at = NULL, run_at = now(),
     attempts = j.attempts - 1, lost = j.lost + 1, last_error = $2
   FROM lost WHERE j.id = lost.id AND j.lost + 1 < ${MAX_LOST}
-  RETURNING j.id, j.queue
+  RETURNING j.id, j.queue, lost.lost_by
 ), given_up AS (
   DELETE FROM manage_job AS j USING lost WHERE j.id = lost.id AND j.lost + 1 >= ${MAX_LOST}
   RETURNING j.*
@@ -221,15 +236,22 @@ WITH lost AS (
     max_attempts, timeout_ms, unique_key, schedule, worker, created_at, run_at, started_at
   FROM given_up
   ON CONFLICT (id) DO NOTHING
-  RETURNING id
+  RETURNING id, worker
 ), dead AS (
-  DELETE FROM manage_worker WHERE heartbeat_at < now() - $1::float8 * interval '1 ms'
+  UPDATE manage_worker AS w SET lost_at = now(),
+    jobs_requeued = w.jobs_requeued + (SELECT count(*) FROM requeued WHERE lost_by = w.id),
+    jobs_failed = w.jobs_failed + (SELECT count(*) FROM failed WHERE failed.worker = w.id)
+  WHERE w.heartbeat_at < now() - $1::float8 * interval '1 ms' AND w.lost_at IS NULL
+  RETURNING w.id
+), forgotten AS (
+  DELETE FROM manage_worker WHERE lost_at < now() - interval '${LOST_WORKER_HOURS} hours'
   RETURNING id
 ), notified AS (
   SELECT pg_notify('${JOBS_CHANNEL}', queue) FROM (SELECT DISTINCT queue FROM requeued) AS q
 )
 SELECT (SELECT count(*) FROM requeued)::int + (SELECT count(*) FROM failed)::int AS released,
-  (SELECT count(*) FROM notified)::int AS queues, (SELECT count(*) FROM dead)::int AS dead`,
+  (SELECT count(*) FROM notified)::int AS queues, (SELECT count(*) FROM dead)::int AS dead,
+  (SELECT count(*) FROM forgotten)::int AS forgotten`,
     [leaseMs, error],
   );
   return Number(row?.released ?? 0);

@@ -7,6 +7,7 @@ import type { Database } from "../../../core/database.ts";
 import { main } from "../../../core/main.ts";
 import { type CapturedOutput, captureOutput } from "../../../core/output.ts";
 import type { Registry } from "../../../core/registry.ts";
+import type { RetryVerdict } from "../../../core/retry.ts";
 import type { ClaimedJob } from "./_claims.ts";
 import { outsideJobs, runContained } from "./_contain.ts";
 import type { LogLevel } from "./_worker_options.ts";
@@ -26,6 +27,8 @@ export interface Running {
   settled: boolean;
   /** Why it failed, when code of it escaped (see `_contain.ts`): a call to exit, say. */
   escaped?: string;
+  /** Whether its command's failure is worth another attempt, as the run judged it. */
+  verdict?: RetryVerdict;
   /** Aborts its signal, and gives up on it if it does not stop within the abort grace. */
   abort: (reason: string) => void;
 }
@@ -122,6 +125,7 @@ export function startJob(job: ClaimedJob, options: JobRunOptions): Running {
           database: () => outsideJobs(options.jobDatabase),
           // main() refuses a command that may not run in the background (exit 2: not retried).
           from: "background",
+          failed: (verdict) => void (entry.verdict = verdict),
         }));
     } catch (error) {
       stderr.write(`${(error as Error)?.message ?? String(error)}\n`);

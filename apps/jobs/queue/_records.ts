@@ -28,8 +28,25 @@ export interface JobRecord {
   finishedAt: string | null;
   exitCode: number | null;
   error: string | null;
+  /** Why a failed job was not run again (its last failure final, or no attempts left). */
+  notRetried: string | null;
   stdout?: string;
   stderr?: string;
+}
+
+/** What separates a failure from why it was not retried, in the stored error. */
+const NOT_RETRIED = "\nnot retried: ";
+
+/** A failed job's stored error: its failure, and why the worker did not run it again. */
+export function withNotRetried(error: string, why: string): string {
+  return `${error}${NOT_RETRIED}${why}`;
+}
+
+/** The stored error split into the failure and why it was not retried. */
+function splitError(stored: unknown): [string | null, string | null] {
+  if (typeof stored !== "string") return [null, null];
+  const at = stored.indexOf(NOT_RETRIED);
+  return at < 0 ? [stored, null] : [stored.slice(0, at), stored.slice(at + NOT_RETRIED.length)];
 }
 
 const RECORD_COLUMNS = `id, queue, command, args, priority, status, attempts, max_attempts,
@@ -45,6 +62,13 @@ function toRecord(row: Row, withOutput: boolean): JobRecord {
   // its words stay hidden there, and in what it printed. The worker runs the stored words.
   const hide = redactor({}, args);
   const shown = (value: unknown) => typeof value === "string" ? hide(value) : value as null;
+  const [error, final] = splitError(row.error);
+  const attempts = row.attempts as number;
+  const maxAttempts = row.max_attempts as number;
+  const notRetried = final ??
+    (row.status === "failed" && attempts >= maxAttempts
+      ? `no attempts left (${attempts} of ${maxAttempts})`
+      : null);
   return {
     id: Number(row.id),
     queue: row.queue as string,
@@ -63,7 +87,8 @@ function toRecord(row: Row, withOutput: boolean): JobRecord {
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
     exitCode: row.exit_code as number | null,
-    error: shown(row.error),
+    error: shown(error),
+    notRetried,
     ...(withOutput ? { stdout: shown(row.stdout)!, stderr: shown(row.stderr)! } : {}),
   };
 }

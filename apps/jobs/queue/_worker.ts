@@ -51,7 +51,7 @@ import {
 import { containJobs } from "./_contain.ts";
 import { type Running, startJob } from "./_job_run.ts";
 import { CANCEL_CHANNEL, capOutput, DEFAULT_QUEUE, failureLine, JOBS_CHANNEL } from "./_queue.ts";
-import { pruneJobs } from "./_records.ts";
+import { pruneJobs, withNotRetried } from "./_records.ts";
 import { loadSchedules, ScheduleTicker } from "./_schedule_ticks.ts";
 import type { LogLevel, WorkerOptions, WorkerStats } from "./_worker_options.ts";
 
@@ -162,6 +162,7 @@ export class Worker {
       pid,
       queues: this.#o.queues,
       concurrency,
+      leaseMs: lease,
     };
     this.#fixedPrefetch = options.prefetch;
     this.#jobDatabase = options.jobDatabase ?? (() => Promise.resolve(options.db));
@@ -501,11 +502,19 @@ export class Worker {
       (reason === "timeout"
         ? `timed out after ${job.timeoutMs} ms`
         : failureLine(stderr) ?? `exit code ${code}`);
-    const retry = code !== 2 && job.attempts < job.maxAttempts;
+    // What escaped the command, or a timeout, is worth another attempt; else the run's verdict.
+    const verdict = entry.escaped !== undefined || reason === "timeout" ? undefined : entry.verdict;
+    // Why it is final is stored with the error; attempts used up is read from the counts.
+    const final = verdict?.retry === false
+      ? verdict.reason ?? "the command said this failure is final"
+      : code === 2
+      ? "a usage error (exit status 2) is final"
+      : undefined;
+    const retry = final === undefined && job.attempts < job.maxAttempts;
     this.#record(job, {
       ...base,
       status: "failed",
-      error,
+      error: final === undefined ? error : withNotRetried(error, final),
       retryMs: retry ? this.#backoff(job.attempts) : undefined,
     });
   }
@@ -551,7 +560,7 @@ export class Worker {
       this.#log(
         level,
         `Job ${job.id} ${job.command} ${outcome.status} in ${ms} ms` +
-          (outcome.error ? `: ${outcome.error}` : ""),
+          (outcome.error ? `: ${outcome.error.replace("\n", "; ")}` : ""),
       );
     }
     this.#outcomes.push({ id: job.id, ...outcome });

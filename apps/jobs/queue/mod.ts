@@ -12,7 +12,8 @@
  * - Schedules: `defineSchedule` declares a periodic command (cron or a fixed interval) in
  *   `apps/<app>/schedules.ts`; workers enqueue each tick once however many run.
  * - The statements `manage jobs` and the web console use to list, show, cancel, retry and
- *   prune jobs.
+ *   prune jobs, and the operator's view: counts, throughput, per-command durations, workers
+ *   (alive or lost) and schedules (`queueStats`, `listWorkers`, `scheduleStatus`).
  *
  * It stands on the command framework (`core/`) and the migration engine (for the tables).
  *
@@ -49,5 +50,18 @@ export {
 export { cancelJob, getJob, type JobRecord, listJobs, pruneJobs, retryJob } from "./_records.ts";
 export { defineSchedule, type Schedule, type ScheduleDefinition } from "./_schedule.ts";
 export { loadSchedules } from "./_schedule_ticks.ts";
+export {
+  type Bucket,
+  type CommandStats,
+  listWorkers,
+  type QueueCounts,
+  type QueueStats,
+  queueStats,
+  type ScheduleStatus,
+  scheduleStatus,
+  shortDuration,
+  windowText,
+  type WorkerStatus,
+} from "./_stats.ts";
 export { runWorker, Worker } from "./_worker.ts";
 export type { LogLevel, WorkerOptions, WorkerStats } from "./_worker_options.ts";

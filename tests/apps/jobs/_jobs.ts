@@ -43,7 +43,9 @@ export function testCommands(runs: Runs): Record<string, Command> {
       handle({ options }) {
         record("fail_until", [options.key]);
         const n = runs.of("fail_until", options.key).length;
-        if (n < options.succeedAt) throw new CommandError(`failed run ${n} of ${options.key}`);
+        if (n < options.succeedAt) {
+          throw new CommandError(`failed run ${n} of ${options.key}`, { retry: true });
+        }
       },
     }),
     number: defineCommand({

@@ -76,6 +76,7 @@ export async function consoleOn(
     cwd: Deno.cwd(),
     signal: controller.signal,
     pollInterval: 50,
+    dashboardInterval: 100,
     log: (line) => logs.push(line),
     // The host of the in-process client's requests, and the loopback names of a test that
     // serves the handler over HTTP.

@@ -111,7 +111,7 @@ Deno.test("only active superusers log in; the session is a hashed key in an Http
       const again = await client.fetch("/login?next=%2Fjobs");
       assert.equal(again.response.headers.get("location"), "/jobs", "signed in: straight on");
       const offsite = await client.fetch("/login?next=%2F%2Fevil.example");
-      assert.equal(offsite.response.headers.get("location"), "/commands", "never off the site");
+      assert.equal(offsite.response.headers.get("location"), "/", "never off the site");
 
       // Behind a proxy that terminated HTTPS, the cookie is Secure.
       const secure = new Client(app.handler);
@@ -423,7 +423,7 @@ Deno.test("the JSON API: commands, enqueue (201 or 400), status and output, canc
       const jobs = commands.body.commands.find((c: { name: string }) => c.name === "jobs");
       assert.deepEqual(
         jobs.subcommands.map((s: { name: string }) => s.name),
-        ["list", "show", "retry", "cancel", "prune"],
+        ["list", "show", "retry", "cancel", "prune", "stats", "workers", "schedules"],
       );
 
       const refused = await call("POST", "/api/jobs", { command: "greet_user", args: [] });

@@ -103,7 +103,7 @@ Deno.test("enqueue, worker --burst and jobs through cli.ts", async (t) => {
     assert.match(worker.stdout, /^Worker \S+ started: queues default, concurrency 10, database /);
     assert.match(
       worker.stdout,
-      /Job \d+ restock failed in \d+ ms: CommandError: no jam left to restock\n/,
+      /Job \d+ restock failed in \d+ ms: CommandError: no jam left to restock; not retried: a CommandError is final \(raise it with \{ retry: true \} for one worth retrying\)\n/,
     );
     assert.match(worker.stdout, /stopped: 1 succeeded, 1 failed, 0 retried, 0 cancelled\n$/);
 

@@ -288,6 +288,7 @@ Deno.test("the jobs of a worker that stopped heartbeating run again elsewhere", 
         pid: 1,
         queues: ["default"],
         concurrency: 1,
+        leaseMs: 5000,
       });
       assert.equal((await claimJobs(db, "gone", ["default"], 10)).length, 3);
       await db.sql`UPDATE manage_worker SET heartbeat_at = now() - interval '1 minute'`;
@@ -300,8 +301,13 @@ Deno.test("the jobs of a worker that stopped heartbeating run again elsewhere", 
         assert.equal(job?.attempts, 1, "the interrupted attempt is not counted");
       }
       assert.equal(runs.of("ok").length, 3);
-      const [workers] = await db.sql<{ n: number }>`SELECT count(*)::int AS n FROM manage_worker`;
-      assert.equal(workers.n, 0, "the silent worker's record is gone, and the stopped one's");
+      const workers = await db.sql<{ id: string; lost: boolean; requeued: number }>`
+        SELECT id, lost_at IS NOT NULL AS lost, jobs_requeued AS requeued FROM manage_worker`;
+      assert.deepEqual(
+        workers.map((w) => ({ ...w, requeued: Number(w.requeued) })),
+        [{ id: "gone", lost: true, requeued: 3 }],
+        "the silent worker is kept as lost, with its jobs queued again; the stopped one is gone",
+      );
     } finally {
       await db.close();
     }

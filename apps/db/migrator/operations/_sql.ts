@@ -1,17 +1,16 @@
-// The SQL of schema operations, for PostgreSQL 15 and later (servers and PGlite): each operation
+// The SQL building blocks of the schema operations, for PostgreSQL 15 and later (servers and PGlite): each operation
 // carries what its SQL and its reverse need, so this reads nothing else. Constraints, indexes and
 // sequences the fields imply are named from the table and the column (`shop_book_author_id_fkey`),
 // and the operations that rename a table or a column rename them too, so later operations find
 // them by name without asking the database.
 
-import type { SchemaOperation } from "./_schema_operations.ts";
 import {
   type FieldDefault,
   type FieldState,
   type IndexState,
   type ModelState,
   quoteIdent as q,
-} from "../orm/mod.ts";
+} from "../../orm/mod.ts";
 
 /** PostgreSQL's limit on identifiers, in bytes. */
 const MAX_NAME = 63;
@@ -137,17 +136,17 @@ function columnSQL(table: string, field: FieldState, options: { dflt?: string } 
   return parts.join(" ");
 }
 
-function createForeignKeyIndex(table: string, column: string): string {
+export function createForeignKeyIndex(table: string, column: string): string {
   return `CREATE INDEX ${q(foreignKeyIndexName(table, column))} ON ${q(table)} (${q(column)})`;
 }
 
-function createIndex(table: string, index: IndexState, columns: readonly string[]): string {
+export function createIndex(table: string, index: IndexState, columns: readonly string[]): string {
   return `CREATE ${index.unique ? "UNIQUE " : ""}INDEX ${q(index.name)} ON ${q(table)} (${
     columns.map(q).join(", ")
   })`;
 }
 
-function dropIndex(index: IndexState): string {
+export function dropIndex(index: IndexState): string {
   return `DROP INDEX ${q(index.name)}`;
 }
 
@@ -164,7 +163,7 @@ function indexColumns(model: ModelState, index: IndexState): string[] {
   });
 }
 
-function createTable(model: ModelState): string[] {
+export function createTable(model: ModelState): string[] {
   const fields = Object.values(model.fields);
   const columns = fields.map((field) => `  ${columnSQL(model.table, field)}`);
   const statements = [`CREATE TABLE ${q(model.table)} (\n${columns.join(",\n")}\n)`];
@@ -179,7 +178,7 @@ function createTable(model: ModelState): string[] {
   return statements;
 }
 
-function dropTable(model: ModelState): string[] {
+export function dropTable(model: ModelState): string[] {
   return [`DROP TABLE ${q(model.table)} CASCADE`];
 }
 
@@ -209,7 +208,7 @@ function placeholder(field: FieldState): string | undefined {
   }
 }
 
-function addColumn(table: string, field: FieldState, fill = false): string[] {
+export function addColumn(table: string, field: FieldState, fill = false): string[] {
   const temporary = fill && !field.null && field.default === undefined
     ? placeholder(field)
     : undefined;
@@ -223,7 +222,7 @@ function addColumn(table: string, field: FieldState, fill = false): string[] {
   return statements;
 }
 
-function dropColumn(table: string, field: FieldState): string[] {
+export function dropColumn(table: string, field: FieldState): string[] {
   // Its constraints and indexes go with it.
   return [`ALTER TABLE ${q(table)} DROP COLUMN ${q(field.column)} CASCADE`];
 }
@@ -265,7 +264,7 @@ function renameDerived(
   return statements;
 }
 
-function alterColumn(table: string, from: FieldState, to: FieldState): string[] {
+export function alterColumn(table: string, from: FieldState, to: FieldState): string[] {
   const t = q(table);
   const statements: string[] = [];
   const referenceChanged = !sameReference(from.references, to.references);
@@ -338,7 +337,7 @@ function alterColumn(table: string, from: FieldState, to: FieldState): string[] 
   return statements;
 }
 
-function renameColumn(
+export function renameColumn(
   table: string,
   fromColumn: string,
   toColumn: string,
@@ -357,7 +356,7 @@ function renameColumn(
   ];
 }
 
-function renameTable(
+export function renameTable(
   from: string,
   to: string,
   fields: Readonly<Record<string, FieldState>> | undefined,
@@ -400,40 +399,4 @@ function renameTable(
     }
   }
   return statements;
-}
-
-/**
- * The statements of a schema operation, or with `backwards` of its reverse, without their `;`.
- * Empty for an operation that changes no table (a rename that keeps the column).
- */
-export function schemaStatements(operation: SchemaOperation, backwards = false): string[] {
-  const op = operation;
-  switch (op.kind) {
-    case "createModel":
-      return backwards ? dropTable(op.model) : createTable(op.model);
-    case "deleteModel":
-      return backwards ? createTable(op.model) : dropTable(op.model);
-    case "addField":
-      return backwards ? dropColumn(op.table, op.field) : addColumn(op.table, op.field);
-    case "removeField":
-      return backwards ? addColumn(op.table, op.field, true) : dropColumn(op.table, op.field);
-    case "alterField":
-      return backwards
-        ? alterColumn(op.table, op.to, op.from)
-        : alterColumn(op.table, op.from, op.to);
-    case "renameField": {
-      const field = op.field;
-      return backwards
-        ? renameColumn(op.table, op.toColumn, op.fromColumn, field)
-        : renameColumn(op.table, op.fromColumn, op.toColumn, field);
-    }
-    case "renameModel":
-      return backwards
-        ? renameTable(op.toTable, op.fromTable, op.fields)
-        : renameTable(op.fromTable, op.toTable, op.fields);
-    case "addIndex":
-      return backwards ? [dropIndex(op.index)] : [createIndex(op.table, op.index, op.columns)];
-    case "removeIndex":
-      return backwards ? [createIndex(op.table, op.index, op.columns)] : [dropIndex(op.index)];
-  }
 }

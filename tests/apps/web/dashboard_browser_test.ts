@@ -1,0 +1,164 @@
+// The dashboard in headless Chromium, on both drivers, against a real `manage runserver` (with
+// its in-process worker): the counts after a known set of jobs, the charts changing without a
+// reload as more jobs run, the worker listed, "Run now" on a schedule, the link from a failing
+// command to its jobs, and the page on a phone's width. Screenshots go to .manage/screenshots/.
+
+import assert from "node:assert/strict";
+import { forEachDatabase } from "../../_database.ts";
+import { ROOT, runCli } from "../../_helpers.ts";
+import { CHROMIUM, needs } from "../../_requires.ts";
+import { startServer } from "./_server.ts";
+
+const USERNAME = "operator";
+const PASSWORD = "Correct-Horse-42";
+const SCREENSHOTS = new URL(".manage/screenshots/", ROOT);
+const TEST_NAME = "in Chromium: the dashboard counts jobs, its charts follow them live";
+
+// As in browser_test.ts: playwright-core needs --allow-all, so under the suite's narrower
+// permissions the test runs itself in a child `deno test --allow-all`.
+const ALL_PERMISSIONS = (await Deno.permissions.query({ name: "ffi" })).state === "granted";
+
+async function inChild(): Promise<void> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "test",
+      "--allow-all",
+      "--filter",
+      TEST_NAME,
+      "tests/apps/web/dashboard_browser_test.ts",
+    ],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  const output = decoder.decode(stdout) + decoder.decode(stderr);
+  assert.equal(code, 0, output);
+  assert.match(output, /ok \| 1 passed/);
+}
+
+Deno.test(needs("chromium", {
+  name: TEST_NAME,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    if (!ALL_PERMISSIONS) return await inChild();
+    const { chromium } = await import("playwright-core");
+    await Deno.mkdir(SCREENSHOTS, { recursive: true });
+    const profile = await Deno.makeTempDir({ prefix: "manage_chromium_" });
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+      viewport: { width: 1100, height: 900 },
+    });
+    try {
+      await forEachDatabase(t, async (database) => {
+        const migrated = await runCli(["migrate", "--database", database.url, "-v", "0"]);
+        assert.equal(migrated.code, 0, migrated.stderr);
+        const created = await runCli(
+          [
+            "createsuperuser",
+            "--noinput",
+            "--username",
+            USERNAME,
+            "--email",
+            "ops@example.com",
+            "--database",
+            database.url,
+          ],
+          { env: { MANAGE_SUPERUSER_PASSWORD: PASSWORD } },
+        );
+        assert.equal(created.code, 0, created.stderr);
+        const server = await startServer(database.url);
+        try {
+          const minted = await runCli(["createapitoken", USERNAME, "--database", database.url]);
+          assert.equal(minted.code, 0, minted.stderr);
+          const token = minted.stdout.trim();
+          const api = async (path: string, body?: unknown) => {
+            const response = await fetch(server.base + path, {
+              method: body === undefined ? "GET" : "POST",
+              headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+              body: body === undefined ? undefined : JSON.stringify(body),
+            });
+            return await response.json();
+          };
+          const ended = async () => {
+            const { total } = await api("/api/stats");
+            return total.succeeded + total.failed;
+          };
+          const waitForEnded = async (n: number) => {
+            const deadline = Date.now() + 30_000;
+            while ((await ended()) < n) {
+              assert.ok(Date.now() < deadline, `fewer than ${n} jobs ended`);
+              await new Promise((resolve) => setTimeout(resolve, 200));
+            }
+          };
+          // Two that succeed and one that fails (an app with no migrations), once.
+          await api("/api/jobs", { command: "greet_user", args: ["Ann"] });
+          await api("/api/jobs", { command: "greet_user", args: ["Bob"] });
+          await api("/api/jobs", { command: "sqlmigrate", args: ["nope", "0001"], maxAttempts: 1 });
+          await waitForEnded(3);
+
+          const page = await browser.newPage();
+          await page.goto(`${server.base}/`);
+          assert.match(page.url(), /\/login\?next=%2F$/);
+          await page.fill("#id_username", USERNAME);
+          await page.fill("#id_password", PASSWORD);
+          await page.click("button[type=submit]");
+          await page.waitForURL(`${server.base}/`);
+          const value = async (id: string) =>
+            (await page.textContent(`#count-${id} .value`))?.trim();
+          assert.equal(await value("succeeded"), "2");
+          assert.equal(await value("failed"), "1");
+          assert.equal(await value("waiting"), "0");
+          const total = () => page.getAttribute("#chart-throughput", "data-total");
+          assert.equal(await total(), "3");
+          assert.equal(await page.getAttribute("#chart-failures", "data-max"), "100");
+          assert.equal(await page.locator("#dash-workers tr[data-state='alive']").count(), 1);
+          await page.waitForSelector("#dash-live:text-is('live')");
+          await page.screenshot({
+            path: new URL(`dashboard_${database.kind}.png`, SCREENSHOTS).pathname,
+            fullPage: true,
+          });
+
+          // More jobs run: the counts and the chart change without a reload.
+          await page.evaluate("globalThis.notReloaded = true");
+          await api("/api/jobs", { command: "greet_user", args: ["Cy"] });
+          await page.waitForSelector("#chart-throughput[data-total='4']", { timeout: 20_000 });
+          await page.waitForSelector("#count-succeeded .value:text-is('3')");
+          assert.equal(await page.evaluate("globalThis.notReloaded"), true, "no reload");
+
+          // A failing command links to its failing jobs.
+          await page.click("#dash-commands a[href='/jobs?status=failed&command=sqlmigrate']");
+          await page.waitForURL(/\/jobs\?status=failed&command=sqlmigrate$/);
+          assert.equal(await page.locator("tbody tr").count(), 1);
+
+          // Run now: one job of the schedule's command, which runs.
+          await page.goto(`${server.base}/`);
+          await page.click("tr[data-schedule='myapp.nightly_status'] button[type=submit]");
+          await page.waitForURL(/\/jobs\/\d+\?enqueued=1$/);
+          await page.waitForSelector("#job-exit:text-is('0')", { timeout: 20_000 });
+          assert.match(await page.textContent("main") ?? "", /show_status/);
+          assert.match(await page.textContent("#job-meta") ?? "", /succeeded/);
+
+          // On a phone: the charts fit the screen's width.
+          await page.setViewportSize({ width: 390, height: 844 });
+          await page.goto(`${server.base}/`);
+          const box = await page.locator("#chart-throughput svg").boundingBox();
+          assert.ok(box && box.width > 200 && box.x + box.width <= 390, JSON.stringify(box));
+          await page.screenshot({
+            path: new URL(`dashboard_phone_${database.kind}.png`, SCREENSHOTS).pathname,
+            fullPage: true,
+          });
+          await page.close();
+        } finally {
+          await server.stop();
+        }
+      });
+    } finally {
+      await browser.close();
+      await Deno.remove(profile, { recursive: true }).catch(() => {});
+    }
+  },
+}));
