@@ -7,7 +7,8 @@
 
 import type { ArgSpec, Signature } from "./arguments.ts";
 import { loadCommand } from "./checks.ts";
-import { type CallOptions, type Command, type CommandClass, toCommand } from "./command.ts";
+import type { CallOptions, Command } from "./command.ts";
+import { type CommandClass, toCommand } from "./command_class.ts";
 import { CommandError } from "./errors.ts";
 import { invoke, type RunEnvironment } from "./execute.ts";
 import { lineSink } from "./output.ts";

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { type Command, toCommand } from "./command.ts";
+import type { Command } from "./command.ts";
+import { toCommand } from "./command_class.ts";
 import type { LazyDatabase } from "./database.ts";
 import { CommandError } from "./errors.ts";
 import {

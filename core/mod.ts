@@ -4,7 +4,7 @@
  * (`apps/db/`), the job queue (`apps/jobs/queue/`) and the release machinery
  * (`commands/_release/`) stand on it.
  *
- * - a command and its context: `command.ts` (`defineCommand`, `BaseCommand`), its arguments
+ * - a command and its context: `command.ts` (`defineCommand`), `command_class.ts` (`BaseCommand`), its arguments
  *   declared as data (`arguments.ts`), normalized and checked (`signature.ts`);
  * - reading the words: the parser (`parser.ts`, argparse's behaviour), typed values
  *   (`values.ts`), "did you mean" (`suggest.ts`), the options every command shares
@@ -40,6 +40,7 @@ export * from "./atomic_file.ts";
 export * from "./call_command.ts";
 export * from "./checks.ts";
 export * from "./command.ts";
+export * from "./command_class.ts";
 export * from "./database.ts";
 export * from "./errors.ts";
 export * from "./execute.ts";

@@ -19,7 +19,8 @@
 
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../core/atomic_file.ts";
-import { type Command, toCommand } from "../core/command.ts";
+import type { Command } from "../core/command.ts";
+import { toCommand } from "../core/command_class.ts";
 import { isMigration } from "../apps/db/migrator/mod.ts";
 import { isModel } from "../apps/db/orm/mod.ts";
 import { type CommandFile, listProjectFiles, REGISTRY_PATH } from "./registry_files.ts";

@@ -34,7 +34,7 @@ Deno.test("the checked-in registry is what the build script generates", async ()
 });
 
 Deno.test("every registered module exists and default-exports a command", async () => {
-  const { toCommand } = await import("../core/command.ts");
+  const { toCommand } = await import("../core/command_class.ts");
   for (const entry of registry.commands) {
     const module = await entry.load();
     const command = toCommand(module.default, entry.module);

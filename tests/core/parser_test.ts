@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import type { ArgumentDecl, ArgumentsDecl, OptionDecl } from "../../core/arguments.ts";
 import { signatureOf } from "../../core/signature.ts";
-import { CommandParser } from "../../core/command.ts";
+import { CommandParser } from "../../core/command_class.ts";
 import { DefinitionError, UsageError } from "../../core/errors.ts";
 import { parseArgs, type ParseOptions, type ParseResult } from "../../core/parser.ts";
 import { sharedOptions } from "../../core/shared_options.ts";

@@ -4,13 +4,8 @@
 // only where the caller shows it once.
 
 import assert from "node:assert/strict";
-import {
-  BaseCommand,
-  type Command,
-  commandFromClass,
-  defineCommand,
-  type Options,
-} from "../../core/command.ts";
+import { type Command, defineCommand } from "../../core/command.ts";
+import { BaseCommand, commandFromClass, type Options } from "../../core/command_class.ts";
 import { checkCommands } from "../../core/checks.ts";
 import { DefinitionError } from "../../core/errors.ts";
 import { main } from "../../core/main.ts";
