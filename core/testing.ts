@@ -28,7 +28,8 @@
  */
 
 import { runIn } from "./call_command.ts";
-import type { CallOptions, Command, CommandClass } from "./command.ts";
+import type { CallOptions, Command } from "./command.ts";
+import type { CommandClass } from "./command_class.ts";
 import { type Database, type LazyDatabase, lazyDatabase, type Queryable } from "./database.ts";
 import { CommandError } from "./errors.ts";
 import type { RunEnvironment } from "./execute.ts";
