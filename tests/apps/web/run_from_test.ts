@@ -149,6 +149,7 @@ const DECISIONS: Record<string, { runFrom: string[]; args?: string[] }> = {
   sqlmigrate: { runFrom: ["cli", "console", "background"], args: ["myapp", "0001_initial"] },
   squashmigrations: { runFrom: ["cli"] },
   startapp: { runFrom: ["cli"] },
+  test: { runFrom: ["cli"] },
   upgrade: { runFrom: ["cli"] },
   version: { runFrom: ["cli", "console", "background"], args: [] },
   worker: { runFrom: ["cli"] },
