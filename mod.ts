@@ -113,6 +113,13 @@ export type {
 } from "./core/mod.ts";
 export { callCommand } from "./core/mod.ts";
 export {
+  type CommandOutput,
+  TEST_DATABASE_ENV,
+  type TestCase,
+  testCase,
+  type TestCaseOptions,
+} from "./core/mod.ts";
+export {
   type Database,
   type LazyDatabase,
   type OpenDatabase,

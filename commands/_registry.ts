@@ -311,11 +311,20 @@ export const registry: Registry = {
     {
       name: "startapp",
       app: "manage",
-      summary: "Creates an app: apps/<name>/ with a commands/ folder",
+      summary: "Creates an app with models, migrations, fixtures and a first command",
       module: "commands/startapp.ts",
       flags: ["-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--settings"],
       runFrom: ["cli"],
       load: () => import("./startapp.ts"),
+    },
+    {
+      name: "test",
+      app: "manage",
+      summary: "Runs the tests against a test database made for the run",
+      module: "commands/test.ts",
+      flags: ["--keepdb","--parallel","--failfast","-k","--pattern","-h","--help","--version","-v","--verbosity","--traceback","--no-color","--force-color","--settings","--database"],
+      runFrom: ["cli"],
+      load: () => import("./test.ts"),
     },
     {
       name: "upgrade",

@@ -1,6 +1,7 @@
 import { defineCommand } from "../core/command.ts";
 import { CommandError } from "../core/errors.ts";
 import { findCommand } from "../core/registry.ts";
+import { classTemplate, functionTemplate, testTemplate } from "./_templates.ts";
 import {
   exists,
   isDirectory,
@@ -9,86 +10,6 @@ import {
   rebuildRegistry,
   writeNewFile,
 } from "../core/scaffold.ts";
-
-/** `send_invoice` → `Send invoice`: a placeholder summary the author is meant to replace. */
-function summaryOf(name: string): string {
-  const words = name.replace(/_+/g, " ").trim();
-  return words[0].toUpperCase() + words.slice(1);
-}
-
-function greeting(name: string): string {
-  return `Hello from ${name}, `;
-}
-
-function functionTemplate(name: string): string {
-  return [
-    'import { defineCommand } from "../../../mod.ts";',
-    "",
-    "export default defineCommand({",
-    `  help: ${JSON.stringify(summaryOf(name))},`,
-    "  arguments: {",
-    '    name: { help: "who to greet" },',
-    "  },",
-    "  options: {",
-    '    times: { type: "integer", short: "n", default: 1, help: "how many times to greet" },',
-    "  },",
-    "  handle({ options, stdout }) {",
-    "    for (let i = 0; i < options.times; i++) {",
-    `      stdout.write(\`${greeting(name)}\${options.name}!\`);`,
-    "    }",
-    "  },",
-    "});",
-    "",
-  ].join("\n");
-}
-
-function classTemplate(name: string): string {
-  return [
-    'import { BaseCommand, type CommandParser, type Options } from "../../../mod.ts";',
-    "",
-    "export default class Command extends BaseCommand {",
-    `  override help = ${JSON.stringify(summaryOf(name))};`,
-    "",
-    "  override addArguments(parser: CommandParser) {",
-    '    parser.addArgument("name", { help: "who to greet" });',
-    "    parser.addArgument(",
-    '      "-n",',
-    '      "--times",',
-    '      { type: "integer", default: 1, help: "how many times to greet" },',
-    "    );",
-    "  }",
-    "",
-    "  handle(options: Options) {",
-    "    for (let i = 0; i < Number(options.times); i++) {",
-    `      this.stdout.write(\`${greeting(name)}\${options.name}!\`);`,
-    "    }",
-    "  }",
-    "}",
-    "",
-  ].join("\n");
-}
-
-function testTemplate(name: string): string {
-  const line = `${greeting(name)}World!\\n`;
-  return [
-    'import assert from "node:assert/strict";',
-    'import { callCommand, captureOutput } from "../../../mod.ts";',
-    `import command from "./${name}.ts";`,
-    "",
-    `Deno.test("${name} greets the name it is given", async () => {`,
-    "  const stdout = captureOutput();",
-    '  await callCommand(command, ["World"], { stdout });',
-    `  assert.equal(stdout.text, "${line}");`,
-    "});",
-    "",
-    `Deno.test("${name} --times repeats the greeting", async () => {`,
-    "  const stdout = captureOutput();",
-    '  await callCommand(command, ["World", "--times", "2"], { stdout });',
-    `  assert.equal(stdout.text, "${line}".repeat(2));`,
-    "});",
-    "",
-  ].join("\n");
-}
 
 export default defineCommand({
   help: "Creates a command in an app: apps/<app>/commands/<name>.ts and its test\n\n" +

@@ -17,7 +17,8 @@
  *   (`errors.ts`), the database interface of `ctx.db` (`database.ts`), prompts (`prompt.ts`),
  *   files replaced atomically (`atomic_file.ts`), secrets kept out of output (`secrets.ts`),
  *   missing permissions named (`permissions.ts`), and what the commands that write source files
- *   share (`scaffold.ts`).
+ *   share (`scaffold.ts`);
+ * - testing commands against a rolled-back test database (`testing.ts`, for `manage test`).
  *
  * Each of those modules is public (no `_` prefix) and may be imported on its own, as Deno std's
  * `cli/parse_args.ts` may: `cli.ts` loads only the parts a run needs, which keeps start-up short.
@@ -60,5 +61,6 @@ export * from "./shared_options.ts";
 export * from "./signature.ts";
 export * from "./style.ts";
 export * from "./suggest.ts";
+export * from "./testing.ts";
 export * from "./values.ts";
 export * from "./version.ts";

@@ -77,7 +77,7 @@ export async function projectRoot(command: string, cwd: string): Promise<string>
 }
 
 /** The Deno executable to run scripts with: this one, unless this is a compiled `manage`. */
-function denoExecutable(): string {
+export function denoExecutable(): string {
   const path = Deno.execPath();
   const file = path.split(/[\\/]/).at(-1) ?? "";
   return /^deno(\.exe)?$/i.test(file) ? path : "deno";

@@ -11,7 +11,8 @@
  *
  * An app's command replaces a built-in of the same name; two apps defining one name, a file that
  * does not default-export a command, a command whose declaration is wrong, or an
- * `apps/<app>/models.ts` that exports no model are errors that name the file.
+ * `apps/<app>/models.ts` that exports something but no model are errors that name the file (one
+ * that exports nothing, as `startapp` writes it, is an app with no models yet).
  *
  * @module
  */
@@ -182,7 +183,8 @@ export async function buildRegistry(root: URL): Promise<BuildResult> {
   for (const entry of models) {
     try {
       const module: Record<string, unknown> = await import(new URL(entry.module, root).href);
-      if (!Object.values(module).some(isModel)) {
+      const values = Object.values(module);
+      if (values.length > 0 && !values.some(isModel)) {
         errors.push(
           `${entry.module} exports no model: export each model, as in ` +
             `'export const MyModel = defineModel("${entry.app}.MyModel", {...})'`,

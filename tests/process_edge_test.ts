@@ -26,6 +26,8 @@ const NOT_YET: Record<string, string> = {
   "apps/db/backends/pglite/_background.ts":
     "MANAGE_DBSERVER from the process when a database is opened from code with an env without it",
   "apps/jobs/queue/_contain.ts": "guards the worker against a job's exit",
+  // A test file is its own process's edge: testCase() reads there what `manage test` gives it.
+  "core/testing.ts": "the test database's URL, which manage test sets, and the tests' folder",
 };
 
 /** Every source module but cli.ts, the scripts and the tests. */

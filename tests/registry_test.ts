@@ -48,6 +48,7 @@ Deno.test("every registered module exists and default-exports a command", async 
  */
 const LISTS_ITS_OWN_FOLDER: Record<string, string> = {
   "commands/_docs/mod.ts": "manage docs compares its own output folder with the reference",
+  "commands/test.ts": "manage test copies its migrated template of the embedded test database",
 };
 
 Deno.test("no framework module lists a folder at run time", async () => {

@@ -56,14 +56,17 @@ Deno.test("startapp and makecommand scaffold an app and a working command", asyn
   const project = await sampleProject();
   const root = project.root;
   try {
-    await t.step("startapp creates apps/<name> with a commands folder", async () => {
-      const result = await project.run(["startapp", "billing"]);
-      assert.equal(result.stderr, "");
-      assert.equal(result.stdout, "Created app 'billing' in apps/billing\n");
-      assert.equal(result.code, 0);
-      assert.ok(await isDirectory(new URL("apps/billing/commands/", root)));
-      assert.match(await Deno.readTextFile(new URL("apps/billing/mod.ts", root)), /@module/);
-    });
+    await t.step(
+      "startapp creates apps/<name> with a commands folder and a first command",
+      async () => {
+        const result = await project.run(["startapp", "billing"]);
+        assert.equal(result.stderr, "");
+        assert.equal(result.stdout, "Created app 'billing' in apps/billing\n");
+        assert.equal(result.code, 0);
+        assert.ok(await isDirectory(new URL("apps/billing/commands/", root)));
+        assert.match(await Deno.readTextFile(new URL("apps/billing/mod.ts", root)), /@module/);
+      },
+    );
 
     await t.step("makecommand writes the command and its test and registers it", async () => {
       const result = await project.run(["makecommand", "billing", "send_invoice"]);
@@ -96,7 +99,11 @@ Deno.test("startapp and makecommand scaffold an app and a working command", asyn
     await t.step("help lists the new commands under [billing]", async () => {
       const result = await project.run(["help"]);
       assert.equal(result.code, 0);
-      assert.deepEqual(listedUnder(result.stdout, "billing"), ["close_month", "send_invoice"]);
+      assert.deepEqual(listedUnder(result.stdout, "billing"), [
+        "close_month",
+        "hello_billing",
+        "send_invoice",
+      ]);
     });
 
     await t.step("the new commands run", async () => {
@@ -111,7 +118,7 @@ Deno.test("startapp and makecommand scaffold an app and a working command", asyn
     await t.step("the generated tests pass and the code is formatted and lint-free", async () => {
       const test = await deno(["test", "-A", "apps/billing/commands/"], root);
       assert.equal(test.code, 0, test.stdout + test.stderr);
-      assert.match(test.stdout, /ok \| 4 passed \| 0 failed/);
+      assert.match(test.stdout, /ok \| 6 passed \| 0 failed/);
       const fmt = await deno(["fmt", "--check", "apps/billing/"], root);
       assert.equal(fmt.code, 0, fmt.stderr);
       const lint = await deno(["lint", "apps/billing/"], root);

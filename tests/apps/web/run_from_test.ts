@@ -148,6 +148,7 @@ const DECISIONS: Record<string, { runFrom: string[]; args?: string[] }> = {
   sqlmigrate: { runFrom: ["cli", "console", "background"], args: ["sample", "0001_initial"] },
   squashmigrations: { runFrom: ["cli"] },
   startapp: { runFrom: ["cli"] },
+  test: { runFrom: ["cli"] },
   upgrade: { runFrom: ["cli"] },
   version: { runFrom: ["cli", "console", "background"], args: [] },
   worker: { runFrom: ["cli"] },
