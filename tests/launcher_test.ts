@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { launcherSource, taskFlags } from "../scripts/launcher.ts";
-import { copyProject, ROOT, runProgram } from "./_helpers.ts";
+import { copyProject, ROOT, runProgram, sampleProject } from "./_helpers.ts";
 import { needs } from "./_requires.ts";
 
 const CONFIG = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
@@ -55,8 +55,8 @@ Deno.test("registry --check fails when the manage task changed and ./manage did 
 });
 
 Deno.test("./manage runs a command, from the project folder and from a folder below it", async () => {
-  await using project = await copyProject({
-    "apps/myapp/commands/where.ts": 'import { defineCommand } from "../../../mod.ts";\n' +
+  await using project = await sampleProject({
+    "apps/sample/commands/where.ts": 'import { defineCommand } from "../../../mod.ts";\n' +
       'export default defineCommand({ help: "Prints the working directory", ' +
       "handle({ cwd, stdout }) { stdout.write(cwd); } });\n",
   });
@@ -64,8 +64,8 @@ Deno.test("./manage runs a command, from the project folder and from a folder be
   const here = await runProgram(`${root}/manage`, ["greet_user", "John"], { cwd: root });
   assert.deepEqual(here, { code: 0, stdout: "Hello, John!\n", stderr: "" });
   // Paths a user names are read from where they typed the command: INIT_CWD, as deno task sets.
-  const below = await runProgram("../../manage", ["where"], { cwd: `${root}/apps/myapp` });
-  assert.deepEqual(below, { code: 0, stdout: `${root}/apps/myapp\n`, stderr: "" });
+  const below = await runProgram("../../manage", ["where"], { cwd: `${root}/apps/sample` });
+  assert.deepEqual(below, { code: 0, stdout: `${root}/apps/sample\n`, stderr: "" });
   const usage = await runProgram(`${root}/manage`, ["greet_user"], { cwd: root });
   assert.equal(usage.code, 2);
 });

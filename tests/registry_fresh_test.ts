@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { copyProject, type Project } from "./_helpers.ts";
+import { type Project, sampleProject } from "./_helpers.ts";
 
 const HELLO = `import { defineCommand } from "../../../mod.ts";
 
@@ -44,7 +44,7 @@ async function write(project: Project, path: string, text: string): Promise<void
 }
 
 Deno.test("a command file written by hand runs at once: the registry is regenerated, with a notice", async () => {
-  await using project = await copyProject();
+  await using project = await sampleProject();
   await write(project, "apps/blog/commands/hello_blog.ts", HELLO);
   const first = await project.run(["hello_blog"]);
   assert.equal(first.code, 0, first.stderr);
@@ -67,7 +67,7 @@ Deno.test("a command file written by hand runs at once: the registry is regenera
 });
 
 Deno.test("makemigrations after writing models.ts sees the model, with no other step", async () => {
-  await using project = await copyProject();
+  await using project = await sampleProject();
   await write(project, "apps/blog/models.ts", MODELS);
   const result = await project.run(["makemigrations", "blog"]);
   assert.equal(result.code, 0, result.stderr);
@@ -81,7 +81,7 @@ Deno.test("makemigrations after writing models.ts sees the model, with no other 
 });
 
 Deno.test("a registry that cannot be regenerated is reported: unknown command, check, makemigrations", async () => {
-  await using project = await copyProject();
+  await using project = await sampleProject();
   const { flags, done } = await readOnly(project);
   try {
     await write(project, "apps/blog/commands/hello_blog.ts", HELLO);
@@ -125,7 +125,7 @@ Deno.test("a registry that cannot be regenerated is reported: unknown command, c
 });
 
 Deno.test("a broken new file is named, and the other commands still run", async () => {
-  await using project = await copyProject();
+  await using project = await sampleProject();
   await write(project, "apps/blog/commands/broken.ts", "export default 42;\n");
   const result = await project.run(["greet_user", "John"]);
   assert.equal(result.code, 0, result.stderr);
