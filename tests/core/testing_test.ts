@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { CommandError, defineCommand } from "../../core/mod.ts";
 import { TEST_DATABASE_ENV, testCase } from "../../core/testing.ts";
-import { registry } from "../../commands/_registry.ts";
+import { registry } from "../fixtures/registry.ts";
 import { forEachDatabase } from "../_database.ts";
 import { rejection } from "../_helpers.ts";
 

@@ -6,7 +6,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pgliteTestDatabase, type TestDatabase } from "../../../../_database.ts";
-import { runCli, type RunResult } from "../../../../_helpers.ts";
+import { type RunCliOptions, type RunResult, sampleProject } from "../../../../_helpers.ts";
+
+// The commands run in one project copy for the file: without myapp, with the fixture app sample
+// (whose greet_user is enqueued).
+const project = await sampleProject();
+globalThis.addEventListener("unload", () => Deno.removeSync(project.root, { recursive: true }));
+const runCli = (args: string[], options: Omit<RunCliOptions, "root"> = {}) =>
+  project.run(args, options);
 
 /** The environment of a command that may leave the server in the background. */
 function background(url: string, idleSeconds = 60): Record<string, string> {
