@@ -144,7 +144,7 @@ const DECISIONS: Record<string, { runFrom: string[]; args?: string[] }> = {
   show_status: { runFrom: ["cli", "console", "background"], args: [] },
   showmigrations: { runFrom: ["cli", "console", "background"], args: [] },
   sqlflush: { runFrom: ["cli", "console", "background"], args: [] },
-  sqlsequencereset: { runFrom: ["cli", "console", "background"], args: [] },
+  sqlsequencereset: { runFrom: ["cli", "console", "background"], args: ["sample"] },
   sqlmigrate: { runFrom: ["cli", "console", "background"], args: ["sample", "0001_initial"] },
   squashmigrations: { runFrom: ["cli"] },
   startapp: { runFrom: ["cli"] },
