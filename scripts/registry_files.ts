@@ -177,6 +177,14 @@ function toPath(url: URL): string {
   return Deno.build.os === "windows" ? path.slice(1).replaceAll("/", "\\") : path;
 }
 
+/**
+ * What `scripts/build_registry.ts` offers this module (declared here, not imported, so that the
+ * generator may import this module's rules without a circle).
+ */
+interface RegistryBuilder {
+  regenerateRegistry(root: URL): Promise<{ errors: readonly string[] }>;
+}
+
 /** What {@linkcode freshRegistry} found and did. */
 export interface Fresh {
   /** The registry to run with: regenerated, or the given one (marked `stale` when it is). */
@@ -206,7 +214,7 @@ export async function freshRegistry(registry: Registry, root: URL): Promise<Fres
   if (may("write")) {
     const script = new URL("build_registry.ts", import.meta.url).href;
     try {
-      const build: typeof import("./build_registry.ts") = await import(script);
+      const build: RegistryBuilder = await import(script);
       const { errors } = await build.regenerateRegistry(root);
       if (errors.length === 0) {
         const url = new URL(`${REGISTRY_PATH}?${Date.now()}`, root).href;

@@ -123,25 +123,17 @@ export async function deleteSession(db: Queryable, key: string): Promise<void> {
 }
 
 /**
- * Ends every session of a user (their password has changed); gives how many there were, none
- * when the console's tables have not been made.
- */
-export async function endSessions(db: Queryable, userId: number): Promise<number> {
-  const [table] = await db.query<{ found: boolean }>(
-    "SELECT to_regclass('web_session') IS NOT NULL AS found",
-  );
-  if (!table.found) return 0;
-  const ended = await db.query("DELETE FROM web_session WHERE user_id = $1 RETURNING 1", [userId]);
-  return ended.length;
-}
-
-/**
- * Deletes the sessions that have expired and the failed logins too old to count, as Django's
- * `clearsessions`; gives how many of each.
+ * Deletes the sessions that have ended (expired, or opened with a password that has changed
+ * since) and the failed logins too old to count, as Django's `clearsessions`; gives how many of
+ * each.
  */
 export async function clearExpired(db: Queryable): Promise<{ sessions: number; failures: number }> {
   const [row] = await db.query<{ sessions: number; failures: number }>(
-    `WITH sessions AS (DELETE FROM web_session WHERE expires_at <= now() RETURNING 1),
+    `WITH sessions AS (
+  DELETE FROM web_session AS s WHERE s.expires_at <= now() OR NOT EXISTS (
+    SELECT 1 FROM auth_user AS u WHERE u.id = s.user_id AND s.password_digest = ${PASSWORD_DIGEST}
+  ) RETURNING 1
+),
 failures AS (
   DELETE FROM web_login_failure WHERE failed_at <= now() - $1::float8 * interval '1 ms' RETURNING 1
 )

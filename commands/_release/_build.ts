@@ -36,7 +36,7 @@ export interface BuildStamp {
  * ```
  */
 export function buildStamp(): BuildStamp | undefined {
-  return STAMP;
+  return STAMP as BuildStamp | undefined;
 }
 
 /**
