@@ -48,7 +48,7 @@ export default defineCommand({
     }
     const missing = await unknownTag({ registry, deploy: options.deploy }, options.tag);
     if (missing !== undefined) {
-      throw new CommandError(`There is no system check with the '${missing}' tag.`);
+      throw new CommandError(`There is no system check with the "${missing}" tag.`);
     }
     const useDb = options.database !== undefined ||
       (options.deploy && settings.databases.default !== undefined);

@@ -59,6 +59,23 @@ const CASES: Case[] = [
     name: "shell -c with code that fails exits 1",
     django: ["shell", "-c", "nope()"],
   },
+  {
+    name: "check --tag of no such tag is an error, in Django's words",
+    django: ["check", "--tag", "nosuchtag"],
+    sameFirstError: true,
+  },
+  {
+    name: "diffsettings --all prints every setting",
+    django: ["diffsettings", "--all"],
+  },
+  {
+    name: "squashmigrations of an app that is not installed fails",
+    django: ["squashmigrations", "nosuchapp", "0001"],
+  },
+  {
+    name: "squashmigrations of a migration the app does not have fails",
+    django: ["squashmigrations", "auth", "9999"],
+  },
 ];
 
 /** What is compared: the exit code, whether each stream is written, and the chosen lines. */

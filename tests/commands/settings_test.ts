@@ -38,7 +38,7 @@ async function run(
 Deno.test("check --tag with a tag no check has is an error, as Django's", async () => {
   const result = await runCli(["check", "--tag", "x"]);
   assert.equal(result.code, 1);
-  assert.equal(result.stderr, "CommandError: There is no system check with the 'x' tag.\n");
+  assert.equal(result.stderr, 'CommandError: There is no system check with the "x" tag.\n');
   // A known tag still runs.
   assert.equal((await runCli(["check", "--tag", "database"])).code, 0);
   // The deployment checks' tag is known only with --deploy, as Django's.
