@@ -7,14 +7,20 @@
  * @module
  */
 
-import { CommandError } from "./errors.ts";
+import { CommandError, type CommandErrorOptions } from "./errors.ts";
 
 /**
  * The database cannot be reached just now (a server restarting, a connection cut): a
  * `CommandError` for the command line, which a long-running process (the web console) tells
- * apart, to answer "try again in a moment" rather than fail.
+ * apart, to answer "try again in a moment" rather than fail, and which a job is run again for
+ * (`retry: true` unless the raiser says otherwise): the next attempt may find the database back.
  */
-export class DatabaseUnavailableError extends CommandError {}
+export class DatabaseUnavailableError extends CommandError {
+  /** Creates the error; it is worth retrying unless `options.retry` says otherwise. */
+  constructor(message: string, options: CommandErrorOptions = {}) {
+    super(message, { retry: true, ...options });
+  }
+}
 
 /** A result row: column name → value. */
 export type Row = Record<string, unknown>;
