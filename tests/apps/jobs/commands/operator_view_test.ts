@@ -9,6 +9,7 @@ import { forEachDatabase } from "../../../_database.ts";
 import { copyProject } from "../../../_helpers.ts";
 import { startCli, until } from "../../../_process.ts";
 import { Client, consoleOn } from "../../web/_web.ts";
+import { registry as projectRegistry } from "../../../../commands/_registry.ts";
 
 const OPS_APP: Record<string, string> = {
   "apps/ops/commands/nap.ts": `import { CommandError, defineCommand } from "../../../mod.ts";
@@ -162,7 +163,8 @@ Deno.test({
       });
 
       await step.step(`${database.kind}: the API tells the same`, async () => {
-        const app = await consoleOn(database);
+        // The project's registry, whose schedules the CLI steps above listed (myapp's among them).
+        const app = await consoleOn(database, projectRegistry);
         try {
           const client = new Client(app.handler);
           const anonymous = await client.fetch("/api/stats");
