@@ -38,6 +38,15 @@ function planLine(operation: Operation, backwards: boolean): [string, boolean] {
   ];
 }
 
+/** An app label that names no installed app is an error, found before any database is reached. */
+function checkInstalled(graph: MigrationGraph, apps: readonly string[], app: string): void {
+  if (!apps.includes(app) && graph.appNodes(app).length === 0) {
+    throw new CommandError(
+      `No installed app with label '${app}' (installed: ${apps.join(", ") || "none"})`,
+    );
+  }
+}
+
 function resolveTarget(
   registry: Registry,
   graph: MigrationGraph,
@@ -46,11 +55,7 @@ function resolveTarget(
   name: string | undefined,
 ): MigrationTarget {
   if (app === undefined) return { kind: "all" };
-  if (!apps.includes(app) && graph.appNodes(app).length === 0) {
-    throw new CommandError(
-      `No installed app with label '${app}' (installed: ${apps.join(", ") || "none"})`,
-    );
-  }
+  checkInstalled(graph, apps, app);
   if (graph.appNodes(app).length === 0) {
     throw new CommandError(
       `App '${app}' does not have migrations: create one with '${
@@ -114,11 +119,10 @@ export default defineCommand({
         "migrate",
       );
     }
+    const declared = await loadMigrationGraph(registry.migrations);
+    if (appLabel !== undefined) checkInstalled(declared, installedApps(registry), appLabel);
     // The graph as this database sees it: squashed migrations in, or their originals.
-    const recorded = resolveApplied(
-      await loadMigrationGraph(registry.migrations),
-      await appliedMigrations(db),
-    );
+    const recorded = resolveApplied(declared, await appliedMigrations(db));
     const graph = recorded.graph;
     const target = resolveTarget(
       registry,
