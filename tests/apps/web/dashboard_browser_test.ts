@@ -145,7 +145,14 @@ Deno.test(needs("chromium", {
           // On a phone: the charts fit the screen's width.
           await page.setViewportSize({ width: 390, height: 844 });
           await page.goto(`${server.base}/`);
-          const box = await page.locator("#chart-throughput svg").boundingBox();
+          // The live updates may swap the chart while it is measured: measure it once it stands.
+          const chart = page.locator("#chart-throughput svg");
+          let box = null;
+          for (let tries = 0; tries < 50 && box === null; tries++) {
+            await chart.waitFor({ state: "visible", timeout: 20_000 });
+            box = await chart.boundingBox();
+            if (box === null) await new Promise((resolve) => setTimeout(resolve, 100));
+          }
           assert.ok(box && box.width > 200 && box.x + box.width <= 390, JSON.stringify(box));
           await page.screenshot({
             path: new URL(`dashboard_phone_${database.kind}.png`, SCREENSHOTS).pathname,
