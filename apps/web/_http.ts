@@ -112,6 +112,17 @@ export function json(value: unknown, status = 200, init: { headers?: HeadersInit
   return new Response(JSON.stringify(value), { status, headers });
 }
 
+/** A response of server-sent events streamed from `body`, never cached or sniffed. */
+export function eventStream(body: ReadableStream<Uint8Array>): Response {
+  return new Response(body, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+    },
+  });
+}
+
 /** A redirect after a form (303: the next request is a GET). */
 export function redirect(location: string, headers: HeadersInit = {}): Response {
   const all = securityHeaders(new Headers(headers));

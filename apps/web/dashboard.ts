@@ -18,7 +18,7 @@ import {
   type WorkerStatus,
 } from "../jobs/queue/mod.ts";
 import { barChart } from "./charts.ts";
-import { type ConsoleOptions, page, redirect } from "./_http.ts";
+import { type ConsoleOptions, eventStream, page, redirect } from "./_http.ts";
 import { type DashboardData, dashboardData, readWindow, runScheduleNow } from "./dashboard_data.ts";
 import { type Html, html } from "./html.ts";
 import { layout, messagePage, type PageContext } from "./pages.ts";
@@ -396,13 +396,7 @@ function events(
       stop.abort();
     },
   });
-  return new Response(body, {
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-store",
-      "x-content-type-options": "nosniff",
-    },
-  });
+  return eventStream(body);
 }
 
 /**

@@ -38,6 +38,7 @@ import {
   CommandCache,
   type ConsoleOptions,
   cookies,
+  eventStream,
   json,
   LOGIN_CSRF_COOKIE,
   makeNonce,
@@ -398,13 +399,7 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
         stop.abort();
       },
     });
-    return new Response(body, {
-      headers: {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-store",
-        "x-content-type-options": "nosniff",
-      },
-    });
+    return eventStream(body);
   }
 
   async function jobRoute(
