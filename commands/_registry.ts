@@ -396,6 +396,12 @@ export const registry: Registry = {
       load: () => import("../apps/jobs/migrations/0002_operator_view.ts"),
     },
     {
+      app: "jobs",
+      name: "0003_job_stats",
+      module: "apps/jobs/migrations/0003_job_stats.ts",
+      load: () => import("../apps/jobs/migrations/0003_job_stats.ts"),
+    },
+    {
       app: "myapp",
       name: "0001_initial",
       module: "apps/myapp/migrations/0001_initial.ts",

@@ -10,7 +10,7 @@
  */
 
 import type { Database } from "../../core/database.ts";
-import { capOutput, DEFAULT_QUEUE, failureLine } from "../jobs/queue/mod.ts";
+import { capOutput, countEnded, DEFAULT_QUEUE, failureLine } from "../jobs/queue/mod.ts";
 import { main } from "../../core/main.ts";
 import { captureOutput } from "../../core/output.ts";
 import type { Registry } from "../../core/registry.ts";
@@ -84,11 +84,15 @@ export async function runInline(
     ? `Timed out after ${run.timeout} ms (run it in the background instead)`
     : failureLine(stderr.text) ?? `Exit code ${code}`;
   const [row] = await run.db.query<{ id: number }>(
-    `INSERT INTO manage_job_result (id, queue, command, args, priority, status, exit_code, stdout,
-  stderr, error, attempts, max_attempts, worker, created_at, run_at, started_at, finished_at)
-VALUES (nextval(pg_get_serial_sequence('manage_job', 'id')), $1, $2, $3::text::jsonb, 0, $4, $5,
-  $6, $7, $8, 1, 1, $9, $10, $10, $10, $11)
-RETURNING id`,
+    `
+WITH ended AS (
+  INSERT INTO manage_job_result (id, queue, command, args, priority, status, exit_code, stdout,
+    stderr, error, attempts, max_attempts, worker, created_at, run_at, started_at, finished_at)
+  VALUES (nextval(pg_get_serial_sequence('manage_job', 'id')), $1, $2, $3::text::jsonb, 0, $4,
+    $5, $6, $7, $8, 1, 1, $9, $10, $10, $10, $11)
+  RETURNING id, queue, command, status, started_at, finished_at
+), ${countEnded("ended")}
+SELECT id FROM ended`,
     [
       run.queue ?? DEFAULT_QUEUE,
       name,

@@ -4,6 +4,7 @@
 
 import type { Queryable, Row } from "../../../core/database.ts";
 import { JOBS_CHANNEL, jsonValue, OUTPUT_CHANNEL } from "./_queue.ts";
+import { countEnded } from "./_rollup.ts";
 
 /** A job a worker has claimed. */
 export interface ClaimedJob {
@@ -117,15 +118,18 @@ WITH r AS (
   WHERE j.id = ANY(ARRAY(SELECT id FROM r WHERE retry_ms IS NULL)) AND j.status = 'running'
     AND j.worker IS NOT DISTINCT FROM $2
   RETURNING j.*
-)
-INSERT INTO manage_job_result (id, queue, command, args, priority, status, exit_code, stdout,
-  stderr, error, attempts, max_attempts, timeout_ms, unique_key, schedule, worker, created_at,
-  run_at, started_at, finished_at)
-SELECT d.id, d.queue, d.command, d.args, d.priority, r.status, r.exit_code, r.stdout, r.stderr,
-  r.error, d.attempts, d.max_attempts, d.timeout_ms, d.unique_key, d.schedule, d.worker,
-  d.created_at, d.run_at, r.started_at, r.finished_at
-FROM done AS d JOIN r ON r.id = d.id
-ON CONFLICT (id) DO NOTHING`,
+), ended AS (
+  INSERT INTO manage_job_result (id, queue, command, args, priority, status, exit_code, stdout,
+    stderr, error, attempts, max_attempts, timeout_ms, unique_key, schedule, worker, created_at,
+    run_at, started_at, finished_at)
+  SELECT d.id, d.queue, d.command, d.args, d.priority, r.status, r.exit_code, r.stdout,
+    r.stderr, r.error, d.attempts, d.max_attempts, d.timeout_ms, d.unique_key, d.schedule,
+    d.worker, d.created_at, d.run_at, r.started_at, r.finished_at
+  FROM done AS d JOIN r ON r.id = d.id
+  ON CONFLICT (id) DO NOTHING
+  RETURNING queue, command, status, started_at, finished_at
+), ${countEnded("ended")}
+SELECT count(*)::int AS counted FROM counted`,
     [batch, worker],
   );
 }
@@ -236,8 +240,8 @@ WITH lost AS (
     max_attempts, timeout_ms, unique_key, schedule, worker, created_at, run_at, started_at
   FROM given_up
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, worker
-), dead AS (
+  RETURNING id, worker, queue, command, status, started_at, finished_at
+), ${countEnded("failed")}, dead AS (
   UPDATE manage_worker AS w SET lost_at = now(),
     jobs_requeued = w.jobs_requeued + (SELECT count(*) FROM requeued WHERE lost_by = w.id),
     jobs_failed = w.jobs_failed + (SELECT count(*) FROM failed WHERE failed.worker = w.id)

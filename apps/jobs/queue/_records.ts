@@ -4,6 +4,7 @@
 import type { Database, Queryable, Row } from "../../../core/database.ts";
 import { redactor } from "../../../core/secrets.ts";
 import { CANCEL_CHANNEL, JOBS_CHANNEL, jsonValue } from "./_queue.ts";
+import { countEnded, FORGET_STATS } from "./_rollup.ts";
 
 /**
  * A job as `manage jobs` and the console show it: waiting, running or ended, with the passwords
@@ -144,12 +145,15 @@ export async function cancelJob(db: Database, id: number): Promise<CancelResult>
   const outcome = await db.transaction(async (tx) => {
     const [waiting] = await tx.query(
       `
-WITH gone AS (DELETE FROM manage_job WHERE id = $1 AND status = 'queued' RETURNING *)
-INSERT INTO manage_job_result (id, queue, command, args, priority, status, error, attempts,
-  max_attempts, timeout_ms, unique_key, schedule, worker, created_at, run_at, started_at)
-SELECT id, queue, command, args, priority, 'cancelled', 'cancelled before it ran', attempts,
-  max_attempts, timeout_ms, unique_key, schedule, NULL, created_at, run_at, NULL FROM gone
-RETURNING id`,
+WITH gone AS (DELETE FROM manage_job WHERE id = $1 AND status = 'queued' RETURNING *),
+ended AS (
+  INSERT INTO manage_job_result (id, queue, command, args, priority, status, error, attempts,
+    max_attempts, timeout_ms, unique_key, schedule, worker, created_at, run_at, started_at)
+  SELECT id, queue, command, args, priority, 'cancelled', 'cancelled before it ran', attempts,
+    max_attempts, timeout_ms, unique_key, schedule, NULL, created_at, run_at, NULL FROM gone
+  RETURNING id, queue, command, status, started_at, finished_at
+), ${countEnded("ended")}
+SELECT id FROM ended`,
       [id],
     );
     if (waiting) return "cancelled" as const;
@@ -212,6 +216,8 @@ export async function pruneJobs(db: Queryable, olderThanMs: number): Promise<num
 WITH pruned AS (
   DELETE FROM manage_job_result WHERE finished_at < now() - $1::float8 * interval '1 ms'
   RETURNING id
+), forgotten AS (
+  ${FORGET_STATS}
 ), ticks AS (
   DELETE FROM manage_schedule_tick
   WHERE tick < now() - greatest($1::float8, 86400000) * interval '1 ms'

@@ -1,11 +1,12 @@
 // The operator's view of the queue, as `manage jobs stats|workers|schedules`, the API and the
 // console's dashboard read it: counts per queue, throughput and failures over a window, the
 // commands' durations, the workers (alive or lost) and the schedules. Each is one statement over
-// the queue's indexes: the pending table is small (only what waits or runs), the results are
-// read through their `finished_at` index over the window only.
+// the queue's indexes: the pending table is small (only what waits or runs); what ended is read
+// from the running totals (`_rollup.ts`), a few rows per bucket of the window, never the results.
 
 import type { Queryable, Row } from "../../../core/database.ts";
 import { redactor } from "../../../core/secrets.ts";
+import { HISTOGRAM_COLUMNS } from "./_rollup.ts";
 import type { Schedule } from "./_schedule.ts";
 
 /** The counts of one queue (or of all, as `queue: "*"`). */
@@ -97,12 +98,27 @@ export function windowText(ms: number): string {
   return `${ms / 1000}s`;
 }
 
-/** The buckets a window is cut in: 60 (a minute each over an hour), at least a second each. */
-export function bucketLength(windowMs: number): number {
-  return Math.max(1000, Math.ceil(windowMs / 60 / 1000) * 1000);
+/** The length of the totals' rows a window is read from, in ms: seconds, minutes or hours. */
+export function statLevel(windowMs: number): number {
+  return windowMs < 3_600_000 ? 1000 : windowMs < 2 * 86_400_000 ? 60_000 : 3_600_000;
 }
 
-async function queueCounts(db: Queryable, windowMs: number) {
+/**
+ * The buckets a window is cut in: 60 at most, each a whole number of the rows it is read from
+ * (seconds under an hour, minutes under two days, hours beyond): 1h is cut in minutes, 15m in
+ * 15 s, 24h in 24 min, 7d in 3 h (56 buckets).
+ */
+export function bucketLength(windowMs: number): number {
+  const level = statLevel(windowMs);
+  return Math.max(level, Math.ceil(windowMs / 60 / level) * level);
+}
+
+// The totals of the window's buckets: the one that holds now, by the database's clock, and those
+// before it, whole, back to the window's length.
+const WINDOW_START = `to_timestamp((floor(extract(epoch FROM now())::float8 * 1000 / $2::float8)
+  - $1::float8 + 1) * $2::float8 / 1000)`;
+
+async function queueCounts(db: Queryable, windowMs: number, bucketMs: number) {
   const rows = await db.query(
     `
 WITH pending AS (
@@ -113,12 +129,13 @@ WITH pending AS (
     min(run_at) FILTER (WHERE status = 'queued' AND run_at <= now()) AS oldest
   FROM manage_job GROUP BY queue
 ), ended AS (
-  SELECT queue,
-    count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
-    count(*) FILTER (WHERE status = 'failed') AS failed,
-    count(*) FILTER (WHERE status = 'cancelled') AS cancelled
-  FROM manage_job_result WHERE finished_at > now() - $1::float8 * interval '1 ms'
-  GROUP BY queue
+  SELECT name AS queue,
+    sum(runs) FILTER (WHERE status = 'succeeded') AS succeeded,
+    sum(runs) FILTER (WHERE status = 'failed') AS failed,
+    sum(runs) FILTER (WHERE status = 'cancelled') AS cancelled
+  FROM manage_job_stat
+  WHERE width = $3 AND kind = 'q' AND start >= ${WINDOW_START}
+  GROUP BY name
 )
 SELECT coalesce(p.queue, e.queue) AS queue, p.waiting, p.delayed, p.running, e.succeeded,
   e.failed, e.cancelled, extract(epoch FROM now() - p.oldest) * 1000 AS oldest_ms, now() AS at
@@ -126,7 +143,7 @@ FROM pending AS p FULL JOIN ended AS e ON e.queue = p.queue
 UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now()
 ORDER BY 1`,
-    [windowMs],
+    [Math.ceil(windowMs / bucketMs), bucketMs, statLevel(windowMs) / 1000],
   );
   const at = iso(rows[0].at);
   const queues: QueueCounts[] = rows.filter((r: Row) => r.queue !== null).map((r: Row) => ({
@@ -164,19 +181,18 @@ ORDER BY 1`,
 
 async function throughput(db: Queryable, windowMs: number, bucketMs: number) {
   const count = Math.ceil(windowMs / bucketMs);
-  // The buckets end with the one that holds now, by the database's clock.
   const rows = await db.query(
     `
-WITH bounds AS (SELECT floor(extract(epoch FROM now()) * 1000 / $2::float8)::float8 AS last)
+WITH bounds AS (SELECT floor(extract(epoch FROM now())::float8 * 1000 / $2::float8) AS last)
 SELECT b.last, r.bucket, r.succeeded, r.failed FROM bounds AS b LEFT JOIN LATERAL (
-  SELECT floor(extract(epoch FROM finished_at) * 1000 / $2::float8)::float8 AS bucket,
-    count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
-    count(*) FILTER (WHERE status = 'failed') AS failed
-  FROM manage_job_result
-  WHERE finished_at >= to_timestamp((b.last - $1::float8 + 1) * $2::float8 / 1000)
+  SELECT floor(extract(epoch FROM start)::float8 * 1000 / $2::float8) AS bucket,
+    sum(runs) FILTER (WHERE status = 'succeeded') AS succeeded,
+    sum(runs) FILTER (WHERE status = 'failed') AS failed
+  FROM manage_job_stat
+  WHERE width = $3 AND kind = 'q' AND start >= to_timestamp((b.last - $1::float8 + 1) * $2::float8 / 1000)
   GROUP BY 1
 ) AS r ON true`,
-    [count, bucketMs],
+    [count, bucketMs, statLevel(windowMs) / 1000],
   );
   const last = Number(rows[0].last);
   const first = last - count + 1;
@@ -193,30 +209,56 @@ SELECT b.last, r.bucket, r.succeeded, r.failed FROM bounds AS b LEFT JOIN LATERA
   return buckets;
 }
 
-/** Runs, failures and durations (median, 95th percentile) per command over the window. */
+/**
+ * A percentile of the durations from the histogram's counts: the geometric middle of the
+ * half-octave that holds it, so within a factor of 2^(1/4) (±19%) of the exact figure from 1 ms
+ * to 37 h (under 1 ms it reads 0.5 ms; over 2^27 ms, 2^27 ms).
+ */
+export function histogramPercentile(counts: readonly number[], p: number): number | null {
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  const rank = Math.max(1, Math.ceil(p * total));
+  let seen = 0;
+  for (let i = 0; i < counts.length; i++) {
+    seen += counts[i];
+    if (seen >= rank) {
+      if (i === 0) return 0.5;
+      if (i === counts.length - 1) return 2 ** ((i - 1) / 2);
+      return 2 ** ((2 * i - 1) / 4);
+    }
+  }
+  return null;
+}
+
+/**
+ * Runs, failures and durations (median, 95th percentile, from the histogram) per command over
+ * the window: whole minutes under 6 hours, whole hours beyond.
+ */
 export async function commandStats(db: Queryable, windowMs: number): Promise<CommandStats[]> {
+  const width = windowMs < 6 * 3_600_000 ? 60 : 3600;
   const rows = await db.query(
     `
-SELECT command, count(*) AS runs, count(*) FILTER (WHERE status = 'failed') AS failed,
-  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at) * 1000)
-    AS median_ms,
-  percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at) * 1000)
-    AS p95_ms
-FROM manage_job_result WHERE finished_at > now() - $1::float8 * interval '1 ms'
-GROUP BY command ORDER BY command`,
-    [windowMs],
+SELECT name AS command, sum(runs) AS runs, sum(runs) FILTER (WHERE status = 'failed') AS failed,
+  ${HISTOGRAM_COLUMNS.map((h) => `sum(${h}) AS ${h}`).join(", ")}
+FROM manage_job_stat
+WHERE width = $2 AND kind = 'c'
+  AND start >= to_timestamp(floor((extract(epoch FROM now())::float8 * 1000 - $1::float8)
+    / ($2 * 1000)) * $2)
+GROUP BY name ORDER BY name`,
+    [windowMs, width],
   );
   return rows.map((r: Row) => {
     const runs = num(r.runs);
     const failed = num(r.failed);
-    const ms = (value: unknown) => value == null ? null : Math.round(Number(value) * 10) / 10;
+    const counts = HISTOGRAM_COLUMNS.map((h) => num(r[h]));
+    const ms = (value: number | null) => value == null ? null : Math.round(value * 10) / 10;
     return {
       command: r.command as string,
       runs,
       failed,
       failureRate: runs === 0 ? 0 : failed / runs,
-      medianMs: ms(r.median_ms),
-      p95Ms: ms(r.p95_ms),
+      medianMs: ms(histogramPercentile(counts, 0.5)),
+      p95Ms: ms(histogramPercentile(counts, 0.95)),
     };
   });
 }
@@ -238,7 +280,7 @@ export async function queueStats(
   const bucketMs = bucketLength(windowMs);
   // Three statements at once: a pool runs them side by side, one connection in turn.
   const [{ at, total, queues }, buckets, commands] = await Promise.all([
-    queueCounts(db, windowMs),
+    queueCounts(db, windowMs, bucketMs),
     throughput(db, windowMs, bucketMs),
     commandStats(db, windowMs),
   ]);

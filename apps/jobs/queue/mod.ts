@@ -47,6 +47,7 @@ export {
   newJob,
   requireQueue,
 } from "./_queue.ts";
+export { countEnded } from "./_rollup.ts";
 export { cancelJob, getJob, type JobRecord, listJobs, pruneJobs, retryJob } from "./_records.ts";
 export { defineSchedule, type Schedule, type ScheduleDefinition } from "./_schedule.ts";
 export { loadSchedules } from "./_schedule_ticks.ts";
