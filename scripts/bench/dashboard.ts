@@ -6,7 +6,7 @@
  * case for the window's queries.
  * Each page and API call of the dashboard is sent 30 times one after another (after 3 untimed);
  * prints its median and 95th percentile, its ratio to a trivial page (`GET /static/style.css`)
- * measured in the same run, and whether the median is under the 50 ms target.
+ * measured in the same run, and PASS when the median is under the 50 ms budget (OVER when not).
  *
  * ```sh
  * deno task bench:dashboard                   # the server from TEST_DATABASE_URL, or 127.0.0.1:5432
@@ -23,6 +23,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import openDatabase from "../../apps/db/database.ts";
 import { parseDuration } from "../../core/values.ts";
+import { countEnded, FORGET_STATS } from "../../apps/jobs/queue/_rollup.ts";
 import { type Server, startServer } from "../../tests/apps/web/_server.ts";
 import { logIn, percentile, prepare } from "./console.ts";
 
@@ -80,16 +81,22 @@ const firstEvent: Probe = {
 const BASELINE = page("/static/style.css");
 const PROBES: Probe[] = [
   page("/"),
+  page("/?window=15m"),
   page("/?window=24h"),
   firstEvent,
   api("/api/stats"),
+  api("/api/stats?window=30d"),
   api("/api/workers"),
   api("/api/schedules"),
   page("/jobs?status=failed&command=command_7"),
 ];
 
-/** Fills the queue's tables as a busy hour leaves them. */
-async function fill(url: string, results: number, withinMs: number): Promise<void> {
+/**
+ * Fills the queue's tables as a busy hour leaves them: the results, and the running totals the
+ * workers would have kept as each ended (counted by the same statement, then trimmed as their
+ * periodic prune does).
+ */
+export async function fill(url: string, results: number, withinMs: number): Promise<void> {
   const db = await openDatabase(url, { env: {}, cwd: ROOT, notice: () => {} });
   try {
     await db.exec(`
@@ -110,10 +117,15 @@ SELECT 'default', 'command_' || (g % 30), 'running', 'bench-' || (g % 10 + 1), n
 FROM generate_series(1, 200) AS g;
 INSERT INTO manage_job (queue, command, run_at)
 SELECT 'mail', 'command_' || (g % 30), now() + interval '1 hour' FROM generate_series(1, 1000) AS g;
+WITH ${countEnded("manage_job_result")} SELECT count(*) FROM counted;
+${FORGET_STATS};
 ANALYZE manage_job_result;
 ANALYZE manage_job;
 ANALYZE manage_worker;
 `);
+    // What autovacuum does on a server after the prune's deletions (the embedded database has
+    // none; its rows are few enough either way).
+    await db.exec("VACUUM ANALYZE manage_job_stat");
   } finally {
     await db.close();
   }
@@ -205,7 +217,7 @@ if (import.meta.main) {
   const cell = (column: Awaited<ReturnType<typeof bench>> | undefined, timing?: Timing) => {
     if (!column || !timing) return "-";
     const ratio = timing.median / column.baseline.median;
-    const verdict = timing.median < TARGET_MS ? "ok" : "OVER";
+    const verdict = timing.median < TARGET_MS ? "PASS" : "OVER";
     return `${ms(timing.median)} / ${ms(timing.p95)} (×${ratio.toFixed(1)}, ${verdict})`;
   };
   const rows = [
