@@ -325,12 +325,18 @@ async function loadedAtStart(roots: readonly string[]): Promise<Map<string, stri
   return loaded;
 }
 
-Deno.test("what loads before a command runs: no node: module, no locale-aware comparison", async () => {
+Deno.test("what loads before a command runs: no node: module, no migration engine, no collation", async () => {
   // cli.ts with help, and a user's command importing the public door (greet_user's imports).
   const loaded = await loadedAtStart(["cli.ts", "commands/help.ts", "mod.ts"]);
   assert.ok(loaded.has(new URL("core/main.ts", ROOT).href));
   // node:async_hooks alone costs a few milliseconds of every command's start-up.
   assert.deepEqual([...loaded.keys()].filter((specifier) => specifier.startsWith("node:")), []);
+  // A command declares migrations, models and jobs through mod.ts; the engines that apply and run
+  // them (the migrator's executor, autodetector, writer, …) load when a command uses them.
+  const engine = [...loaded.keys()].filter((specifier) =>
+    /\/apps\/db\/migrator\/[^/]+\.ts$/.test(specifier)
+  );
+  assert.deepEqual(engine, []);
   // The first localeCompare loads the locale's collation tables: ~6 ms.
   const locale = [...loaded].filter(([, source]) => /\.localeCompare\(|\bIntl\./.test(source))
     .map(([specifier]) => relative(ROOT_PATH, fromFileUrl(specifier)));
