@@ -28,7 +28,7 @@
  * @module
  */
 
-import type { Database } from "../../../core/database.ts";
+import { type Database, useRunDatabaseScope } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import {
   anyDue,
@@ -48,9 +48,15 @@ import {
   unregisterWorker,
   type WorkerInfo,
 } from "./_claims.ts";
-import { containJobs } from "./_contain.ts";
-import { type Running, startJob } from "./_job_run.ts";
-import { CANCEL_CHANNEL, capOutput, DEFAULT_QUEUE, failureLine, JOBS_CHANNEL } from "./_queue.ts";
+import type { Running, startJob } from "./_job_run.ts";
+import {
+  CANCEL_CHANNEL,
+  capOutput,
+  DEFAULT_QUEUE,
+  failureLine,
+  JOBS_CHANNEL,
+  requireCurrentTables,
+} from "./_queue.ts";
 import { pruneJobs, withNotRetried } from "./_records.ts";
 import { loadSchedules, ScheduleTicker } from "./_schedule_ticks.ts";
 import type { LogLevel, WorkerOptions, WorkerStats } from "./_worker_options.ts";
@@ -104,6 +110,8 @@ export class Worker {
   #outcomes: Outcome[] = [];
   #released: number[] = [];
   #flushing?: Promise<void>;
+  /** Starts a claimed job; loaded by run(). */
+  #startJob?: typeof startJob;
   #mayHaveWork = true;
   #stopping = false;
   #wake = Promise.withResolvers<void>();
@@ -180,6 +188,7 @@ export class Worker {
   /** Works until stopped; gives what it did. */
   async run(): Promise<WorkerStats> {
     const { db } = this.#o;
+    await requireCurrentTables(db, this.#o.registry);
     if (!this.#o.burst && this.#o.schedules) {
       this.#ticker = new ScheduleTicker(await loadSchedules(this.#o.registry));
     }
@@ -201,6 +210,14 @@ export class Worker {
     };
     this.#signal?.addEventListener("abort", onAbort);
     if (this.#signal?.aborted) onAbort();
+    // Loaded when a worker runs, not when a command imports the queue: containing jobs needs
+    // node:async_hooks, which would cost every command's start-up a few milliseconds.
+    const [{ containJobs }, jobRun] = await Promise.all([
+      import("./_contain.ts"),
+      import("./_job_run.ts"),
+      useRunDatabaseScope(), // jobs run side by side: each finds its own run database
+    ]);
+    this.#startJob = jobRun.startJob;
     const uncontain = containJobs();
     const timers = [
       setInterval(() => this.#beat(), this.#o.heartbeatInterval),
@@ -450,7 +467,7 @@ export class Worker {
   }
 
   #start(job: ClaimedJob): void {
-    const entry = startJob(job, {
+    const entry = this.#startJob!(job, {
       registry: this.#o.registry,
       styledOutput: this.#o.styledOutput,
       env: this.#env,
