@@ -252,19 +252,13 @@ export function jsonValue<T>(value: unknown): T {
 
 /**
  * Fails with a clear `CommandError` when the queue's tables are not there (the `jobs` app's
- * migrations have not run, or not the latest: the one that adds the running totals).
+ * migration has not run).
  */
 export async function requireQueue(db: Queryable): Promise<void> {
-  const [row] = await db.query<{ present: boolean; totals: boolean }>(
-    `SELECT to_regclass('manage_job') IS NOT NULL AS present,
-  to_regclass('manage_job_stat') IS NOT NULL AS totals`,
+  const [row] = await db.query<{ present: boolean }>(
+    "SELECT to_regclass('manage_job') IS NOT NULL AS present",
   );
   if (!row.present) throw missingTables();
-  if (!row.totals) {
-    throw new CommandError(
-      "The job queue's tables are out of date (no manage_job_stat): run 'manage migrate' to update them",
-    );
-  }
 }
 
 function missingTables(cause?: unknown): CommandError {
