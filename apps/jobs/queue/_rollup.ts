@@ -48,20 +48,27 @@ function bucketOf(ms: string): string {
  */
 export function countEnded(source: string): string {
   const levels = STAT_LEVELS.map(([width, kind]) => `(${width}, '${kind}')`).join(", ");
-  const histogram = HISTOGRAM_COLUMNS.map((_, i) => `count(*) FILTER (WHERE e.b = ${i})`);
+  const histogram = HISTOGRAM_COLUMNS.map((_, i) =>
+    `coalesce(sum(e.n) FILTER (WHERE e.b = ${i}), 0)`
+  );
+  // The jobs are first summed by second, queue, command, status and bucket (a batch ends mostly
+  // together: a few rows), then by each length of row.
   return `counted AS (
   INSERT INTO manage_job_stat AS s (width, kind, start, name, status, runs, timed, total_ms,
     ${HISTOGRAM_COLUMNS.join(", ")})
   SELECT l.width, l.kind,
-    to_timestamp(floor(extract(epoch FROM e.finished_at)::float8 / l.width) * l.width),
-    CASE l.kind WHEN 'q' THEN e.queue ELSE e.command END, e.status, count(*), count(e.ms),
-    coalesce(sum(e.ms), 0), ${histogram.join(", ")}
+    to_timestamp(floor(extract(epoch FROM e.second)::float8 / l.width) * l.width),
+    CASE l.kind WHEN 'q' THEN e.queue ELSE e.command END, e.status, sum(e.n), sum(e.timed),
+    sum(e.total_ms), ${histogram.join(", ")}
   FROM (
-    SELECT x.*, ${bucketOf("x.ms")} AS b FROM (
+    SELECT queue, command, status, date_trunc('second', finished_at) AS second,
+      ${bucketOf("ms")} AS b, count(*) AS n, count(ms) AS timed, coalesce(sum(ms), 0) AS total_ms
+    FROM (
       SELECT queue, command, status, finished_at,
         extract(epoch FROM finished_at - started_at)::float8 * 1000 AS ms
       FROM ${source}
     ) AS x
+    GROUP BY 1, 2, 3, 4, 5
   ) AS e CROSS JOIN (VALUES ${levels}) AS l(width, kind)
   GROUP BY 1, 2, 3, 4, 5
   ORDER BY 1, 2, 3, 4, 5
