@@ -174,6 +174,27 @@ Deno.test("a private module is imported only from its own folder and the folders
   );
 });
 
+/** The cycles of a directed graph, each as `a → b → … → a` (a depth-first walk). */
+function cyclesOf(edges: ReadonlyMap<string, ReadonlySet<string>>): string[] {
+  // Meeting a node still on the path closes a cycle.
+  const cycles: string[] = [];
+  const state = new Map<string, "open" | "done">();
+  const path: string[] = [];
+  const visit = (node: string) => {
+    state.set(node, "open");
+    path.push(node);
+    for (const next of edges.get(node) ?? []) {
+      if (state.get(next) === "open") {
+        cycles.push([...path.slice(path.indexOf(next)), next].join(" → "));
+      } else if (!state.has(next)) visit(next);
+    }
+    path.pop();
+    state.set(node, "done");
+  };
+  for (const node of [...edges.keys()].sort()) if (!state.has(node)) visit(node);
+  return cycles;
+}
+
 Deno.test("imports between folders have no cycle", () => {
   const edges = new Map<string, Set<string>>();
   for (const file of files) {
@@ -185,23 +206,18 @@ Deno.test("imports between folders have no cycle", () => {
       edges.get(from)!.add(to);
     }
   }
-  // A depth-first walk: meeting a folder still on the path closes a cycle.
-  const cycles: string[] = [];
-  const state = new Map<string, "open" | "done">();
-  const path: string[] = [];
-  const visit = (folder: string) => {
-    state.set(folder, "open");
-    path.push(folder);
-    for (const next of edges.get(folder) ?? []) {
-      if (state.get(next) === "open") {
-        cycles.push([...path.slice(path.indexOf(next)), next].join(" → "));
-      } else if (!state.has(next)) visit(next);
-    }
-    path.pop();
-    state.set(folder, "done");
-  };
-  for (const folder of [...edges.keys()].sort()) if (!state.has(folder)) visit(folder);
-  assert.deepEqual(cycles, []);
+  assert.deepEqual(cyclesOf(edges), []);
+});
+
+Deno.test("no module imports one that imports it back, types included", () => {
+  const edges = new Map<string, Set<string>>();
+  for (const file of files) {
+    const targets = [...graph.imports.get(file) ?? []].filter((target) =>
+      graph.imports.has(target)
+    );
+    edges.set(file, new Set(targets));
+  }
+  assert.deepEqual(cyclesOf(edges), []);
 });
 
 Deno.test("each subsystem folder has one entry module, mod.ts, that says what it offers", async () => {

@@ -151,10 +151,23 @@ export async function inProjectCopy(
   bench: (project: ProjectCopy) => Promise<void>,
 ): Promise<number> {
   const perms = await managePermissions();
-  const tmp = await Deno.makeTempDir({ prefix });
-  try {
+  return await inTemporaryFolder(prefix, async (tmp) => {
     const copy = await copyProject(PROJECT_ROOT, tmp);
     await bench({ tmp, copy, cli: (...words) => ["run", ...perms, "cli.ts", ...words] });
+  });
+}
+
+/**
+ * Runs `bench` with a new temporary folder (named after `prefix`), removed afterwards; the exit
+ * code: 0, or 1 after printing the error `bench` threw.
+ */
+export async function inTemporaryFolder(
+  prefix: string,
+  bench: (tmp: string) => Promise<void>,
+): Promise<number> {
+  const tmp = await Deno.makeTempDir({ prefix });
+  try {
+    await bench(tmp);
     return 0;
   } catch (error) {
     console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
@@ -429,8 +442,7 @@ async function main(args: readonly string[]): Promise<number> {
     console.error("error: the manage task in deno.json is not 'deno run <flags> cli.ts'");
     return 1;
   }
-  const tmp = await Deno.makeTempDir({ prefix: "manage_bench_" });
-  try {
+  return await inTemporaryFolder("manage_bench_", async (tmp) => {
     await Deno.writeTextFile(`${tmp}/empty.ts`, "");
     log(`Copying the project and registering ${SYNTHETIC_COMMANDS} synthetic commands…`);
     const large = await largeProject(root, tmp);
@@ -571,13 +583,7 @@ async function main(args: readonly string[]): Promise<number> {
         `deno ${Deno.version.deno} on ${Deno.build.target}; flags: ${flags.join(" ")}`,
       ]));
     }
-    return 0;
-  } catch (error) {
-    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
+  });
 }
 
 if (import.meta.main) {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Operation } from "./mod.ts";
+import type { Operation } from "./_operation.ts";
 
 /** A reference to another migration: `[app, name]`, such as `["auth", "0001_initial"]`. */
 export type MigrationRef = readonly [app: string, name: string];

@@ -22,6 +22,7 @@
 import * as kinds from "./_kinds.ts";
 import type { AnyOperation, BuilderCall, Handler, ProjectState } from "./_handler.ts";
 import type { FieldState } from "../../orm/mod.ts";
+import type { Operation, OperationKinds } from "./_operation.ts";
 
 export {
   defineMigration,
@@ -51,16 +52,7 @@ export {
   type TableOption,
 } from "./_handler.ts";
 
-/** The handlers by kind, as `_kinds.ts` lists them. */
-export type OperationKinds = typeof kinds;
-
-/** One step of a migration: raw SQL, or a schema operation (one member per kind). */
-export type Operation = {
-  [K in keyof OperationKinds]: OperationKinds[K] extends Handler<infer Op> ? Op : never;
-}[keyof OperationKinds];
-
-/** A schema operation: one change to the models, which `makemigrations` writes. */
-export type SchemaOperation = Exclude<Operation, { kind: "sql" }>;
+export type { Operation, OperationKinds, SchemaOperation } from "./_operation.ts";
 
 /** The handler of each kind: a record with one entry a kind, each complete. */
 export const HANDLERS: {
