@@ -10,7 +10,7 @@ import {
   loadSchedules,
   pruneJobs,
   queueStats,
-  requireQueue,
+  requireCurrentTables,
   retryJob,
   scheduleStatus,
 } from "../queue/mod.ts";
@@ -96,7 +96,7 @@ export default defineCommand({
   },
   async handle(ctx) {
     const { options, stdout, style, db } = ctx;
-    await requireQueue(db);
+    await requireCurrentTables(db, ctx.registry);
     const json = (value: unknown) => stdout.write(JSON.stringify(value, null, 2));
     switch (options.subcommand) {
       case "list": {

@@ -268,14 +268,16 @@ function missingTables(cause?: unknown): CommandError {
   );
 }
 
-/**
- * Refuses to run on the queue's tables as an older version left them: every registered migration
- * of the jobs app must be applied (a worker started before `manage migrate` after an upgrade
- * would otherwise fail on the first statement that names a new column).
- */
 /** The app whose migrations make the queue's tables. */
 const JOBS_APP = "jobs";
 
+/**
+ * Refuses to run on the queue's tables as an older version left them: every registered migration
+ * of the jobs app must be applied (a worker, `jobs` or `runserver` started before
+ * `manage migrate` after an upgrade would otherwise fail on the first statement that names a new
+ * column or table). Tables none of whose migrations is recorded were made another way (by a
+ * benchmark or a test) and are taken as they are.
+ */
 export async function requireCurrentTables(db: Queryable, registry: Registry): Promise<void> {
   const registered = (registry.migrations ?? []).filter((entry) => entry.app === JOBS_APP);
   if (registered.length === 0) return;
@@ -285,11 +287,9 @@ export async function requireCurrentTables(db: Queryable, registry: Registry): P
   const applied = await appliedMigrations(db);
   const missing = registered.filter((entry) => !applied.has(`${entry.app}.${entry.name}`))
     .map((entry) => `${entry.app}.${entry.name}`);
-  // None recorded: the tables were made another way (a benchmark's, a test's), not by migrate.
   if (missing.length === 0 || missing.length === registered.length) return;
   throw new CommandError(
-    `The job queue's tables are older than this worker: ${missing.join(", ")} ` +
-      `${missing.length === 1 ? "is" : "are"} not applied. Run 'manage migrate', then start ` +
-      "the worker again",
+    `The job queue's tables are older than this version of manage: ${missing.join(", ")} ` +
+      `${missing.length === 1 ? "is" : "are"} not applied. Run 'manage migrate' first`,
   );
 }

@@ -45,6 +45,7 @@ export {
   insertJob,
   type JobOptions,
   newJob,
+  requireCurrentTables,
   requireQueue,
 } from "./_queue.ts";
 export { countEnded } from "./_rollup.ts";

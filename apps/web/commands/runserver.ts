@@ -7,7 +7,7 @@ import {
   checkQueueName,
   DEFAULT_QUEUE,
   type LogLevel,
-  requireQueue,
+  requireCurrentTables,
   Worker,
 } from "../../jobs/queue/mod.ts";
 import { defaultAllowedHosts, isLoopback, parseAddrport, parseAllowedHosts } from "../_hosts.ts";
@@ -77,7 +77,7 @@ export default defineCommand({
       : parseAllowedHosts(hostList);
     if (typeof allowedHosts === "string") throw new CommandError(allowedHosts, { returncode: 2 });
     const db = await ctx.db.connect();
-    await requireQueue(db);
+    await requireCurrentTables(db, ctx.registry);
     await requireConsoleTables(db);
     const [superusers] = await db.sql<{ n: number }>`
       SELECT count(*)::int AS n FROM auth_user WHERE is_active AND is_superuser`;

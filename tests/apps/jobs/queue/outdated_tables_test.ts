@@ -1,6 +1,6 @@
-// A worker started on the queue's tables as an older version left them (the jobs app's latest
-// migration not applied, as after an upgrade before `manage migrate`) refuses to start, naming
-// the migration and the fix, instead of failing on the first statement with a new column.
+// A worker, `jobs` or `runserver` started on the queue's tables as an older version left them (the
+// jobs app's latest migration not applied, as after an upgrade before `manage migrate`) refuses to
+// start, naming the migration and the fix, instead of failing on a statement that names a new column.
 
 import assert from "node:assert/strict";
 import { callCommand, captureOutput, CommandError } from "../../../../mod.ts";
@@ -10,7 +10,7 @@ import { forEachDatabase } from "../../../_database.ts";
 
 const jobsMigrations = (registry.migrations ?? []).filter((entry) => entry.app === "jobs");
 
-Deno.test("a worker on the queue's tables one migration behind refuses to start, naming it", async (t) => {
+Deno.test("a worker, jobs and runserver on the queue's tables one migration behind refuse to start, naming it", async (t) => {
   assert.ok(jobsMigrations.length >= 2, "the jobs app has more than one migration");
   const [first] = jobsMigrations;
   const rest = jobsMigrations.slice(1).map((entry) => `jobs.${entry.name}`);
@@ -23,9 +23,8 @@ Deno.test("a worker on the queue's tables one migration behind refuses to start,
     assert.ok(error instanceof CommandError, String(error));
     assert.equal(
       error.message,
-      `The job queue's tables are older than this worker: ${rest.join(", ")} ` +
-        `${rest.length === 1 ? "is" : "are"} not applied. Run 'manage migrate', then start the ` +
-        "worker again",
+      `The job queue's tables are older than this version of manage: ${rest.join(", ")} ` +
+        `${rest.length === 1 ? "is" : "are"} not applied. Run 'manage migrate' first`,
     );
     // Through the command line: exit 1, that one line, no stack trace.
     const stderr = captureOutput();
@@ -37,6 +36,15 @@ Deno.test("a worker on the queue's tables one migration behind refuses to start,
     });
     assert.equal(code, 1);
     assert.equal(stderr.text, `CommandError: ${error.message}\n`);
+
+    // The operator's view and the console read the same tables: they refuse alike.
+    for (const words of [["jobs", "stats"], ["runserver", "127.0.0.1:0"]]) {
+      await assert.rejects(
+        callCommand(words[0], [...words.slice(1), "--database", testDb.url], run),
+        (thrown: Error) => thrown instanceof CommandError && thrown.message === error.message,
+        words.join(" "),
+      );
+    }
 
     await callCommand("migrate", ["--database", testDb.url], run);
     await callCommand("worker", ["--burst", "--database", testDb.url], run);
