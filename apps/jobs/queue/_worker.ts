@@ -78,13 +78,23 @@ export class Worker {
   readonly #o: Required<
     Omit<
       WorkerOptions,
-      "jobDatabase" | "signal" | "log" | "id" | "env" | "cwd" | "prefetch" | "pid" | "hostname"
+      | "jobDatabase"
+      | "signal"
+      | "log"
+      | "id"
+      | "env"
+      | "cwd"
+      | "prefetch"
+      | "pid"
+      | "hostname"
+      | "guardExit"
     >
   >;
   readonly #jobDatabase: () => Promise<Database>;
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #cwd: string;
   readonly #signal?: AbortSignal;
+  readonly #guardExit?: WorkerOptions["guardExit"];
   readonly #log: (level: LogLevel, line: string) => void;
   readonly #info: WorkerInfo;
   /** What it has done so far. */
@@ -170,6 +180,7 @@ export class Worker {
     this.#cwd = options.cwd ?? ".";
     this.#signal = options.signal;
     this.#log = options.log ?? (() => {});
+    this.#guardExit = options.guardExit;
   }
 
   /** The queues this worker takes jobs from. */
@@ -201,7 +212,7 @@ export class Worker {
     };
     this.#signal?.addEventListener("abort", onAbort);
     if (this.#signal?.aborted) onAbort();
-    const uncontain = containJobs();
+    const uncontain = containJobs(this.#guardExit);
     const timers = [
       setInterval(() => this.#beat(), this.#o.heartbeatInterval),
       setInterval(() => {

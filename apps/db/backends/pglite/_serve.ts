@@ -37,6 +37,9 @@ export async function serve(spec: ServeSpec): Promise<number> {
       env: Deno.env.toObject(),
       cwd: spec.cwd,
       notice: (line) => report({ notice: line }),
+      pid: Deno.pid,
+      command: SERVER_COMMAND,
+      processCwd: Deno.cwd(),
     },
   };
   const socket = socketPath(spec.dir);
