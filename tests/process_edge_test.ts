@@ -17,7 +17,7 @@ const PROCESS = /Deno\.(env|cwd|pid|args|mainModule|stdout|exit|hostname)\b/;
  * job's exit from `ctx.guardExit`, all of which cli.ts gives.
  */
 const NOT_YET: Record<string, string> = {
-  "apps/db/backends/pglite/_serve.ts": "the background server's entry: a program, as cli.ts is",
+  "apps/db/backends/pglite/_serve_main.ts": "the background server's program, as cli.ts is",
   // A test file is its own process's edge: testCase() reads there what `manage test` gives it.
   "core/testing.ts": "the test database's URL, which manage test sets, and the tests' folder",
 };

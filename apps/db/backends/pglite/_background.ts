@@ -1,8 +1,8 @@
 // The background server of an embedded database. Opening PGlite costs about a second (the
 // WebAssembly compile, PostgreSQL's start, its catalogs); a command that finds no process
-// holding the database starts `_serve.ts` as a detached process, which holds it as any holder
-// does (the directory lock, the socket, `_server.ts`), and the command uses the database
-// through it. The server stays while processes use it and stops after `MANAGE_DBSERVER_IDLE`
+// holding the database starts `_serve_main.ts` (the program of `_serve.ts`) as a detached
+// process, which holds it as any holder does (the directory lock, the socket, `_server.ts`), and
+// the command uses the database through it. The server stays while processes use it and stops after `MANAGE_DBSERVER_IDLE`
 // seconds (300) without one, so the next commands connect in milliseconds. It has no terminal
 // and no output: `manage dbserver status|stop` shows and stops it.
 //
@@ -69,7 +69,7 @@ export function backgroundCommand(
 ): BackgroundCommand | undefined {
   const given = env.MANAGE_DBSERVER?.trim().toLowerCase();
   if (given === undefined || given === "" ? !allowed : OFF.has(given)) return undefined;
-  const script = new URL("./_serve.ts", import.meta.url);
+  const script = new URL("./_serve_main.ts", import.meta.url);
   if (script.protocol !== "file:") return undefined;
   const program = Deno.execPath();
   if (!/^deno(\.exe)?$/.test(program.split(/[\\/]/).pop() ?? "")) return undefined;
