@@ -8,9 +8,11 @@
  * runs one in-process (by name, given that registry).
  *
  * It is the one public door, and re-exports from each subsystem's entry module: the command
- * framework (`core/mod.ts`), the migration declarations (`apps/db/migrator/mod.ts`), the ORM
+ * framework (`core/mod.ts`), the migration declarations (`apps/db/migrator/operations/mod.ts`:
+ * what a migration file writes, without the engine that applies it), the ORM
  * (`apps/db/orm/mod.ts`) and the job queue with its schedules (`apps/jobs/queue/mod.ts`). No npm
- * package is on its module graph: the database drivers load only when a database is opened.
+ * package is on its module graph: the database drivers load only when a database is opened, and
+ * no `node:` module either, so that a command importing it starts quickly.
  *
  * @example A command, typed from its declaration
  * ```ts
@@ -165,7 +167,7 @@ export {
   runSQL,
   type SchemaOperation,
   type TableOption,
-} from "./apps/db/migrator/mod.ts";
+} from "./apps/db/migrator/operations/mod.ts";
 export {
   type BulkCreateOptions,
   defaultTable,

@@ -248,21 +248,31 @@ export function lazyDatabase(open: () => Promise<Database>): LazyDatabase {
   };
 }
 
-/**
- * Runs `fn` with `db` as the run's database, for code that finds it without being given it (the
- * ORM's `MyModel.objects.all()` in a command). Installed by that code when it is loaded, so that
- * the framework itself needs no `node:` module: until then, runs have no such scope.
- */
-export type RunDatabaseScope = <R>(db: Queryable, fn: () => R) => R;
+// The run's database, for code that finds it without being given it (the ORM's
+// `MyModel.objects.all()` in a command). Runs that may overlap need an async context
+// (`AsyncLocalStorage`) to tell their databases apart; it is loaded from `node:async_hooks` only
+// once something asks for it (the ORM, when a model is defined; a worker, before its jobs), so
+// that a command that uses neither starts without a `node:` module. Until then, one run at a time
+// holds the run's database in a plain variable.
+let scoped:
+  | { run<R>(db: Queryable, fn: () => R): R; getStore(): Queryable | undefined }
+  | undefined;
+let scoping: Promise<void> | undefined;
+let unscoped: Queryable | undefined;
 
-let runDatabaseScope: RunDatabaseScope | undefined;
-
 /**
- * Installs the scope {@linkcode enterRunDatabase} enters (the ORM installs its own when it is
- * loaded); the last one installed is used.
+ * Asks for the async context that keeps overlapping runs' databases apart, and resolves once it
+ * is in place (the first call loads it; the executor waits for it before a command's `handle`).
  */
-export function installRunDatabaseScope(scope: RunDatabaseScope): void {
-  runDatabaseScope = scope;
+export function useRunDatabaseScope(): Promise<void> {
+  return scoping ??= import("node:async_hooks").then(({ AsyncLocalStorage }) => {
+    scoped = new AsyncLocalStorage<Queryable>();
+  });
+}
+
+/** Resolves once a scope asked for by {@linkcode useRunDatabaseScope} is in place (at once if none). */
+export async function runDatabaseScopeReady(): Promise<void> {
+  await scoping;
 }
 
 /**
@@ -270,12 +280,31 @@ export function installRunDatabaseScope(scope: RunDatabaseScope): void {
  *
  * @example
  * ```ts
- * import { enterRunDatabase, lazyDatabase } from "./database.ts";
+ * import { currentRunDatabase, enterRunDatabase, lazyDatabase } from "./database.ts";
  *
  * const db = lazyDatabase(() => Promise.reject(new Error("not opened")));
- * console.assert(enterRunDatabase(db, () => 42) === 42);
+ * console.assert(enterRunDatabase(db, () => currentRunDatabase()) === db);
+ * console.assert(currentRunDatabase() === undefined);
  * ```
  */
 export function enterRunDatabase<R>(db: Queryable, fn: () => R): R {
-  return runDatabaseScope ? runDatabaseScope(db, fn) : fn();
+  if (scoped) return scoped.run(db, fn);
+  const outer = unscoped;
+  unscoped = db;
+  const restore = () => void (unscoped = outer);
+  let result: R;
+  try {
+    result = fn();
+  } catch (error) {
+    restore();
+    throw error;
+  }
+  if (result instanceof Promise) return result.finally(restore) as R;
+  restore();
+  return result;
+}
+
+/** The database of the run this code belongs to, if any (see {@linkcode enterRunDatabase}). */
+export function currentRunDatabase(): Queryable | undefined {
+  return scoped?.getStore() ?? unscoped;
 }

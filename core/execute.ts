@@ -11,7 +11,13 @@
 
 import { type CheckLevel, formatCheckReport, runChecks, SystemCheckError } from "./checks.ts";
 import type { CallOptions, Command, CommandContext } from "./command.ts";
-import { type Database, enterRunDatabase, type LazyDatabase, lazyDatabase } from "./database.ts";
+import {
+  type Database,
+  enterRunDatabase,
+  type LazyDatabase,
+  lazyDatabase,
+  runDatabaseScopeReady,
+} from "./database.ts";
 import { CommandError } from "./errors.ts";
 import { formatHelp } from "./help.ts";
 import { OutputWrapper, type TextSink } from "./output.ts";
@@ -258,6 +264,7 @@ export async function invoke(
       }
     }
     // The ORM finds the run's database without being given it (`MyModel.objects.all()`).
+    await runDatabaseScopeReady();
     const result = await enterRunDatabase(db, () => command.handle(ctx));
     if (typeof result === "string" && result !== "") stdout.write(result);
     return result;

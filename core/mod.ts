@@ -7,7 +7,7 @@
  * - a command and its context: `command.ts` (`defineCommand`), `command_class.ts` (`BaseCommand`), its arguments
  *   declared as data (`arguments.ts`), normalized and checked (`signature.ts`);
  * - reading the words: the parser (`parser.ts`, argparse's behaviour), typed values
- *   (`values.ts`), "did you mean" (`suggest.ts`), the options every command shares
+ *   (`values.ts`), "did you mean" (`suggest.ts`), ordering names (`compare.ts`), the options every command shares
  *   (`shared_options.ts`), the project's settings (`settings.ts`), help and usage (`help.ts`);
  * - a run: its lifecycle (`execute.ts`), the dispatcher (`main.ts`), `callCommand`
  *   (`call_command.ts`), the registry's types and lookups (`registry.ts`), system checks
@@ -61,6 +61,7 @@ export * from "./shared_options.ts";
 export * from "./signature.ts";
 export * from "./style.ts";
 export * from "./suggest.ts";
+export * from "./compare.ts";
 export * from "./testing.ts";
 export * from "./values.ts";
 export * from "./version.ts";

@@ -11,6 +11,7 @@ import type { Database, OpenDatabase, OpenOptions } from "./database.ts";
 import { CommandError } from "./errors.ts";
 import type { RunFrom } from "./run_from.ts";
 import { closeMatches } from "./suggest.ts";
+import { compareText } from "./compare.ts";
 
 /** One registered command. */
 export interface RegistryEntry {
@@ -202,7 +203,7 @@ export function findCommand(registry: Registry, name: string): RegistryEntry | u
 export function commandsByApp(registry: Registry): Map<string, RegistryEntry[]> {
   const groups = new Map<string, RegistryEntry[]>();
   const sorted = [...registry.commands].sort((a, b) =>
-    a.app.localeCompare(b.app) || a.name.localeCompare(b.name)
+    compareText(a.app, b.app) || compareText(a.name, b.name)
   );
   for (const entry of sorted) {
     const group = groups.get(entry.app) ?? [];

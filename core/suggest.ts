@@ -5,6 +5,8 @@
  * @module
  */
 
+import { compareText } from "./compare.ts";
+
 function lcsLength(a: string, b: string): number {
   let prev = new Array<number>(b.length + 1).fill(0);
   for (let i = 1; i <= a.length; i++) {
@@ -43,6 +45,6 @@ export function closeMatches(
     const score = similarity(word, candidate);
     if (score >= cutoff) scored.push([score, candidate]);
   }
-  scored.sort((x, y) => y[0] - x[0] || x[1].localeCompare(y[1]));
+  scored.sort((x, y) => y[0] - x[0] || compareText(x[1], y[1]));
   return scored.slice(0, n).map(([, candidate]) => candidate);
 }

@@ -48,3 +48,24 @@ export function scriptArgs<D extends ArgumentsDecl>(
     Deno.exit(error.returncode);
   }
 }
+
+/**
+ * A benchmark's command line that takes only `--rounds N` (a whole number of at least 1, `rounds`
+ * by default) and `-h/--help`.
+ */
+export function roundsArgs(
+  prog: string,
+  help: string,
+  rounds: number,
+  argv: readonly string[],
+): { rounds: number } {
+  return scriptArgs({
+    prog,
+    help,
+    arguments: {
+      options: { rounds: { type: "integer", default: rounds, metavar: "N", help: "timed rounds" } },
+    },
+    check: (values) =>
+      values.rounds < 1 ? "--rounds takes a whole number of at least 1" : undefined,
+  }, argv);
+}

@@ -284,3 +284,61 @@ Deno.test("mod.ts, the public door, has no npm package on its module graph", asy
   assert.match(printed, /core\/command\.ts/);
   assert.doesNotMatch(printed, /npm:/);
 });
+
+/**
+ * The modules Deno loads before `roots` run, and their source: the static imports only (a dynamic
+ * `import()` is prepared when it runs, with the lazy dynamic imports of the manage task).
+ */
+async function loadedAtStart(roots: readonly string[]): Promise<Map<string, string>> {
+  const dir = await Deno.makeTempDir({ prefix: "manage_layout_" });
+  const root = `${dir}/start.ts`;
+  await Deno.writeTextFile(
+    root,
+    roots.map((file) => `import ${JSON.stringify(new URL(file, ROOT).href)};\n`).join(""),
+  );
+  const { stdout, success } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--config", `${ROOT_PATH}deno.json`, root],
+    cwd: ROOT_PATH,
+    stdout: "piped",
+    stderr: "null",
+  }).output().finally(() => Deno.remove(dir, { recursive: true }));
+  assert.ok(success);
+  const info = JSON.parse(new TextDecoder().decode(stdout)) as {
+    roots: string[];
+    modules: (InfoModule & {
+      dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
+    })[];
+  };
+  const modules = new Map(info.modules.map((module) => [module.specifier, module]));
+  const loaded = new Map<string, string>();
+  const visit = async (specifier: string) => {
+    if (loaded.has(specifier)) return;
+    loaded.set(specifier, "");
+    if (specifier.startsWith("file:")) {
+      loaded.set(specifier, await Deno.readTextFile(new URL(specifier)));
+    }
+    for (const dependency of modules.get(specifier)?.dependencies ?? []) {
+      if (!dependency.isDynamic && dependency.code) await visit(dependency.code.specifier);
+    }
+  };
+  for (const file of roots) await visit(new URL(file, ROOT).href);
+  return loaded;
+}
+
+Deno.test("what loads before a command runs: no node: module, no migration engine, no collation", async () => {
+  // cli.ts with help, and a user's command importing the public door (greet_user's imports).
+  const loaded = await loadedAtStart(["cli.ts", "commands/help.ts", "mod.ts"]);
+  assert.ok(loaded.has(new URL("core/main.ts", ROOT).href));
+  // node:async_hooks alone costs a few milliseconds of every command's start-up.
+  assert.deepEqual([...loaded.keys()].filter((specifier) => specifier.startsWith("node:")), []);
+  // A command declares migrations, models and jobs through mod.ts; the engines that apply and run
+  // them (the migrator's executor, autodetector, writer, …) load when a command uses them.
+  const engine = [...loaded.keys()].filter((specifier) =>
+    /\/apps\/db\/migrator\/[^/]+\.ts$/.test(specifier)
+  );
+  assert.deepEqual(engine, []);
+  // The first localeCompare loads the locale's collation tables: ~6 ms.
+  const locale = [...loaded].filter(([, source]) => /\.localeCompare\(|\bIntl\./.test(source))
+    .map(([specifier]) => relative(ROOT_PATH, fromFileUrl(specifier)));
+  assert.deepEqual(locale, []);
+});

@@ -46,7 +46,7 @@ Deno.test("each helper is defined in one module", () => {
 });
 
 Deno.test("no script parses its command line by hand: they use scripts/_args.ts", () => {
-  assert.deepEqual(where(/args\[\+\+i\]|args\.length; i\+\+/), []);
+  assert.deepEqual(where(/args\[\+\+i\]|args\.length; i\+\+|args\.indexOf\("--/), []);
   for (
     const script of [
       "scripts/compile.ts",
@@ -56,6 +56,15 @@ Deno.test("no script parses its command line by hand: they use scripts/_args.ts"
     ]
   ) {
     assert.match(files.get(script) ?? "", /scriptArgs\(/, script);
+  }
+  for (
+    const script of [
+      "scripts/bench/database.ts",
+      "scripts/bench/makemigrations.ts",
+      "scripts/bench/test_command.ts",
+    ]
+  ) {
+    assert.match(files.get(script) ?? "", /roundsArgs\(/, script);
   }
 });
 
@@ -108,6 +117,9 @@ for (
     ["scripts/bench/fixtures.ts", "deno task bench:fixtures"],
     ["scripts/bench/startup.ts", "deno task bench"],
     ["scripts/bench/jobs.ts", "deno task bench:jobs"],
+    ["scripts/bench/database.ts", "deno task bench:db"],
+    ["scripts/bench/makemigrations.ts", "deno task bench:makemigrations"],
+    ["scripts/bench/test_command.ts", "deno task bench:test"],
     ["scripts/release.ts", "deno task release"],
   ]
 ) {

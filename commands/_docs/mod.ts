@@ -28,6 +28,7 @@ import type { RegistryEntry } from "../../core/registry.ts";
 import { commandPage, indexPage } from "./_markdown.ts";
 import { commandManPage, indexManPage } from "./_man.ts";
 import { type CommandDoc, commandDoc } from "./_model.ts";
+import { compareText } from "../../core/compare.ts";
 
 export type { ArgumentDoc, CommandDoc, SubcommandDoc } from "./_model.ts";
 
@@ -46,7 +47,7 @@ export const DEFAULT_OUTPUT: Readonly<Record<DocFormat, string>> = {
 
 /** The reference of every command in `entries`, sorted by name. */
 export async function commandDocs(entries: readonly RegistryEntry[]): Promise<CommandDoc[]> {
-  const sorted = [...entries].sort((a, b) => a.name.localeCompare(b.name));
+  const sorted = [...entries].sort((a, b) => compareText(a.name, b.name));
   const docs: CommandDoc[] = [];
   for (const entry of sorted) docs.push(commandDoc(entry, await loadCommand(entry)));
   return docs;

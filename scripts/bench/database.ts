@@ -5,7 +5,8 @@
  * running, as after any earlier command), opened in the command's own process
  * (`MANAGE_DBSERVER=off`, as before the server), and as the first command when no server runs
  * (it starts one); then the first command on a fresh checkout (a new project folder with the
- * template cached, no database yet). Peak memory is each command's maximum resident set
+ * template cached, no database yet). The peer, where Debian's python3-django is installed, is
+ * Django's own `manage.py migrate` with nothing to do on SQLite, in the same rounds. Peak memory is each command's maximum resident set
  * (`/usr/bin/time`), and the background server's own (`VmHWM`).
  *
  * ```sh
@@ -18,18 +19,20 @@
  * @module
  */
 
-import { permissionFlags } from "../compile.ts";
 import {
   type BenchCase,
   copyProject,
   copyTree,
   deno,
   formatTable,
+  managePermissions,
   measure,
   median,
-  toPath,
+  PROJECT_ROOT,
+  run,
   toResults,
 } from "./startup.ts";
+import { roundsArgs } from "../_args.ts";
 
 const MIGRATIONS = 200;
 
@@ -88,10 +91,11 @@ async function time(args: string[], cwd: string): Promise<number> {
 async function peakMemory(
   args: string[],
   cwd: string,
+  program = Deno.execPath(),
 ): Promise<{ mb: number; cpuMs: number } | undefined> {
   try {
     const { code, stderr } = await new Deno.Command("/usr/bin/time", {
-      args: ["-f", "peak-kb %M cpu %U %S", Deno.execPath(), ...args],
+      args: ["-f", "peak-kb %M cpu %U %S", program, ...args],
       cwd,
       env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
       stdout: "null",
@@ -122,14 +126,37 @@ async function processPeak(pid: number): Promise<number | undefined> {
   return kb ? Number(kb) / 1024 : undefined;
 }
 
+/** Debian's Python with python3-django, whose `manage.py migrate` on SQLite is the peer. */
+const DJANGO_PYTHON = "/usr/bin/python3";
+
+/**
+ * A new Django project (`django-admin startproject`) on SQLite in `<tmp>/django`, migrated once;
+ * undefined where Debian's python3-django is not installed.
+ */
+async function djangoProject(tmp: string): Promise<string | undefined> {
+  try {
+    await Deno.stat("/usr/bin/django-admin");
+  } catch {
+    return undefined;
+  }
+  const dir = `${tmp}/django`;
+  await Deno.mkdir(dir);
+  await run("/usr/bin/django-admin", ["startproject", "proj", "."], dir);
+  await run(DJANGO_PYTHON, ["manage.py", "migrate"], dir);
+  return dir;
+}
+
 const mb = (value: number | undefined) => value === undefined ? "?" : `${value.toFixed(0)} MB`;
 
 async function main(args: readonly string[]): Promise<number> {
-  const roundsAt = args.indexOf("--rounds");
-  const rounds = roundsAt >= 0 ? Number(args[roundsAt + 1]) : 7;
-  const root = toPath(new URL("../../", import.meta.url)).replace(/[\\/]$/, "");
-  const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));
-  const perms = permissionFlags(config.tasks.manage);
+  const { rounds } = roundsArgs(
+    "deno task bench:db",
+    "Times a no-op migrate on the embedded database, on a server and on Django with SQLite",
+    7,
+    args,
+  );
+  const root = PROJECT_ROOT;
+  const perms = await managePermissions();
   const tmp = await Deno.makeTempDir({ prefix: "manage_bench_db_" });
   const server = await serverUrl();
   const benchDb = `manage_bench_${Date.now()}`;
@@ -194,11 +221,21 @@ async function main(args: readonly string[]): Promise<number> {
         }]
         : []),
     ];
+    const django = await djangoProject(tmp);
+    if (django) {
+      cases.push({
+        name: "Django's migrate, nothing to do (SQLite)",
+        program: DJANGO_PYTHON,
+        args: ["manage.py", "migrate"],
+        cwd: django,
+      });
+    } else console.error("Django's migrate left out: python3-django is not installed");
     console.error(`Timing ${cases.length} commands: 1 warm-up + ${rounds} rounds…`);
     const samples = await measure(cases, rounds, 1);
     const results = toResults(cases, samples);
     const embeddedMs = results[1].medianMs;
     const serverMs = serverDb ? results[3].medianMs : undefined;
+    const djangoMs = django ? results[cases.length - 1].medianMs : undefined;
 
     // The first command when no server runs: it starts one, then uses it.
     const stop = () => deno(cli("dbserver", "stop", "--database", embedded), copy);
@@ -232,6 +269,12 @@ async function main(args: readonly string[]): Promise<number> {
           await peakMemory(cli("migrate", "--database", serverDb), copy),
         ]]
         : []),
+      ...(django
+        ? [[
+          "Django's migrate (SQLite)",
+          await peakMemory(["manage.py", "migrate"], django, DJANGO_PYTHON),
+        ]]
+        : []),
     ] as [string, { mb: number; cpuMs: number } | undefined][];
     const pid = await serverPid(copy, ".manage/bench-db");
     const serverPeak = pid === undefined ? undefined : await processPeak(pid);
@@ -247,6 +290,13 @@ async function main(args: readonly string[]): Promise<number> {
           })`
           : "no server"
       }; median ${embeddedMs.toFixed(0)} ms (target <= 500 ms: ${verdict(embeddedMs <= 500)})`,
+      `embedded (server running) vs Django's migrate on SQLite: ${
+        djangoMs
+          ? `${(embeddedMs / djangoMs).toFixed(2)}x (target: below 1x: ${
+            verdict(embeddedMs < djangoMs)
+          })`
+          : "Django not installed"
+      }`,
       `first command, no server running (starts it): median ${
         median(cold).toFixed(0)
       } ms of ${cold.length}`,
@@ -256,8 +306,8 @@ async function main(args: readonly string[]): Promise<number> {
       ...memory.map(([name, peak]) =>
         peak === undefined
           ? `peak memory, ${name}: ? (no /usr/bin/time)`
-          : `peak memory, ${name}: ${mb(peak.mb)} (target <= 100 MB: ${
-            verdict(peak.mb <= 100)
+          : `peak memory, ${name}: ${mb(peak.mb)} (${
+            name.startsWith("Django") ? "the peer" : `target <= 100 MB: ${verdict(peak.mb <= 100)}`
           }), CPU ${peak.cpuMs.toFixed(0)} ms`
       ),
       `peak memory of the background server itself (after the runs): ${mb(serverPeak)}`,

@@ -17,8 +17,7 @@
  */
 
 import { scriptArgs } from "../_args.ts";
-import { permissionFlags } from "../compile.ts";
-import { copyProject, deno, median, toPath } from "./startup.ts";
+import { copyProject, deno, managePermissions, median, PROJECT_ROOT } from "./startup.ts";
 
 const TARGET = 2;
 
@@ -143,9 +142,8 @@ async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
   const log = (message: string) => console.error(message);
-  const root = toPath(new URL("../../", import.meta.url)).replace(/[\\/]$/, "");
-  const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));
-  const perms = permissionFlags(config.tasks.manage);
+  const root = PROJECT_ROOT;
+  const perms = await managePermissions();
   const tmp = await Deno.makeTempDir({ prefix: "manage_bench_fixtures_" });
   const name = `manage_bench_fixtures_${Date.now()}`;
   const url = Object.assign(new URL(server), { pathname: `/${name}` }).href;

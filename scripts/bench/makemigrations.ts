@@ -9,16 +9,8 @@
  * @module
  */
 
-import { permissionFlags } from "../compile.ts";
-import {
-  type BenchCase,
-  copyProject,
-  deno,
-  formatTable,
-  measure,
-  toPath,
-  toResults,
-} from "./startup.ts";
+import { roundsArgs } from "../_args.ts";
+import { type BenchCase, deno, formatTable, inProjectCopy, measure, toResults } from "./startup.ts";
 
 const MODELS = 200;
 
@@ -48,20 +40,17 @@ function modelsSource(): string {
 }
 
 async function main(args: readonly string[]): Promise<number> {
-  const at = args.indexOf("--rounds");
-  const rounds = at >= 0 ? Number(args[at + 1]) : 7;
-  const root = toPath(new URL("../../", import.meta.url)).replace(/[\\/]$/, "");
-  const perms = permissionFlags(
-    JSON.parse(await Deno.readTextFile(`${root}/deno.json`)).tasks.manage,
+  const { rounds } = roundsArgs(
+    "deno task bench:makemigrations",
+    "Times makemigrations on a project of 200 models against a bare deno run",
+    7,
+    args,
   );
-  const tmp = await Deno.makeTempDir({ prefix: "manage_bench_mm_" });
-  try {
-    const copy = await copyProject(root, tmp);
+  return await inProjectCopy("manage_bench_mm_", async ({ tmp, copy, cli }) => {
     await Deno.mkdir(`${copy}/apps/bench`, { recursive: true });
     await Deno.writeTextFile(`${copy}/apps/bench/models.ts`, modelsSource());
     await deno(["run", "-A", `${copy}/scripts/build_registry.ts`], copy);
     await Deno.writeTextFile(`${tmp}/empty.ts`, "");
-    const cli = (...words: string[]) => ["run", ...perms, "cli.ts", ...words];
     const cases: BenchCase[] = [
       { name: "deno run empty.ts (baseline)", args: ["run", `${tmp}/empty.ts`], cwd: copy },
       {
@@ -77,13 +66,7 @@ async function main(args: readonly string[]): Promise<number> {
     console.log(
       formatTable(results, [`${MODELS} models, 8 fields, a foreign key and an index each`]),
     );
-    return 0;
-  } catch (error) {
-    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
+  });
 }
 
 if (import.meta.main) {

@@ -24,6 +24,7 @@
  */
 
 import { scriptArgs } from "../_args.ts";
+import { permissionFlags } from "../compile.ts";
 import { taskFlags } from "../launcher.ts";
 
 /** One timed command. */
@@ -118,6 +119,49 @@ export default defineCommand({
 export function toPath(url: URL): string {
   const path = decodeURIComponent(url.pathname);
   return Deno.build.os === "windows" ? path.slice(1).replaceAll("/", "\\") : path;
+}
+
+/** The project these scripts belong to: its folder, as a path with no trailing separator. */
+export const PROJECT_ROOT: string = toPath(new URL("../../", import.meta.url)).replace(
+  /[\\/]$/,
+  "",
+);
+
+/** The permission flags of the manage task in the `deno.json` of the project at `root`. */
+export async function managePermissions(root: string = PROJECT_ROOT): Promise<string[]> {
+  return permissionFlags(JSON.parse(await Deno.readTextFile(`${root}/deno.json`)).tasks.manage);
+}
+
+/** What a benchmark run in a copy of the project is given. */
+export interface ProjectCopy {
+  /** The temporary folder holding the copy (and anything else the benchmark writes). */
+  tmp: string;
+  /** The copy's folder. */
+  copy: string;
+  /** The arguments of `deno` that run `cli.ts <words>` with the manage task's permissions. */
+  cli: (...words: string[]) => string[];
+}
+
+/**
+ * Runs `bench` in a copy of the project in a new temporary folder (named after `prefix`), removed
+ * afterwards; the exit code: 0, or 1 after printing the error `bench` threw.
+ */
+export async function inProjectCopy(
+  prefix: string,
+  bench: (project: ProjectCopy) => Promise<void>,
+): Promise<number> {
+  const perms = await managePermissions();
+  const tmp = await Deno.makeTempDir({ prefix });
+  try {
+    const copy = await copyProject(PROJECT_ROOT, tmp);
+    await bench({ tmp, copy, cli: (...words) => ["run", ...perms, "cli.ts", ...words] });
+    return 0;
+  } catch (error) {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
 }
 
 /** Copies a file or a folder tree. */
@@ -376,7 +420,7 @@ async function installPeers(
 async function main(args: readonly string[]): Promise<number> {
   const options = parseArgs(args);
   const log = (message: string) => console.error(message);
-  const root = toPath(new URL("../../", import.meta.url)).replace(/[\\/]$/, "");
+  const root = PROJECT_ROOT;
   const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));
   const task = config?.tasks?.manage;
   // The flags of the manage task, as ./manage and deno task pass them: permissions and the rest.

@@ -11,14 +11,14 @@
  * @module
  */
 
-import { permissionFlags } from "../compile.ts";
+import { roundsArgs } from "../_args.ts";
 import {
   type BenchCase,
-  copyProject,
   deno,
   formatTable,
+  inProjectCopy,
+  managePermissions,
   measure,
-  toPath,
   toResults,
 } from "./startup.ts";
 
@@ -33,16 +33,14 @@ Deno.test("the test database is migrated", async () => {
 `;
 
 async function main(args: readonly string[]): Promise<number> {
-  const at = args.indexOf("--rounds");
-  const rounds = at >= 0 ? Number(args[at + 1]) : 5;
-  const root = toPath(new URL("../../", import.meta.url)).replace(/[\\/]$/, "");
-  const perms = permissionFlags(
-    JSON.parse(await Deno.readTextFile(`${root}/deno.json`)).tasks.manage,
+  const { rounds } = roundsArgs(
+    "deno task bench:test",
+    "Times manage test on the embedded database against a bare deno test",
+    5,
+    args,
   );
-  const tmp = await Deno.makeTempDir({ prefix: "manage_bench_test_" });
-  try {
-    const copy = await copyProject(root, tmp);
-    const cli = (...words: string[]) => ["run", ...perms, "cli.ts", ...words];
+  const perms = await managePermissions();
+  return await inProjectCopy("manage_bench_test_", async ({ copy, cli }) => {
     await deno(cli("startapp", "blog"), copy);
     await Deno.writeTextFile(`${copy}/apps/blog/commands/database_test.ts`, DATABASE_TEST);
     const generated = "apps/blog/commands/hello_blog_test.ts";
@@ -75,13 +73,7 @@ async function main(args: readonly string[]): Promise<number> {
         `first run of manage test (migrating the test database): ${(first / 1000).toFixed(1)} s`,
       ]),
     );
-    return 0;
-  } catch (error) {
-    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
+  });
 }
 
 if (import.meta.main) {

@@ -18,7 +18,7 @@
 
 import type { Database, Queryable } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
-import { isMigration, type Migration } from "./_migration.ts";
+import { isMigration, type Migration } from "./operations/mod.ts";
 import type { MigrationEntry, Registry } from "../../../core/registry.ts";
 import {
   buildGraph,

@@ -3,7 +3,7 @@
 // Plans are walks of this graph, as Django's MigrationGraph and MigrationExecutor make them.
 
 import { CommandError } from "../../../core/errors.ts";
-import type { Migration } from "./_migration.ts";
+import type { Migration } from "./operations/mod.ts";
 
 /** A migration's key in the graph: `app.name` (`shop.0001_initial`). */
 export function migrationKey(app: string, name: string): string {

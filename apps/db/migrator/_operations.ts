@@ -2,7 +2,7 @@
 // `sqlmigrate`'s output, and the refusal to unapply what cannot be undone.
 
 import { CommandError } from "../../../core/errors.ts";
-import type { Migration } from "./_migration.ts";
+import type { Migration } from "./operations/mod.ts";
 import type { MigrationNode, PlanStep } from "./_graph.ts";
 import { describeOperation, isReversible, operationSQL } from "./operations/mod.ts";
 

@@ -3,7 +3,7 @@
 // `source`: options only where they differ from the defaults), the states as object literals, laid out as `deno fmt`
 // lays them out so that a formatting check passes on generated files.
 
-import type { MigrationRef } from "./_migration.ts";
+import type { MigrationRef } from "./operations/mod.ts";
 import { builderCall, type Operation } from "./operations/mod.ts";
 
 /** `deno fmt`'s line width in this project. */

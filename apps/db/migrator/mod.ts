@@ -9,8 +9,10 @@
  * - The executor (`migrate`): applies or unapplies a plan under a session-level advisory lock,
  *   each migration in its own transaction with the `manage_migrations` row that records it
  *   (the recorder), and refuses what cannot be undone.
- * - The operations (`operations/`): one file per kind, each with its one handler (its shape
- *   check, description, state, SQL, name fragment, source and reduction), gathered in one record.
+ * - The declarations (`operations/`): the migration (`defineMigration`) and its operations, one
+ *   file per kind, each with its one handler (its shape check, description, state, SQL, name
+ *   fragment, source and reduction), gathered in one record. `mod.ts` at the root re-exports
+ *   them from there, so that a command that imports it does not load this engine.
  * - The SQL of a migration (`sqlmigrate`) and the refusal to unapply what cannot be undone.
  * - The state the migrations leave, the autodetector that compares it with the models, and the
  *   writer of the migration files `makemigrations` makes.
@@ -33,17 +35,6 @@
 export { detectChanges, parseRenames, referencedModels } from "./_autodetector.ts";
 export { firstMigrationHint, installedApps, loadMigrationGraph, migrate } from "./_executor.ts";
 export type { MigrationGraph, MigrationNode, MigrationTarget, PlanStep } from "./_graph.ts";
-export {
-  defineMigration,
-  isMigration,
-  MIGRATION,
-  type Migration,
-  type MigrationDefinition,
-  type MigrationRef,
-  type Operation,
-  type RunSQL,
-  runSQL,
-} from "./_migration.ts";
 export { describeOperation, migrationSQL } from "./_operations.ts";
 export { type ProjectState, projectState, splitLabel } from "./_project_state.ts";
 export {
@@ -65,12 +56,19 @@ export {
   type BuilderCall,
   type CreateModel,
   createModel,
+  defineMigration,
   type DeleteModel,
   deleteModel,
   type Handler,
   HANDLERS,
   type IndexOptions,
+  isMigration,
+  MIGRATION,
+  type Migration,
+  type MigrationDefinition,
+  type MigrationRef,
   nameFragment,
+  type Operation,
   type OperationKinds,
   optimizeOperations,
   type RemoveField,
@@ -82,6 +80,8 @@ export {
   type RenameFieldOptions,
   type RenameModel,
   renameModel,
+  type RunSQL,
+  runSQL,
   type SchemaOperation,
   type TableOption,
 } from "./operations/mod.ts";

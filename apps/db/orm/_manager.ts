@@ -14,7 +14,7 @@ import {
   type OrderBy,
   QuerySet,
 } from "./_queryset.ts";
-import { runDatabase } from "./_run_database.ts";
+import { runDatabase, useRunDatabaseScope } from "./_run_database.ts";
 
 /**
  * A model's manager: `MyModel.objects`. It holds no connection: inside a command, its methods
@@ -39,6 +39,8 @@ export class Manager<Row, Insert = Row> {
   /** A manager for the model whose state is `state` (`defineModel` makes it). */
   constructor(state: ModelState) {
     this.#state = state;
+    // Commands that use a model may overlap (a worker's jobs): their databases are kept apart.
+    useRunDatabaseScope().catch(() => {});
   }
 
   /** The model's state. */

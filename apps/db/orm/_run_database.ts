@@ -1,26 +1,23 @@
 /**
  * The run's database, as the ORM finds it: `MyModel.objects.all()` inside a command runs on the
  * command's database, as Django's default database, without `.using(ctx.db)`. The executor
- * enters the scope around `handle`; this module installs it when the ORM is loaded (which a
- * command's module does by importing its models), so that the framework's start-up needs no
- * `node:` module.
+ * enters the run's database around `handle` (core/database.ts); a model's manager asks for the
+ * async context that keeps overlapping runs apart when it is made, so a command that defines or
+ * imports no model starts without it.
  *
  * @module
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
-import { installRunDatabaseScope, type Queryable } from "../../../core/database.ts";
+import { currentRunDatabase, type Queryable } from "../../../core/database.ts";
 
-const current = new AsyncLocalStorage<Queryable>();
-
-installRunDatabaseScope((db, fn) => current.run(db, fn));
+export { useRunDatabaseScope } from "../../../core/database.ts";
 
 /**
  * The database of the command running in this async context; outside a run, an error naming
  * the fix (`model` and `method` make the call it shows: `Note.objects.using(db).all()`).
  */
 export function runDatabase(model: string, method: string): Queryable {
-  const db = current.getStore();
+  const db = currentRunDatabase();
   if (db) return db;
   throw new Error(
     `${model}.objects.${method}() has no database: no command is running. Inside a command, ` +

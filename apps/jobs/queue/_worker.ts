@@ -28,7 +28,7 @@
  * @module
  */
 
-import type { Database } from "../../../core/database.ts";
+import { type Database, useRunDatabaseScope } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import {
   anyDue,
@@ -48,8 +48,7 @@ import {
   unregisterWorker,
   type WorkerInfo,
 } from "./_claims.ts";
-import { containJobs } from "./_contain.ts";
-import { type Running, startJob } from "./_job_run.ts";
+import type { Running, startJob } from "./_job_run.ts";
 import { CANCEL_CHANNEL, capOutput, DEFAULT_QUEUE, failureLine, JOBS_CHANNEL } from "./_queue.ts";
 import { pruneJobs, withNotRetried } from "./_records.ts";
 import { loadSchedules, ScheduleTicker } from "./_schedule_ticks.ts";
@@ -114,6 +113,8 @@ export class Worker {
   #outcomes: Outcome[] = [];
   #released: number[] = [];
   #flushing?: Promise<void>;
+  /** Starts a claimed job; loaded by run(). */
+  #startJob?: typeof startJob;
   #mayHaveWork = true;
   #stopping = false;
   #wake = Promise.withResolvers<void>();
@@ -212,6 +213,14 @@ export class Worker {
     };
     this.#signal?.addEventListener("abort", onAbort);
     if (this.#signal?.aborted) onAbort();
+    // Loaded when a worker runs, not when a command imports the queue: containing jobs needs
+    // node:async_hooks, which would cost every command's start-up a few milliseconds.
+    const [{ containJobs }, jobRun] = await Promise.all([
+      import("./_contain.ts"),
+      import("./_job_run.ts"),
+      useRunDatabaseScope(), // jobs run side by side: each finds its own run database
+    ]);
+    this.#startJob = jobRun.startJob;
     const uncontain = containJobs(this.#guardExit);
     const timers = [
       setInterval(() => this.#beat(), this.#o.heartbeatInterval),
@@ -461,7 +470,7 @@ export class Worker {
   }
 
   #start(job: ClaimedJob): void {
-    const entry = startJob(job, {
+    const entry = this.#startJob!(job, {
       registry: this.#o.registry,
       styledOutput: this.#o.styledOutput,
       env: this.#env,

@@ -1,5 +1,6 @@
 /**
- * The migration operations, one handler per kind, as Django keeps all of an operation on its
+ * What a migration file declares: the migration (`defineMigration`, in `_migration.ts`) and its
+ * operations, one handler per kind, as Django keeps all of an operation on its
  * class. An operation stays plain JSON (`{ kind: "addField", model, table, name, field }`: it is
  * checksummed and stored); its kind's handler says what it needs (`check`), what it does
  * (`describe`), how it changes the models' state (`state`), its SQL and the SQL that undoes it
@@ -22,6 +23,14 @@ import * as kinds from "./_kinds.ts";
 import type { AnyOperation, BuilderCall, Handler, ProjectState } from "./_handler.ts";
 import type { FieldState } from "../../orm/mod.ts";
 
+export {
+  defineMigration,
+  isMigration,
+  MIGRATION,
+  type Migration,
+  type MigrationDefinition,
+  type MigrationRef,
+} from "./_migration.ts";
 export { type RunSQL, runSQL } from "./_run_sql.ts";
 export { type CreateModel, createModel } from "./_create_model.ts";
 export { type DeleteModel, deleteModel } from "./_delete_model.ts";

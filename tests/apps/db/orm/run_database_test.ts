@@ -9,6 +9,7 @@ import { callCommand, captureOutput, defineCommand } from "../../../../mod.ts";
 import { defineModel, field, quoteIdent } from "../../../../apps/db/orm/mod.ts";
 import { registry } from "../../../../commands/_registry.ts";
 import { forEachDatabase } from "../../../_database.ts";
+import { ROOT, runProgram } from "../../../_helpers.ts";
 
 const Note = defineModel("notes.Note", { title: field.varchar(50), views: field.integer() });
 
@@ -152,4 +153,60 @@ Deno.test("a nested run on another database uses its own, and the outer run keep
     await callCommand(outer, ["--database", testDb.url], { registry, stdout });
     assert.equal(stdout.text, "inner 0\nouter 1\n");
   });
+});
+
+Deno.test("overlapping runs each find their own database", async () => {
+  const count = defineCommand({
+    help: "Adds notes one at a time, yielding between them, then counts them",
+    arguments: { n: { type: "integer" } },
+    requiresDatabase: true,
+    async handle({ db, options, stdout }) {
+      await db.exec(CREATE);
+      for (let i = 0; i < options.n; i++) {
+        await Note.objects.create({ title: `n${i}`, views: i });
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      stdout.write(`${options.n}: ${await Note.objects.count()}`);
+    },
+  });
+  const outputs = [3, 5, 8].map(() => captureOutput());
+  await Promise.all(
+    [3, 5, 8].map((n, i) =>
+      callCommand(count, [String(n), "--database", "pglite:memory"], {
+        registry,
+        stdout: outputs[i],
+      })
+    ),
+  );
+  assert.deepEqual(outputs.map((out) => out.text), ["3: 3\n", "5: 5\n", "8: 8\n"]);
+});
+
+Deno.test("a model first defined inside handle finds the run's database", async () => {
+  // In a process of its own: no model exists before the command runs, so the run is entered
+  // before the ORM asks for its async context.
+  const script = `
+    import { callCommand, captureOutput, defineCommand, defineModel, field } from ${
+    JSON.stringify(new URL("mod.ts", ROOT).href)
+  };
+    import { registry } from ${JSON.stringify(new URL("commands/_registry.ts", ROOT).href)};
+    const late = defineCommand({
+      help: "Defines its model when it runs",
+      requiresDatabase: true,
+      async handle({ db, stdout }) {
+        const Tag = defineModel("late.Tag", { name: field.varchar(20) });
+        await db.exec("CREATE TABLE late_tag (id bigserial PRIMARY KEY, name varchar(20) NOT NULL)");
+        await Tag.objects.create({ name: "a" });
+        stdout.write(String(await Tag.objects.count()));
+      },
+    });
+    const stdout = captureOutput();
+    await callCommand(late, ["--database", "pglite:memory"], {
+      registry,
+      stdout,
+    });
+    console.log(stdout.text.trim());
+  `;
+  const result = await runProgram(Deno.execPath(), ["eval", "--ext=ts", script], { cwd: ROOT });
+  assert.equal(result.stderr, "");
+  assert.equal(result.stdout, "1\n");
 });

@@ -3,16 +3,13 @@
  * {@linkcode defineMigration}`({ dependencies, operations })`. The registry lists every migration
  * statically; the migration engine applies them (`manage migrate`).
  *
- * Operations are raw SQL ({@linkcode runSQL}) or schema operations (`createModel`, `addField`, …,
- * in `operations/`), which `manage makemigrations` writes from the models.
+ * Operations are raw SQL (`runSQL`) or schema operations (`createModel`, `addField`, …, one file
+ * a kind in this folder), which `manage makemigrations` writes from the models.
  *
  * @module
  */
 
-import type { Operation } from "./operations/mod.ts";
-
-export type { Operation, RunSQL } from "./operations/mod.ts";
-export { runSQL } from "./operations/mod.ts";
+import type { Operation } from "./mod.ts";
 
 /** A reference to another migration: `[app, name]`, such as `["auth", "0001_initial"]`. */
 export type MigrationRef = readonly [app: string, name: string];
