@@ -58,6 +58,13 @@ export interface CallOptions {
   processCwd?: string;
   /** The process's id (`ctx.pid`); the calling command's when left out. */
   pid?: number;
+  /**
+   * Replaces the process's exit for a worker (`ctx.guardExit`, see `RunEnvironment`); the
+   * calling command's when left out, or none.
+   */
+  guardExit?: (
+    guard: (exit: (code?: number) => never) => (code?: number) => never,
+  ) => () => void;
   /** The host's name (`ctx.hostname`); the calling command's when left out. */
   hostname?: string;
   /** The program's name in usage lines and messages (`ctx.prog`); `manage` when left out. */

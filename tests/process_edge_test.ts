@@ -194,3 +194,32 @@ Deno.test("a database opened from code is served in the background only when its
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("callCommand passes the exit guard it is given to the run, and to the commands it calls", async () => {
+  const seen: unknown[] = [];
+  const guarded = defineCommand({
+    help: "Reports whether it has an exit guard, and calls itself once",
+    async handle(ctx) {
+      seen.push(ctx.guardExit);
+      if (seen.length === 1) await ctx.callCommand("guarded", []);
+    },
+  });
+  const registry = {
+    commands: [{
+      name: "guarded",
+      app: "tests",
+      summary: "",
+      module: "tests/process_edge_test.ts",
+      flags: [],
+      load: () => Promise.resolve({ default: guarded }),
+    }],
+    checks: [],
+  };
+  const guardExit = () => () => {};
+  await callCommand("guarded", [], { registry, guardExit });
+  assert.equal(seen.length, 2);
+  assert.ok(seen.every((given) => given === guardExit));
+  seen.length = 0;
+  await callCommand("guarded", [], { registry });
+  assert.deepEqual(seen, [undefined, undefined]);
+});
