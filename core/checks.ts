@@ -53,7 +53,7 @@ export interface CheckContext {
   registry: Registry;
   /** Only these apps, when given. */
   apps?: readonly string[];
-  /** The database, when database checks are asked for (`check --database URL`). */
+  /** The database, when database checks are asked for (`check --database DATABASE`). */
   db?: LazyDatabase;
   /** Only the checks with one of these tags, when given. */
   tags?: readonly string[];

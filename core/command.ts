@@ -206,7 +206,7 @@ export interface CommandDefinition<A, O, S, R> {
   subcommands?: S;
   /** Run the system checks before `handle` (and offer `--skip-checks`). */
   requiresSystemChecks?: boolean;
-  /** The command uses the database: offer `--database URL`. */
+  /** The command uses the database: offer `--database DATABASE`. */
   requiresDatabase?: boolean;
   /** Warn about unapplied migrations before `handle` runs (implies `requiresDatabase`). */
   requiresMigrationsChecks?: boolean;

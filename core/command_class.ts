@@ -186,7 +186,7 @@ export abstract class BaseCommand {
   examples: readonly string[] = [];
   /** Run the system checks before `handle` (and offer `--skip-checks`). */
   requiresSystemChecks = false;
-  /** The command uses the database: offer `--database URL`. */
+  /** The command uses the database: offer `--database DATABASE`. */
   requiresDatabase = false;
   /** Warn about unapplied migrations before `handle` runs (implies `requiresDatabase`). */
   requiresMigrationsChecks = false;

@@ -51,7 +51,8 @@ const COMMON = {
 const SKIP_CHECKS: OptionDecl = { type: "boolean", help: "Skip system checks." };
 
 const DATABASE: OptionDecl = {
-  metavar: "URL",
+  // As Django's: an alias or a URL (argparse names it after the option).
+  metavar: "DATABASE",
   env: "DATABASE_URL",
   help: "The database: an alias of the settings' databases (default, replica), or a URL: " +
     "postgres://user@host/name, pglite:<dir> or pglite:memory (default: the settings' " +
@@ -62,7 +63,7 @@ const DATABASE: OptionDecl = {
 export interface SharedOptionsFor {
   /** The command runs the system checks first, so it takes `--skip-checks`. */
   requiresSystemChecks?: boolean;
-  /** The command uses the database, so it takes `--database URL`. */
+  /** The command uses the database, so it takes `--database DATABASE`. */
   requiresDatabase?: boolean;
 }
 

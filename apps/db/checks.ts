@@ -1,4 +1,4 @@
-// The database's system checks, run by `manage check` when a database is given (`--database URL`
+// The database's system checks, run by `manage check` when a database is given (`--database DATABASE`
 // or DATABASE_URL): the database answers, no migration is unapplied, no applied one was edited;
 // with `--deploy`, the embedded database's folder is private to its owner.
 

@@ -128,7 +128,7 @@ Deno.test(needs("man", {
         assert.equal(new TextDecoder().decode(stderr), "", `${name}: warnings`);
         assert.match(out, /^NAME$/m, name);
         if (name === "manage-migrate.1") {
-          assert.match(out, /--database URL/);
+          assert.match(out, /--database DATABASE/);
           assert.match(out, /env: DATABASE_URL/);
           assert.match(out, /^SYNOPSIS\n\s+manage migrate \[-h\]/m);
         }

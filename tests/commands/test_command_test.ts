@@ -87,6 +87,38 @@ const SLOW = `Deno.test("a test that waits", async () => {
 });
 `;
 
+/** A test file that passes only while the `other` file's test runs at the same time. */
+const meeting = (me: string, other: string) =>
+  `import assert from "node:assert/strict";
+import { testCase } from "../../../mod.ts";
+
+Deno.test("${me} runs while ${other} runs", async () => {
+  await Deno.writeTextFile(".manage/meet_${me}", "");
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await Deno.stat(".manage/meet_${other}");
+      break;
+    } catch {
+      assert.ok(Date.now() < deadline, "${other} did not run at the same time");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  await using t = await testCase();
+  const [row] = await t.db.sql\`SELECT count(*)::int AS n FROM blog_post\`;
+  assert.equal(row.n, 0);
+});
+`;
+
+const FAIL_FIRST = `Deno.test("first: fails", () => {
+  throw new Error("the first test fails");
+});
+
+Deno.test("second: leaves a mark", async () => {
+  await Deno.writeTextFile(".manage/second_ran", "");
+});
+`;
+
 /** `text` without colour codes: `deno test` colours what it prints. */
 function stripAnsi(text: string): string {
   // deno-lint-ignore no-control-regex
@@ -156,6 +188,47 @@ async function loop(t: Deno.TestContext, project: Project, target: Target): Prom
       assert.equal(await target.exists(), false);
     } finally {
       await Deno.remove(failing);
+    }
+  });
+
+  await t.step("--parallel 2 runs two test files at once, on the one test database", async () => {
+    const files = ["a", "b"].map((me) =>
+      new URL(`apps/blog/commands/meet_${me}_test.ts`, project.root)
+    );
+    const marks = ["a", "b"].map((me) => new URL(`.manage/meet_${me}`, project.root));
+    await Deno.writeTextFile(files[0], meeting("a", "b"));
+    await Deno.writeTextFile(files[1], meeting("b", "a"));
+    try {
+      const result = await run([
+        "--parallel",
+        "2",
+        "apps/blog/commands/meet_a_test.ts",
+        "apps/blog/commands/meet_b_test.ts",
+      ]);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /ok \| 2 passed \| 0 failed/);
+      assert.equal(await target.exists(), false);
+    } finally {
+      for (const path of [...files, ...marks]) await Deno.remove(path).catch(() => {});
+    }
+  });
+
+  await t.step("--failfast stops at the first failing test", async () => {
+    const file = new URL("apps/blog/commands/fail_first_test.ts", project.root);
+    const mark = new URL(".manage/second_ran", project.root);
+    await Deno.writeTextFile(file, FAIL_FIRST);
+    try {
+      const stopped = await run(["--failfast", "apps/blog/commands/fail_first_test.ts"]);
+      assert.equal(stopped.code, 1, stopped.stdout + stopped.stderr);
+      assert.equal(await exists(mark), false, "the second test ran after the first failed");
+      const all = await run(["apps/blog/commands/fail_first_test.ts"]);
+      assert.equal(all.code, 1, all.stdout + all.stderr);
+      assert.match(all.stdout, /1 passed \| 1 failed/);
+      assert.equal(await exists(mark), true);
+      assert.equal(await target.exists(), false);
+    } finally {
+      await Deno.remove(file).catch(() => {});
+      await Deno.remove(mark).catch(() => {});
     }
   });
 

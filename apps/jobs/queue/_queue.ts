@@ -14,6 +14,7 @@
 import type { Queryable } from "../../../core/database.ts";
 import { CommandError } from "../../../core/errors.ts";
 import { TRACEBACK_HINT } from "../../../core/main.ts";
+import type { Registry } from "../../../core/registry.ts";
 import { toMilliseconds } from "./_schedule.ts";
 import { stripAnsi } from "../../../core/style.ts";
 
@@ -264,5 +265,31 @@ function missingTables(cause?: unknown): CommandError {
   return new CommandError(
     "The job queue's tables are missing: run 'manage migrate' to create them",
     { cause },
+  );
+}
+
+/**
+ * Refuses to run on the queue's tables as an older version left them: every registered migration
+ * of the jobs app must be applied (a worker started before `manage migrate` after an upgrade
+ * would otherwise fail on the first statement that names a new column).
+ */
+/** The app whose migrations make the queue's tables. */
+const JOBS_APP = "jobs";
+
+export async function requireCurrentTables(db: Queryable, registry: Registry): Promise<void> {
+  const registered = (registry.migrations ?? []).filter((entry) => entry.app === JOBS_APP);
+  if (registered.length === 0) return;
+  await requireQueue(db);
+  // Loaded here, not by the module: a command that imports the queue does not load the migrator.
+  const { appliedMigrations } = await import("../../db/migrator/mod.ts");
+  const applied = await appliedMigrations(db);
+  const missing = registered.filter((entry) => !applied.has(`${entry.app}.${entry.name}`))
+    .map((entry) => `${entry.app}.${entry.name}`);
+  // None recorded: the tables were made another way (a benchmark's, a test's), not by migrate.
+  if (missing.length === 0 || missing.length === registered.length) return;
+  throw new CommandError(
+    `The job queue's tables are older than this worker: ${missing.join(", ")} ` +
+      `${missing.length === 1 ? "is" : "are"} not applied. Run 'manage migrate', then start ` +
+      "the worker again",
   );
 }

@@ -49,7 +49,14 @@ import {
   type WorkerInfo,
 } from "./_claims.ts";
 import type { Running, startJob } from "./_job_run.ts";
-import { CANCEL_CHANNEL, capOutput, DEFAULT_QUEUE, failureLine, JOBS_CHANNEL } from "./_queue.ts";
+import {
+  CANCEL_CHANNEL,
+  capOutput,
+  DEFAULT_QUEUE,
+  failureLine,
+  JOBS_CHANNEL,
+  requireCurrentTables,
+} from "./_queue.ts";
 import { pruneJobs, withNotRetried } from "./_records.ts";
 import { loadSchedules, ScheduleTicker } from "./_schedule_ticks.ts";
 import type { LogLevel, WorkerOptions, WorkerStats } from "./_worker_options.ts";
@@ -192,6 +199,7 @@ export class Worker {
   /** Works until stopped; gives what it did. */
   async run(): Promise<WorkerStats> {
     const { db } = this.#o;
+    await requireCurrentTables(db, this.#o.registry);
     if (!this.#o.burst && this.#o.schedules) {
       this.#ticker = new ScheduleTicker(await loadSchedules(this.#o.registry));
     }
