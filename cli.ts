@@ -29,6 +29,23 @@ function setRaw(on: boolean): void {
   raw = on;
 }
 
+/**
+ * Replaces `Deno.exit` with what `guard` makes of it until the function returned is called: a
+ * worker's jobs run in this process, and one that calls exit fails instead of ending it.
+ * `Deno.exit` cannot be stopped from outside (its `unload` event cannot cancel it), but it is a
+ * writable property.
+ */
+function guardExit(
+  guard: (exit: (code?: number) => never) => (code?: number) => never,
+): () => void {
+  const deno = Deno as { exit: (code?: number) => never };
+  const exit = deno.exit;
+  deno.exit = guard(exit);
+  return () => {
+    deno.exit = exit;
+  };
+}
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   try {
     Deno.addSignalListener(signal, () => {
@@ -78,11 +95,14 @@ const code = await main(Deno.args, {
   terminalWidth: columns,
   prog: "manage",
   cwd: workingDirectory(env, Deno.cwd()),
+  processCwd: Deno.cwd(),
+  backgroundServer: true,
   executable: Deno.execPath(),
   pid: Deno.pid,
   hostname: hostName(),
   stdin: Deno.stdin.readable,
   stdinIsTerminal,
   setRaw: stdinIsTerminal ? setRaw : undefined,
+  guardExit,
 });
 Deno.exit(code);

@@ -51,8 +51,20 @@ export interface CallOptions {
    * the embedded database in. When left out: the calling command's, or `.`.
    */
   cwd?: string;
+  /**
+   * The process's own working directory, when `cwd` is not it (see `RunEnvironment`); the
+   * calling command's when left out, or unknown.
+   */
+  processCwd?: string;
   /** The process's id (`ctx.pid`); the calling command's when left out. */
   pid?: number;
+  /**
+   * Replaces the process's exit for a worker (`ctx.guardExit`, see `RunEnvironment`); the
+   * calling command's when left out, or none.
+   */
+  guardExit?: (
+    guard: (exit: (code?: number) => never) => (code?: number) => never,
+  ) => () => void;
   /** The host's name (`ctx.hostname`); the calling command's when left out. */
   hostname?: string;
   /** The program's name in usage lines and messages (`ctx.prog`); `manage` when left out. */
@@ -115,6 +127,13 @@ export interface CommandContext<O = Record<string, unknown>> {
    * a real terminal; `prompter(ctx).askSecret()` in `core/prompt.ts` uses it to read passwords.
    */
   readonly setRaw?: (raw: boolean) => void;
+  /**
+   * Replaces the process's exit with the function `guard` makes of it, until the function it
+   * returns is called; given by `cli.ts` (see `RunEnvironment.guardExit`), for a worker.
+   */
+  readonly guardExit?: (
+    guard: (exit: (code?: number) => never) => (code?: number) => never,
+  ) => () => void;
   /** Standard error is a terminal (progress may redraw one line; otherwise print whole lines). */
   readonly stderrIsTerminal: boolean;
   /** Runs another command in-process with this one's streams, signal and registry. */

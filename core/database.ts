@@ -87,6 +87,25 @@ export interface OpenOptions {
   cwd: string;
   /** Writes a one-line notice (such as "Created the embedded database in .manage/db"). */
   notice: (line: string) => void;
+  /**
+   * The opening process's id (`ctx.pid`), by which the embedded database's lock names its holder
+   * to other processes; unknown (0) when left out.
+   */
+  pid?: number;
+  /** What the opening process runs, for the same (`manage migrate`); `manage` when left out. */
+  command?: string;
+  /**
+   * The process's own working directory, which relative paths given to the runtime resolve
+   * against: an embedded database's socket whose full path is too long for the system is bound
+   * and reached relative to it. Left out, such a database serves its own process alone.
+   */
+  processCwd?: string;
+  /**
+   * Whether an embedded database no process holds may be served by a background server, which
+   * outlives the opening process, when `MANAGE_DBSERVER` in `env` does not say (`cli.ts`'s runs
+   * may); left out, it may not.
+   */
+  backgroundServer?: boolean;
 }
 
 /** Opens a database by URL (`postgres://…`, `pglite:<dir>`, `pglite:memory`, or the default). */

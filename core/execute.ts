@@ -52,6 +52,18 @@ export interface RunEnvironment {
   prog?: string;
   /** The working directory (`ctx.cwd`); `.` when left out. */
   cwd?: string;
+  /**
+   * The process's own working directory, when it may differ from `cwd` (under `deno task`,
+   * `cwd` is the folder the user was in): what the runtime resolves relative paths against (see
+   * `OpenOptions.processCwd`). Unknown when left out.
+   */
+  processCwd?: string;
+  /**
+   * Whether an embedded database may be served by a background server when `MANAGE_DBSERVER`
+   * in `env` does not say (see `OpenOptions.backgroundServer`): `cli.ts` allows it, code does
+   * not when this is left out.
+   */
+  backgroundServer?: boolean;
   /** The running program's file (`ctx.executable`): the compiled manage, or deno. */
   executable?: string;
   /** The process's id (`ctx.pid`): what a worker and a lock holder are known by. */
@@ -73,6 +85,14 @@ export interface RunEnvironment {
    * must not be echoed; given by `cli.ts` when standard input is a terminal.
    */
   setRaw?: (raw: boolean) => void;
+  /**
+   * Replaces the process's exit with the function `guard` makes of it, until the function it
+   * returns is called (`ctx.guardExit`); given by `cli.ts`, so that a worker can keep a job
+   * from ending its process. Without it, a job's call to exit is not contained.
+   */
+  guardExit?: (
+    guard: (exit: (code?: number) => never) => (code?: number) => never,
+  ) => () => void;
   /**
    * The door the run came through: the command line (`cli`, when left out), the web console
    * (`console`) or a worker (`background`). `main()` refuses a command that may not run there.
@@ -181,6 +201,10 @@ export async function invoke(
       env,
       cwd: run.cwd ?? ".",
       notice: (line) => stderr.write(line, { style: (t) => t }),
+      pid: run.pid,
+      command: `${run.prog ?? "manage"} ${name}`,
+      processCwd: run.processCwd,
+      backgroundServer: run.backgroundServer,
     });
   const db = lazyDatabase(shared ?? open(options.database));
   const others = new Map<string, LazyDatabase>();
@@ -216,6 +240,7 @@ export async function invoke(
     stdin: run.stdin,
     stdinIsTerminal: run.stdinIsTerminal ?? false,
     setRaw: run.stdinIsTerminal ? run.setRaw : undefined,
+    guardExit: run.guardExit,
     stderrIsTerminal: run.stderrIsTerminal ?? false,
     callCommand: (other, args, callOptions) => caller(other, args, callOptions, childRun),
     defer: (cleanup) => void cleanups.push(cleanup),

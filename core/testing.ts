@@ -202,6 +202,8 @@ export async function testCase(options: TestCaseOptions = {}): Promise<TestCase>
       env,
       cwd,
       notice: () => {},
+      pid: Deno.pid,
+      processCwd: Deno.cwd(),
     });
     const open = connection;
     const tx = await new Promise<Queryable>((resolve, reject) => {

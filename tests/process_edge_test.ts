@@ -6,26 +6,18 @@ import { ROOT } from "./_helpers.ts";
 import { callCommand } from "../core/call_command.ts";
 import { defineCommand } from "../core/command.ts";
 import { captureOutput } from "../core/output.ts";
+import { registry } from "./fixtures/registry.ts";
 
 const PROCESS = /Deno\.(env|cwd|pid|args|mainModule|stdout|exit|hostname)\b/;
 
 /**
- * Modules that still read the process, each with the reason. The embedded database's driver
- * names its lock holder and its temporary folders by the process's id and command, and resolves
- * a long socket path against the process's own working directory (which `ctx.cwd`, the user's
- * folder under `deno task`, is not); the worker's guard replaces the runtime's exit while jobs
- * run, so that a job cannot end its worker.
+ * Modules that still read the process, each with the reason. What the others once read comes
+ * from the run: an embedded database's lock holder and the directory its long socket paths are
+ * relative to from `OpenOptions` (`pid`, `command`, `processCwd`), the worker's guard against a
+ * job's exit from `ctx.guardExit`, all of which cli.ts gives.
  */
 const NOT_YET: Record<string, string> = {
-  "apps/db/backends/pglite/_directory_lock.ts": "the lock holder's command line",
-  "apps/db/backends/pglite/_driver.ts": "the lock holder's pid",
-  "apps/db/backends/pglite/_client.ts": "the lock holder's pid",
-  "apps/db/backends/pglite/_template.ts": "temporary folder names",
-  "apps/db/backends/pglite/_server.ts": "socket paths relative to the process's directory",
-  "apps/db/backends/pglite/_serve.ts": "the background server's entry: a program, as cli.ts is",
-  "apps/db/backends/pglite/_background.ts":
-    "MANAGE_DBSERVER from the process when a database is opened from code with an env without it",
-  "apps/jobs/queue/_contain.ts": "guards the worker against a job's exit",
+  "apps/db/backends/pglite/_serve_main.ts": "the background server's program, as cli.ts is",
   // A test file is its own process's edge: testCase() reads there what `manage test` gives it.
   "core/testing.ts": "the test database's URL, which manage test sets, and the tests' folder",
 };
@@ -128,4 +120,106 @@ Deno.test("a command called from a command runs where its caller runs, unless to
   assert.deepEqual(first, { cwd: "/srv/site", pid: 7, hostname: "h", prog: "manage", home: null });
   assert.equal(second.cwd, "/elsewhere");
   assert.equal(second.pid, 7);
+});
+
+/** A command that reports the lock file of the embedded database it holds. */
+const holdsLock = defineCommand({
+  help: "Opens the embedded database and reports who its lock file says holds it",
+  async handle({ db, env, stdout }) {
+    await db.connect();
+    stdout.write(await Deno.readTextFile(`${env.DATABASE_URL!.slice("pglite:".length)}.lock`));
+  },
+});
+
+/** The fixture apps' registry, which opens databases, with `holds_lock` in it. */
+const withHoldsLock = {
+  ...registry,
+  commands: [...registry.commands, {
+    name: "holds_lock",
+    app: "tests",
+    summary: "",
+    module: "tests/process_edge_test.ts",
+    flags: [],
+    load: () => Promise.resolve({ default: holdsLock }),
+  }],
+};
+
+Deno.test("an embedded database's lock names the run's pid and program, not the process's", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "manage_edge_" });
+  try {
+    const env = { DATABASE_URL: `pglite:${dir}/db`, MANAGE_DBSERVER: "off" };
+    const given = captureOutput();
+    await callCommand("holds_lock", [], {
+      stdout: given,
+      registry: withHoldsLock,
+      env,
+      cwd: dir,
+      pid: 4242,
+      prog: "site",
+    });
+    const { pid, command } = JSON.parse(given.text);
+    assert.deepEqual({ pid, command }, { pid: 4242, command: "site holds_lock" });
+    const unknown = captureOutput();
+    await callCommand("holds_lock", [], {
+      stdout: unknown,
+      registry: withHoldsLock,
+      env,
+      cwd: dir,
+    });
+    assert.deepEqual(JSON.parse(unknown.text).pid, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a database opened from code is served in the background only when its env says so", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "manage_edge_" });
+  // The process's environment would turn the background server on; the run's does not say.
+  const before = Deno.env.get("MANAGE_DBSERVER");
+  Deno.env.set("MANAGE_DBSERVER", "on");
+  try {
+    const stdout = captureOutput();
+    await callCommand("holds_lock", [], {
+      stdout,
+      registry: withHoldsLock,
+      env: { DATABASE_URL: `pglite:${dir}/db` },
+      cwd: dir,
+      pid: 4242,
+    });
+    const { pid, command } = JSON.parse(stdout.text);
+    assert.deepEqual({ pid, command }, { pid: 4242, command: "manage holds_lock" });
+  } finally {
+    if (before === undefined) Deno.env.delete("MANAGE_DBSERVER");
+    else Deno.env.set("MANAGE_DBSERVER", before);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("callCommand passes the exit guard it is given to the run, and to the commands it calls", async () => {
+  const seen: unknown[] = [];
+  const guarded = defineCommand({
+    help: "Reports whether it has an exit guard, and calls itself once",
+    async handle(ctx) {
+      seen.push(ctx.guardExit);
+      if (seen.length === 1) await ctx.callCommand("guarded", []);
+    },
+  });
+  const registry = {
+    commands: [{
+      name: "guarded",
+      app: "tests",
+      summary: "",
+      module: "tests/process_edge_test.ts",
+      flags: [],
+      load: () => Promise.resolve({ default: guarded }),
+    }],
+    checks: [],
+  };
+  const guardExit = () => () => {};
+  await callCommand("guarded", [], { registry, guardExit });
+  assert.equal(seen.length, 2);
+  assert.ok(seen.every((given) => given === guardExit));
+  seen.length = 0;
+  await callCommand("guarded", [], { registry });
+  assert.deepEqual(seen, [undefined, undefined]);
 });

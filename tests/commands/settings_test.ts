@@ -4,12 +4,15 @@
 
 import assert from "node:assert/strict";
 import { callCommand, captureOutput, defineCommand, type Registry } from "../../mod.ts";
-import { registry } from "../../commands/_registry.ts";
+import { registry } from "../fixtures/registry.ts";
 import { resolveSettings, type SettingsInput } from "../../core/settings.ts";
 import { copyProject, runCli } from "../_helpers.ts";
 import { forEachDatabase } from "../_database.ts";
 
-/** The project's registry with one settings module, `settings.ts`, giving `input`. */
+/**
+ * The project's registry (the fixture app sample in place of myapp) with one settings module,
+ * `settings.ts`, giving `input`.
+ */
 function withSettings(input: SettingsInput, name = "settings"): Registry {
   const module = name === "settings" ? "settings.ts" : `settings/${name}.ts`;
   return {
@@ -97,20 +100,20 @@ Deno.test("--database takes an alias: migrate and dumpdata on the replica, on ea
     let applied: number;
     try {
       const [{ n }] = await db.sql<{ n: number }>`
-        SELECT count(*)::int AS n FROM manage_migrations WHERE app = 'myapp'`;
+        SELECT count(*)::int AS n FROM manage_migrations WHERE app = 'sample'`;
       applied = n;
-      await db.sql`INSERT INTO myapp_mymodel (name) VALUES ('On the replica')`;
+      await db.sql`INSERT INTO sample_item (name) VALUES ('On the replica')`;
     } finally {
       await db.close();
     }
     assert.equal(applied, 1);
-    const dumped = await run(reg, ["dumpdata", "myapp", "--database", "replica"]);
+    const dumped = await run(reg, ["dumpdata", "sample", "--database", "replica"]);
     assert.equal(dumped.code, 0, dumped.stderr);
     assert.deepEqual(JSON.parse(dumped.stdout), [
-      { model: "myapp.mymodel", pk: 1, fields: { name: "On the replica" } },
+      { model: "sample.item", pk: 1, fields: { name: "On the replica" } },
     ]);
     // The alias from the environment alone.
-    const fromEnv = await run(registry, ["dumpdata", "myapp", "--database", "replica"], {
+    const fromEnv = await run(registry, ["dumpdata", "sample", "--database", "replica"], {
       DATABASE_URL_REPLICA: testDb.url,
     });
     assert.equal(fromEnv.stdout, dumped.stdout);

@@ -1,17 +1,22 @@
 // manage shell, as Django's: `-c CODE`, code piped in, and a prompt at a terminal (history,
 // multi-line input, top-level await), with the project's models, db, callCommand and registry
-// in scope; on each driver.
+// in scope; on each driver. The commands run in one project copy for the file: without the starter
+// app myapp, with the fixture app sample (its model Item).
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { MyModel } from "../../apps/myapp/models.ts";
-import { registry } from "../../commands/_registry.ts";
+import { Item } from "../fixtures/apps/sample/models.ts";
+import { registry } from "../fixtures/registry.ts";
 import { findCommand } from "../../core/registry.ts";
 import { forEachDatabase } from "../_database.ts";
-import { runCli } from "../_helpers.ts";
+import { sampleProject } from "../_helpers.ts";
 import { needs } from "../_requires.ts";
 import { runInTerminal } from "../apps/auth/_auth.ts";
 import { scan, ShellScope } from "../../commands/_shell_eval.ts";
+
+const project = await sampleProject();
+globalThis.addEventListener("unload", () => Deno.removeSync(project.root, { recursive: true }));
+const runCli = project.run;
 
 Deno.test("shell -c and code piped in use the models, db and callCommand, on each driver", async (t) => {
   await forEachDatabase(t, async (testDb, step) => {
@@ -19,13 +24,13 @@ Deno.test("shell -c and code piped in use the models, db and callCommand, on eac
     const migrated = await runCli(["migrate"], { env });
     assert.equal(migrated.code, 0, migrated.stderr);
     await step.step("-c", async () => {
-      const code = "await MyModel.objects.using(db).create({ name: 'from the shell' });\n" +
-        "print(await MyModel.objects.using(db).count())";
+      const code = "await Item.objects.using(db).create({ name: 'from the shell' });\n" +
+        "print(await Item.objects.using(db).count())";
       const result = await runCli(["shell", "-c", code], { env });
       assert.deepEqual(result, { code: 0, stdout: "1\n", stderr: "" });
     });
     await step.step("stdin, declarations kept from line to line", async () => {
-      const code = "const qs = MyModel.objects.using(db)\n" +
+      const code = "const qs = Item.objects.using(db)\n" +
         "const rows = await qs.orderBy('id').toArray()\n" +
         "await callCommand('check', [])\n" +
         "print(rows.map((row) => row.name).join(','), Object.keys(models).length > 0)\n";
@@ -39,7 +44,7 @@ Deno.test("shell -c and code piped in use the models, db and callCommand, on eac
     });
     const db = await testDb.open();
     try {
-      assert.equal(await MyModel.objects.using(db).count(), 1);
+      assert.equal(await Item.objects.using(db).count(), 1);
     } finally {
       await db.close();
     }
@@ -88,17 +93,22 @@ Deno.test(needs("python3", {
     const dir = await Deno.makeTempDir();
     try {
       const history = join(dir, "history");
-      const result = await runInTerminal(["shell"], [
-        { expect: ">>> ", send: "const n = await Promise.resolve(6)\r" },
-        { expect: ">>> ", send: "[n,\r" },
-        { expect: "... ", send: "7].reduce((a, b) => a * b)\r" },
-        { expect: "42", send: "nope\r" },
-        { expect: "ReferenceError: nope is not defined", send: "\x1b[A\x1b[A\r" },
-        { expect: ">>> ", send: "\x04" },
-      ], { MANAGE_SHELL_HISTORY: history });
+      const result = await runInTerminal(
+        ["shell"],
+        [
+          { expect: ">>> ", send: "const n = await Promise.resolve(6)\r" },
+          { expect: ">>> ", send: "[n,\r" },
+          { expect: "... ", send: "7].reduce((a, b) => a * b)\r" },
+          { expect: "42", send: "nope\r" },
+          { expect: "ReferenceError: nope is not defined", send: "\x1b[A\x1b[A\r" },
+          { expect: ">>> ", send: "\x04" },
+        ],
+        { MANAGE_SHELL_HISTORY: history },
+        { root: project.root },
+      );
       assert.equal(result.timeout, false, result.transcript);
       assert.equal(result.code, 0, result.transcript);
-      assert.match(result.transcript, /objects in scope: .*MyModel.*db, callCommand, registry/);
+      assert.match(result.transcript, /objects in scope: .*Item.*db, callCommand, registry/);
       // Up twice brought back "7].reduce(...)", which alone is an error, not the answer again.
       assert.equal(result.transcript.match(/\b42\b/g)?.length, 1, result.transcript);
       assert.deepEqual((await Deno.readTextFile(history)).trimEnd().split("\n"), [

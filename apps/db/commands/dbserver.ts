@@ -11,7 +11,8 @@ function describe(status: ServerStatus): string {
     return `${status.shown}: served in the background by process ${holder.pid}${socket}, ` +
       `which stops after ${holder.idle}s without a connected process`;
   }
-  return `${status.shown}: held by process ${holder.pid} (${holder.command})${socket}`;
+  const who = holder.pid > 0 ? `process ${holder.pid} (${holder.command})` : holder.command;
+  return `${status.shown}: held by ${who}${socket}`;
 }
 
 const database = {

@@ -74,6 +74,8 @@ export default defineCommand({
         env,
         cwd: ctx.cwd,
         notice: () => {},
+        pid: ctx.pid,
+        command: `${ctx.prog} ${ctx.name}`,
       })
     );
     const jobDatabase = db.driver === "pglite" ? undefined : () => jobDb.connect();
@@ -88,6 +90,7 @@ export default defineCommand({
     const worker = new Worker({
       db,
       jobDatabase,
+      guardExit: ctx.guardExit,
       registry,
       queues,
       concurrency,

@@ -1,12 +1,14 @@
 /**
- * Keeps what a job does wrong inside the job. While a worker runs, a job that calls `Deno.exit`
- * (or Node's `process.exit`, which calls it), leaves a promise rejection unhandled, or lets an
- * exception out of a callback (a timer, an event listener) fails, saying so, instead of ending
+ * Keeps what a job does wrong inside the job. While a worker runs, a job that calls the runtime's
+ * exit (or Node's `process.exit`, which calls it), leaves a promise rejection unhandled, or lets
+ * an exception out of a callback (a timer, an event listener) fails, saying so, instead of ending
  * the process and every other job with it.
  *
- * What Deno 2.9 allows decides how: `Deno.exit` cannot be stopped from outside (its `unload`
- * event cannot cancel it), but `Deno.exit` is a writable property, so while workers run it is
- * one that throws inside a job and exits as before anywhere else. A job is known by its async
+ * What Deno 2.9 allows decides how: exit cannot be stopped from outside (its `unload` event
+ * cannot cancel it), but it can be replaced, which the process's edge does for the worker
+ * (`ctx.guardExit`, given by `cli.ts`): while workers run it is one that throws inside a job and
+ * exits as before anywhere else. Without that guard, a job that exits still ends the process. A
+ * job is known by its async
  * context (`AsyncLocalStorage`), which follows its promises, microtasks and the listeners it
  * dispatches; `unhandledrejection` and `error` events are then cancelled and charged to it. An
  * exception thrown by a timer's callback reaches the `error` event outside any context, so the
@@ -28,7 +30,7 @@ import { CommandError } from "../../../core/errors.ts";
  */
 export type Escape = (reason: string, thrown?: boolean) => void;
 
-/** Thrown inside a job that calls `Deno.exit`, to end what it was doing. */
+/** Thrown inside a job that calls exit, to end what it was doing. */
 export class JobExit extends CommandError {}
 
 const current = new AsyncLocalStorage<Escape | undefined>();
@@ -45,12 +47,18 @@ export function outsideJobs<T>(fn: () => T): T {
   return current.run(undefined, fn);
 }
 
+/** Replaces the process's exit with the one `guard` makes of it; gives what restores it. */
+export type GuardExit = (
+  guard: (exit: (code?: number) => never) => (code?: number) => never,
+) => () => void;
+
 /**
  * Contains jobs until the function it gives is called (counted: each running worker installs it
- * once, and the process is left as it was when the last one is done).
+ * once, and the process is left as it was when the last one is done). `guardExit` lets it catch
+ * a job's call to exit too; the first worker's decides.
  */
-export function containJobs(): () => void {
-  if (installs++ === 0) uninstall = install();
+export function containJobs(guardExit?: GuardExit): () => void {
+  if (installs++ === 0) uninstall = install(guardExit);
   let done = false;
   return () => {
     if (done) return;
@@ -72,17 +80,15 @@ function describe(value: unknown): string {
 
 type Timer = (callback: unknown, delay?: number, ...args: unknown[]) => unknown;
 
-function install(): () => void {
-  const exit = Deno.exit;
+function install(guardExit?: GuardExit): () => void {
   const timers = { setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval };
-  const deno = Deno as { exit: (code?: number) => never };
-  deno.exit = (code?: number): never => {
+  const restoreExit = guardExit?.((exit) => (code?: number): never => {
     const escape = current.getStore();
     if (!escape) return exit(code);
-    const reason = `The job called Deno.exit(${code ?? ""}), which would have ended its worker`;
+    const reason = `The job called exit(${code ?? ""}), which would have ended its worker`;
     escape(reason, true);
     throw new JobExit(reason);
-  };
+  });
   const onRejection = (event: PromiseRejectionEvent) => {
     const escape = current.getStore();
     if (!escape) return;
@@ -92,7 +98,7 @@ function install(): () => void {
     }
   };
   const onError = (event: ErrorEvent) => {
-    // Thrown by Deno.exit inside a job's callback: that job has failed already.
+    // Thrown by exit inside a job's callback: that job has failed already.
     if (event.error instanceof JobExit) {
       event.preventDefault();
       return;
@@ -125,7 +131,7 @@ function install(): () => void {
   globalThis.addEventListener("unhandledrejection", onRejection);
   globalThis.addEventListener("error", onError);
   return () => {
-    deno.exit = exit;
+    restoreExit?.();
     globalThis.setTimeout = timers.setTimeout;
     globalThis.setInterval = timers.setInterval;
     globalThis.removeEventListener("unhandledrejection", onRejection);

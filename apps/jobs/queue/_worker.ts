@@ -84,13 +84,23 @@ export class Worker {
   readonly #o: Required<
     Omit<
       WorkerOptions,
-      "jobDatabase" | "signal" | "log" | "id" | "env" | "cwd" | "prefetch" | "pid" | "hostname"
+      | "jobDatabase"
+      | "signal"
+      | "log"
+      | "id"
+      | "env"
+      | "cwd"
+      | "prefetch"
+      | "pid"
+      | "hostname"
+      | "guardExit"
     >
   >;
   readonly #jobDatabase: () => Promise<Database>;
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #cwd: string;
   readonly #signal?: AbortSignal;
+  readonly #guardExit?: WorkerOptions["guardExit"];
   readonly #log: (level: LogLevel, line: string) => void;
   readonly #info: WorkerInfo;
   /** What it has done so far. */
@@ -178,6 +188,7 @@ export class Worker {
     this.#cwd = options.cwd ?? ".";
     this.#signal = options.signal;
     this.#log = options.log ?? (() => {});
+    this.#guardExit = options.guardExit;
   }
 
   /** The queues this worker takes jobs from. */
@@ -218,7 +229,7 @@ export class Worker {
       useRunDatabaseScope(), // jobs run side by side: each finds its own run database
     ]);
     this.#startJob = jobRun.startJob;
-    const uncontain = containJobs();
+    const uncontain = containJobs(this.#guardExit);
     const timers = [
       setInterval(() => this.#beat(), this.#o.heartbeatInterval),
       setInterval(() => {

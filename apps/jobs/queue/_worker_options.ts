@@ -75,6 +75,13 @@ export interface WorkerOptions {
   pid?: number;
   /** The host's name, as the worker table shows it (`ctx.hostname`); `localhost` when not known. */
   hostname?: string;
+  /**
+   * Replaces the process's exit while the worker runs (`ctx.guardExit`), so that a job that
+   * calls it fails instead of ending the process; without it, such a job ends the process.
+   */
+  guardExit?: (
+    guard: (exit: (code?: number) => never) => (code?: number) => never,
+  ) => () => void;
 }
 
 /** How much a log line matters: `info` shows at verbosity 1, `debug` at 2. */

@@ -99,6 +99,8 @@ export default defineCommand({
         env,
         cwd: ctx.cwd,
         notice: () => {},
+        pid: ctx.pid,
+        command: `${ctx.prog} ${ctx.name}`,
       });
       extra.push(opening);
       return opening;
@@ -146,6 +148,7 @@ export default defineCommand({
         env,
         cwd: ctx.cwd,
         pid: ctx.pid,
+        guardExit: ctx.guardExit,
         hostname: ctx.hostname,
         log: workerLog,
       });

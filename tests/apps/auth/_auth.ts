@@ -64,10 +64,14 @@ export async function runInTerminal(
   args: string[],
   steps: Step[],
   env: Record<string, string> = {},
+  { root = ROOT }: {
+    /** The project whose `cli.ts` runs; this one by default. */
+    root?: URL;
+  } = {},
 ): Promise<TerminalResult> {
   const request = {
     argv: [Deno.execPath(), "run", "--quiet", ...CLI_PERMISSIONS, "cli.ts", ...args],
-    cwd: fromFileUrl(ROOT),
+    cwd: fromFileUrl(root),
     env: { NO_COLOR: "1", COLUMNS: "80", ...env },
     steps,
     timeout: 60,

@@ -34,7 +34,15 @@ export async function spawnScript(body: string): Promise<Script> {
   await Deno.writeTextFile(
     path,
     `import openDatabase from ${JSON.stringify(new URL("apps/db/database.ts", ROOT).href)};
-     const options = { env: {}, cwd: ${JSON.stringify(ROOT_DIR)}, notice: () => {} };
+     // A program of its own: it names itself to the database's other processes, as cli.ts does.
+     const options = {
+       env: {},
+       cwd: ${JSON.stringify(ROOT_DIR)},
+       notice: () => {},
+       pid: Deno.pid,
+       command: "script.ts",
+       processCwd: Deno.cwd(),
+     };
      const stdinLines = (async function* () {
        let text = "";
        for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {

@@ -2,16 +2,25 @@
 // its in-process worker): the counts after a known set of jobs, the charts changing without a
 // reload as more jobs run, the worker listed, "Run now" on a schedule, the link from a failing
 // command to its jobs, and the page on a phone's width. Screenshots go to .manage/screenshots/.
+// The server runs in a project copy without the starter app myapp, with the fixture app sample
+// (greet_user, show_status) and a schedule of it.
 
 import assert from "node:assert/strict";
 import { forEachDatabase } from "../../_database.ts";
-import { ROOT, runCli } from "../../_helpers.ts";
+import { type Project, ROOT, sampleProject } from "../../_helpers.ts";
 import { CHROMIUM, needs } from "../../_requires.ts";
 import { startServer } from "./_server.ts";
 
 const USERNAME = "operator";
 const PASSWORD = "Correct-Horse-42";
 const SCREENSHOTS = new URL(".manage/screenshots/", ROOT);
+/** A schedule of the fixture app sample, for "Run now". */
+const SCHEDULES = `import { defineSchedule } from "../../mod.ts";
+
+export default [
+  defineSchedule({ name: "sample.nightly_status", command: "show_status", cron: "0 3 * * *" }),
+];
+`;
 const TEST_NAME = "in Chromium: the dashboard counts jobs, its charts follow them live";
 
 // As in browser_test.ts: playwright-core needs --allow-all, so under the suite's narrower
@@ -52,7 +61,12 @@ Deno.test(needs("chromium", {
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
       viewport: { width: 1100, height: 900 },
     });
+    let project: Project | undefined;
     try {
+      project = await sampleProject({ "apps/sample/schedules.ts": SCHEDULES });
+      const root = project.root;
+      const runCli = (args: string[], options: { env?: Record<string, string> } = {}) =>
+        project!.run(args, options);
       await forEachDatabase(t, async (database) => {
         const migrated = await runCli(["migrate", "--database", database.url, "-v", "0"]);
         assert.equal(migrated.code, 0, migrated.stderr);
@@ -70,7 +84,7 @@ Deno.test(needs("chromium", {
           { env: { MANAGE_SUPERUSER_PASSWORD: PASSWORD } },
         );
         assert.equal(created.code, 0, created.stderr);
-        const server = await startServer(database.url);
+        const server = await startServer(database.url, [], { root });
         try {
           const minted = await runCli(["createapitoken", USERNAME, "--database", database.url]);
           assert.equal(minted.code, 0, minted.stderr);
@@ -136,7 +150,7 @@ Deno.test(needs("chromium", {
 
           // Run now: one job of the schedule's command, which runs.
           await page.goto(`${server.base}/`);
-          await page.click("tr[data-schedule='myapp.nightly_status'] button[type=submit]");
+          await page.click("tr[data-schedule='sample.nightly_status'] button[type=submit]");
           await page.waitForURL(/\/jobs\/\d+\?enqueued=1$/);
           await page.waitForSelector("#job-exit:text-is('0')", { timeout: 20_000 });
           assert.match(await page.textContent("main") ?? "", /show_status/);
@@ -166,6 +180,7 @@ Deno.test(needs("chromium", {
     } finally {
       await browser.close();
       await Deno.remove(profile, { recursive: true }).catch(() => {});
+      await project?.remove();
     }
   },
 }));

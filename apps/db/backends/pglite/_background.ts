@@ -1,8 +1,8 @@
 // The background server of an embedded database. Opening PGlite costs about a second (the
 // WebAssembly compile, PostgreSQL's start, its catalogs); a command that finds no process
-// holding the database starts `_serve.ts` as a detached process, which holds it as any holder
-// does (the directory lock, the socket, `_server.ts`), and the command uses the database
-// through it. The server stays while processes use it and stops after `MANAGE_DBSERVER_IDLE`
+// holding the database starts `_serve_main.ts` (the program of `_serve.ts`) as a detached
+// process, which holds it as any holder does (the directory lock, the socket, `_server.ts`), and
+// the command uses the database through it. The server stays while processes use it and stops after `MANAGE_DBSERVER_IDLE`
 // seconds (300) without one, so the next commands connect in milliseconds. It has no terminal
 // and no output: `manage dbserver status|stop` shows and stops it.
 //
@@ -15,7 +15,7 @@ import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { CommandError } from "../../../../core/errors.ts";
 import { projectFolder } from "../../../../core/project.ts";
-import { type LockHolder, lockHolder } from "./_directory_lock.ts";
+import { describeHolder, type LockHolder, lockHolder } from "./_directory_lock.ts";
 import { socketAddress } from "./_server.ts";
 
 /** How long the server stays without a connected process, by default, in seconds. */
@@ -59,13 +59,17 @@ const PERMISSIONS = ["read", "write", "env", "net", "sys"] as const;
 
 /**
  * How this process starts a background server, or undefined when it opens the database itself:
- * turned off in `env`, a compiled program, or permissions it cannot pass on.
+ * turned off in `env` (`MANAGE_DBSERVER`), or, when `env` does not say, not `allowed` (only the
+ * command line's runs are, see `OpenOptions.backgroundServer`); a compiled program; or
+ * permissions it cannot pass on.
  */
 export function backgroundCommand(
   env: Readonly<Record<string, string | undefined>>,
+  allowed = false,
 ): BackgroundCommand | undefined {
-  if (OFF.has((setting(env, "MANAGE_DBSERVER") ?? "").trim().toLowerCase())) return undefined;
-  const script = new URL("./_serve.ts", import.meta.url);
+  const given = env.MANAGE_DBSERVER?.trim().toLowerCase();
+  if (given === undefined || given === "" ? !allowed : OFF.has(given)) return undefined;
+  const script = new URL("./_serve_main.ts", import.meta.url);
   if (script.protocol !== "file:") return undefined;
   const program = Deno.execPath();
   if (!/^deno(\.exe)?$/.test(program.split(/[\\/]/).pop() ?? "")) return undefined;
@@ -92,35 +96,30 @@ export function backgroundCommand(
   };
 }
 
-/** `name` in the environment the database is opened with, or else in the process's. */
-function setting(
-  env: Readonly<Record<string, string | undefined>>,
-  name: string,
-): string | undefined {
-  if (env[name] !== undefined) return env[name];
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
 function idleSeconds(env: Readonly<Record<string, string | undefined>>): number {
-  const given = Number(setting(env, "MANAGE_DBSERVER_IDLE"));
+  const given = Number(env.MANAGE_DBSERVER_IDLE);
   return Number.isFinite(given) && given > 0 ? given : DEFAULT_IDLE;
 }
 
 /**
  * Starts the background server of `spec.dir`, detached from this process (its own session, no
  * terminal), and waits until it serves the database, passing on its notices. Throws the
- * server's error when it cannot open the database.
+ * server's error when it cannot open the database. `processCwd` is this process's working
+ * directory, which a relative `spec.cwd` (where the server runs) is relative to.
  */
 export async function startServer(
   how: BackgroundCommand,
   spec: ServeSpec,
   notice: (line: string) => void,
+  processCwd?: string,
 ): Promise<StartOutcome> {
-  if (socketAddress(`${spec.dir}.run/socket`) === undefined) return "unavailable";
+  // The server runs in spec.cwd, which its socket's address may be relative to.
+  const serverCwd = isAbsolute(spec.cwd)
+    ? spec.cwd
+    : processCwd === undefined
+    ? undefined
+    : resolve(processCwd, spec.cwd);
+  if (socketAddress(`${spec.dir}.run/socket`, serverCwd) === undefined) return "unavailable";
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(how.program, {
@@ -216,7 +215,7 @@ export async function stopServer(
   if (holder === undefined) return status;
   if (!status.background) {
     throw new CommandError(
-      `The embedded database ${target.dir} is held by process ${holder.pid} (${holder.command}), ` +
+      `The embedded database ${target.dir} is held by ${describeHolder(holder)}, ` +
         "not by a background server: stop that process",
     );
   }

@@ -14,7 +14,7 @@
 import type { Database, Queryable } from "../../../../core/database.ts";
 import { toQuery } from "../../../../core/database.ts";
 import { CommandError } from "../../../../core/errors.ts";
-import { describeProcess } from "./_directory_lock.ts";
+import type { LockHolder } from "./_directory_lock.ts";
 import {
   CHUNK,
   decodeError,
@@ -62,7 +62,9 @@ export function holderStopped(
   what: StoppedCase,
   reason?: string,
 ): CommandError {
-  const stopped = `The process serving the embedded database ${dir} (pid ${pid}) stopped`;
+  const stopped = `The process serving the embedded database ${dir}${
+    pid > 0 ? ` (pid ${pid})` : ""
+  } stopped`;
   const check = "check before running the command again";
   const messages: Record<StoppedCase, string> = {
     "rolled back":
@@ -127,6 +129,8 @@ export interface SharedTarget {
   readonly url: string;
   /** How long to wait for the holder to finish opening the database, in milliseconds. */
   readonly helloTimeout: number;
+  /** This process, as the holder names it in its messages. */
+  readonly client: Pick<LockHolder, "pid" | "command">;
 }
 
 interface Pending {
@@ -271,8 +275,8 @@ export async function connectShared(target: SharedTarget): Promise<RemoteDatabas
   try {
     const hello = send("hello", {
       version: PROTOCOL_VERSION,
-      pid: Deno.pid,
-      command: describeProcess(),
+      pid: target.client.pid,
+      command: target.client.command,
     });
     helloTimer = setTimeout(() => {
       timedOut = true;

@@ -20,6 +20,7 @@ import {
   statements,
   type Turn,
 } from "./_shared_session.ts";
+import { describeHolder } from "./_directory_lock.ts";
 
 /** What a connection shares with the server that accepted it. */
 export interface ServerState {
@@ -106,7 +107,7 @@ export class Connection {
       if (hello.done || hello.value.kind !== "message") return;
       const { id, version, pid, command } = hello.value.message;
       if (typeof pid === "number" && typeof command === "string") {
-        this.#client = `process ${pid} (${command})`;
+        this.#client = describeHolder({ pid, command });
       }
       if (version !== PROTOCOL_VERSION) {
         await this.#reply(

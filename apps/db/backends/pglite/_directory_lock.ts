@@ -13,7 +13,7 @@
 
 /** Who holds a lock, as written in its file. */
 export interface LockHolder {
-  /** The process id. */
+  /** The process id; 0 when the process did not say (opened from code not given `pid`). */
   readonly pid: number;
   /** What that process runs (`manage worker`). */
   readonly command: string;
@@ -38,7 +38,7 @@ export class LockedError extends Error {
 
   /** Creates the error for `path` and its holder. */
   constructor(path: string, holder: LockHolder | undefined) {
-    super(`${path} is locked${holder ? ` by process ${holder.pid} (${holder.command})` : ""}`);
+    super(`${path} is locked${holder ? ` by ${describeHolder(holder)}` : ""}`);
     this.name = "LockedError";
     this.holder = holder;
   }
@@ -133,13 +133,21 @@ async function openPrivate(path: string): Promise<Deno.FsFile> {
   return file;
 }
 
-/** What this process is, for the lock file: `manage <command>` when it is the manage program. */
-export function describeProcess(): string {
-  const main = Deno.mainModule.split(/[\\/]/).pop() ?? "deno";
-  const command = Deno.args[0];
-  const program = main === "cli.ts" || main === "manage" ? "manage" : main;
-  // Only the first word: later ones may hold secrets (URLs with passwords).
-  return command && /^[\w.:-]+$/.test(command) ? `${program} ${command}` : program;
+/** A holder as messages name it: `process 4242 (manage worker)`, or without an id it did not give. */
+export function describeHolder(holder: { pid: number; command: string }): string {
+  return holder.pid > 0
+    ? `process ${holder.pid} (${holder.command})`
+    : `a process (${holder.command})`;
+}
+
+/**
+ * What a process that opens a database is, for the lock file: its id and `command`, of which
+ * only the first two words are kept (later ones may hold secrets, URLs with passwords).
+ */
+export function processHolder(options: { pid?: number; command?: string }): LockHolder {
+  const words = (options.command ?? "manage").split(/\s+/).filter((word) => word !== "");
+  const kept = words.slice(0, 2).filter((word) => /^[\w.:-]+$/.test(word));
+  return { pid: options.pid ?? 0, command: kept.length > 0 ? kept.join(" ") : "manage" };
 }
 
 async function describe(file: Deno.FsFile, holder: LockHolder): Promise<void> {

@@ -21,10 +21,11 @@ import type { Database, OpenOptions } from "../../../../core/database.ts";
 import { CommandError } from "../../../../core/errors.ts";
 import { projectFolder } from "../../../../core/project.ts";
 import {
-  describeProcess,
+  describeHolder,
   type FileLock,
   LockedError,
   type LockHolder,
+  processHolder,
   tryLockFile,
 } from "./_directory_lock.ts";
 import {
@@ -110,16 +111,21 @@ export async function openPglite(target: PgliteTarget, options: OpenOptions): Pr
  * undefined when it opens the database itself (see `_background.ts`).
  */
 function backgroundServer(place: Place): (() => Promise<StartOutcome>) | undefined {
-  const how = backgroundCommand(place.options.env);
+  const how = backgroundCommand(place.options.env, place.options.backgroundServer);
   if (how === undefined) return undefined;
   return () =>
-    startServer(how, {
-      dir: place.dir,
-      shown: place.shown.dir,
-      url: place.shown.url,
-      project: place.project,
-      cwd: place.options.cwd,
-    }, place.options.notice);
+    startServer(
+      how,
+      {
+        dir: place.dir,
+        shown: place.shown.dir,
+        url: place.shown.url,
+        project: place.project,
+        cwd: place.options.cwd,
+      },
+      place.options.notice,
+      place.options.processCwd,
+    );
 }
 
 /**
@@ -173,7 +179,7 @@ async function acquire(
   background?: () => Promise<StartOutcome>,
 ): Promise<Database> {
   const socket = socketPath(place.dir);
-  const self: LockHolder = { pid: Deno.pid, command: describeProcess() };
+  const self = processHolder(place.options);
   let deadline = Date.now() + REACH_TIMEOUT;
   let started = background === undefined;
   for (;;) {
@@ -181,13 +187,13 @@ async function acquire(
     try {
       lock = await tryLockFile(
         `${place.dir}.lock`,
-        socketAddress(socket) === undefined ? self : { ...self, socket },
+        socketAddress(socket, place.options.processCwd) === undefined ? self : { ...self, socket },
       );
     } catch (error) {
       if (!(error instanceof LockedError)) {
         throw refusal(error, "write to", shownPath(place, dirname(place.dir)));
       }
-      const db = await reachHolder(error.holder, place.shown, deadline);
+      const db = await reachHolder(error.holder, place, deadline, self);
       if (db === "waited") deadline = Date.now() + REACH_TIMEOUT;
       else if (db) return db;
       else await new Promise((resolve) => setTimeout(resolve, 50));
@@ -217,16 +223,20 @@ async function acquire(
  * Connects to the process that holds the database; undefined when it does not answer yet (it
  * is starting, or has just stopped: the caller looks at the lock again), "waited" when it made
  * this process wait while it stopped. Throws when it never will: it serves no one, or
- * `deadline` has passed.
+ * `deadline` has passed. The holder is told who `self` is, for its messages.
  */
 async function reachHolder(
   holder: LockHolder | undefined,
-  target: { dir: string; url: string },
+  place: Place,
   deadline: number,
+  self: LockHolder,
 ): Promise<Awaited<ReturnType<typeof connectShared>> | "waited" | undefined> {
-  const address = holder?.socket === undefined ? undefined : socketAddress(holder.socket);
+  const target = place.shown;
+  const address = holder?.socket === undefined
+    ? undefined
+    : socketAddress(holder.socket, place.options.processCwd);
   const inUse = (why: string) => {
-    const who = holder ? `process ${holder.pid} (${holder.command})` : "another process";
+    const who = holder ? describeHolder(holder) : "another process";
     return new CommandError(
       `The embedded database ${target.dir} is in use by ${who}${why}; stop that process, or ` +
         "set DATABASE_URL to a PostgreSQL server to share one database between processes",
@@ -234,7 +244,12 @@ async function reachHolder(
   };
   if (address !== undefined) {
     try {
-      return await connectShared({ address, ...target, helloTimeout: READY_TIMEOUT });
+      return await connectShared({
+        address,
+        ...target,
+        helloTimeout: READY_TIMEOUT,
+        client: self,
+      });
     } catch (error) {
       if (error instanceof CommandError) throw error;
       if (!(error instanceof NotReachedError)) {
@@ -273,13 +288,13 @@ export async function openHere(
     server?.dismiss();
   };
   try {
-    if (socketAddress(socket) !== undefined) {
+    if (socketAddress(socket, options.processCwd) !== undefined) {
       try {
-        server = await listenOn(socket, Deno.pid);
+        server = await listenOn(socket, processHolder(options).pid, options.processCwd);
         onServer?.(server);
       } catch {
         // No socket here (a file system without them): the database serves this process alone.
-        await lock.update({ pid: Deno.pid, command: describeProcess() });
+        await lock.update(processHolder(options));
       }
     }
     // Left by a holder that was killed: this process holds the lock, so none is in use.

@@ -4,7 +4,8 @@
 // directory is removed. It reports to the command that started it on standard output, one JSON
 // line each (`{"notice"}`, then `{"ready"}`, `{"busy"}` or `{"error"}`), and then closes it.
 //
-// Run by `_background.ts` as `deno run … _serve.ts '<ServeSpec as JSON>'`.
+// Run by `_background.ts` as `deno run … _serve_main.ts '<ServeSpec as JSON>'`, the program
+// that gives it what it needs of its process (`ServeProcess`).
 
 import type { Database } from "../../../../core/database.ts";
 import { CommandError } from "../../../../core/errors.ts";
@@ -16,27 +17,43 @@ import type { SessionServer } from "./_server.ts";
 /** What the background server writes in the lock file as its command. */
 export const SERVER_COMMAND = "manage dbserver";
 
-const encoder = new TextEncoder();
-
-function report(message: Record<string, unknown>): void {
-  try {
-    Deno.stdout.writeSync(encoder.encode(JSON.stringify(message) + "\n"));
-  } catch {
-    // The command that started it has gone: it has no one to tell.
-  }
+/** What the server's program gives it of its process. */
+export interface ServeProcess {
+  /** The process's environment. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The process's id, which the lock file names. */
+  readonly pid: number;
+  /** The process's working directory (`spec.cwd`, resolved). */
+  readonly cwd: string;
+  /** Writes to the command that started it (standard output), at once. */
+  write(text: string): void;
+  /** Closes that output, once the server serves. */
+  closeOutput(): void;
+  /** Ends the process at once. */
+  exit(code: number): never;
 }
 
 /** Serves the database `spec` names until it is idle or stopped; resolves to the exit code. */
-export async function serve(spec: ServeSpec): Promise<number> {
+export async function serve(spec: ServeSpec, process: ServeProcess): Promise<number> {
+  const report = (message: Record<string, unknown>) => {
+    try {
+      process.write(JSON.stringify(message) + "\n");
+    } catch {
+      // The command that started it has gone: it has no one to tell.
+    }
+  };
   const idle = (spec.idle ?? DEFAULT_IDLE) * 1000;
   const place: Place = {
     dir: spec.dir,
     shown: { dir: spec.shown, url: spec.url },
     project: spec.project,
     options: {
-      env: Deno.env.toObject(),
+      env: process.env,
       cwd: spec.cwd,
       notice: (line) => report({ notice: line }),
+      pid: process.pid,
+      command: SERVER_COMMAND,
+      processCwd: process.cwd,
     },
   };
   const socket = socketPath(spec.dir);
@@ -44,7 +61,7 @@ export async function serve(spec: ServeSpec): Promise<number> {
   let server: SessionServer | undefined;
   try {
     const lock = await tryLockFile(`${spec.dir}.lock`, {
-      pid: Deno.pid,
+      pid: process.pid,
       command: SERVER_COMMAND,
       socket,
       idle: idle / 1000,
@@ -76,7 +93,7 @@ export async function serve(spec: ServeSpec): Promise<number> {
     try {
       Deno.statSync(`${spec.dir}/PG_VERSION`);
     } catch {
-      Deno.exit(0);
+      process.exit(0);
     }
     if (serving.clients() > 0) {
       idleSince = undefined;
@@ -92,7 +109,7 @@ export async function serve(spec: ServeSpec): Promise<number> {
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
   report({ ready: true });
   try {
-    Deno.stdout.close();
+    process.closeOutput();
   } catch {
     // Closed already.
   }
@@ -105,8 +122,4 @@ export async function serve(spec: ServeSpec): Promise<number> {
     for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
   }
   return 0;
-}
-
-if (import.meta.main) {
-  Deno.exit(await serve(JSON.parse(Deno.args[0]) as ServeSpec));
 }

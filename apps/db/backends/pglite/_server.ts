@@ -46,12 +46,14 @@ const SLOW_DRAIN = 2000;
 const MAX_SOCKET_PATH = 103;
 
 /**
- * The path to bind or connect to for the socket at `path`: itself, or relative to the working
- * directory when the full path is too long for a socket address; undefined when both are.
+ * The path to bind or connect to for the socket at `path`: itself, or relative to `processCwd`,
+ * the process's working directory, when the full path is too long for a socket address;
+ * undefined when both are (or the process's directory is not known).
  */
-export function socketAddress(path: string): string | undefined {
+export function socketAddress(path: string, processCwd?: string): string | undefined {
   if (new TextEncoder().encode(path).length <= MAX_SOCKET_PATH) return path;
-  const cwd = Deno.cwd().replace(/[\\/]+$/, "");
+  if (processCwd === undefined) return undefined;
+  const cwd = processCwd.replace(/[\\/]+$/, "");
   if (!path.startsWith(`${cwd}/`)) return undefined;
   const relative = path.slice(cwd.length + 1);
   return new TextEncoder().encode(relative).length <= MAX_SOCKET_PATH ? relative : undefined;
@@ -63,8 +65,12 @@ export function socketAddress(path: string): string | undefined {
  * is never changed after it is bound), replacing what a holder that died left there (the caller
  * holds the lock, so nothing else can be listening on it). Throws when the socket cannot be made.
  */
-export async function listenOn(path: string, pid: number): Promise<SessionServer> {
-  const address = socketAddress(path);
+export async function listenOn(
+  path: string,
+  pid: number,
+  processCwd?: string,
+): Promise<SessionServer> {
+  const address = socketAddress(path, processCwd);
   if (address === undefined) throw new Error(`The socket path ${path} is too long`);
   await privateFolder(dirname(address));
   await Deno.remove(address).catch((error) => {

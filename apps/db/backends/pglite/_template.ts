@@ -53,7 +53,7 @@ export async function ensureTemplate(cwd: string): Promise<Template> {
 }
 
 async function makeTemplate(paths: Template & { root: string }): Promise<void> {
-  const temp = `${paths.root}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const temp = `${paths.root}.tmp-${crypto.randomUUID()}`;
   try {
     await Deno.mkdir(join(temp, "data"), { recursive: true, mode: 0o700 });
     const { PGlite } = await import("@electric-sql/pglite");
@@ -107,7 +107,7 @@ export async function removeLeftovers(folder: string, prefix: string): Promise<v
  */
 export async function createFromTemplate(dir: string, cwd: string): Promise<void> {
   const template = await ensureTemplate(cwd);
-  const temp = `${dir}.creating-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const temp = `${dir}.creating-${crypto.randomUUID()}`;
   try {
     await copyTree(template.dataDir, temp);
     // rename() replaces an empty directory on Unix but not on Windows.

@@ -76,7 +76,7 @@ Deno.test({
               "ORDER BY id",
           ),
           [
-            "exit_now: The job called Deno.exit(0), which would have ended its worker",
+            "exit_now: The job called exit(0), which would have ended its worker",
             "reject_later: Unhandled promise rejection in the job: nobody handles this",
             "throw_now: Error: not an Error",
             "throw_later: Uncaught exception in the job: boom",

@@ -478,11 +478,15 @@ Deno.test("values keep their types through the encoding", () => {
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
 
-Deno.test("the socket address is relative to the working directory when the path is too long", () => {
+Deno.test("the socket address is relative to the process's directory when the path is too long", () => {
   assert.equal(socketAddress("/tmp/x/db.sock"), "/tmp/x/db.sock");
-  const cwd = Deno.cwd();
-  assert.equal(socketAddress(`${cwd}/${"d".repeat(120)}/db.sock`), undefined);
+  const cwd = "/srv/site";
+  assert.equal(socketAddress(`${cwd}/${"d".repeat(120)}/db.sock`, cwd), undefined);
   // 103 bytes relative, more in full: the relative path is used.
-  assert.equal(socketAddress(`${cwd}/${"d".repeat(95)}/db.sock`), `${"d".repeat(95)}/db.sock`);
-  assert.equal(socketAddress(`/elsewhere/${"d".repeat(120)}/db.sock`), undefined);
+  const long = `${cwd}/${"d".repeat(95)}/db.sock`;
+  assert.equal(socketAddress(long, cwd), `${"d".repeat(95)}/db.sock`);
+  assert.equal(socketAddress(long, `${cwd}/`), `${"d".repeat(95)}/db.sock`);
+  // The process's directory not given: only the full path would do.
+  assert.equal(socketAddress(long), undefined);
+  assert.equal(socketAddress(`/elsewhere/${"d".repeat(120)}/db.sock`, cwd), undefined);
 });
