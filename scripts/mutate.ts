@@ -21,6 +21,7 @@
 
 import { scriptArgs } from "./_args.ts";
 import { permissionFlags } from "./compile.ts";
+import { PROJECT_ENTRIES } from "./_project.ts";
 
 /** One break: a line of a module changed so that a promise README makes is broken. */
 export interface Break {
@@ -44,18 +45,8 @@ export interface Break {
 
 const ROOT = new URL("../", import.meta.url);
 const BREAKS = new URL("scripts/breaks.json", ROOT);
-const COPIED = [
-  "cli.ts",
-  "mod.ts",
-  "deno.json",
-  "deno.lock",
-  "README.md",
-  "core",
-  "commands",
-  "apps",
-  "scripts",
-  "tests",
-];
+/** What the copy holds: what a copy of the project needs, the tests, and the README they read. */
+const COPIED = [...PROJECT_ENTRIES, "README.md", "tests"];
 const TEXT_FIELDS = ["id", "promise", "file", "find"] as const;
 
 /** The breaks of `text` (the JSON list), checked: throws naming the first wrong entry. */

@@ -1,5 +1,6 @@
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { permissionFlags } from "../scripts/compile.ts";
+import { PROJECT_ENTRIES } from "../scripts/_project.ts";
 
 // The tests' processes hold their embedded databases themselves and leave no server running:
 // the tests of the background server turn it on (MANAGE_DBSERVER=on in their commands' env).
@@ -106,18 +107,6 @@ export async function runCli(args: string[], options: RunCliOptions = {}): Promi
   const decoder = new TextDecoder();
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
 }
-
-const PROJECT_ENTRIES = [
-  "cli.ts",
-  "manage",
-  "mod.ts",
-  "deno.json",
-  "deno.lock",
-  "core",
-  "commands",
-  "apps",
-  "scripts",
-];
 
 async function copyTree(from: URL, to: URL): Promise<void> {
   const info = await Deno.stat(from);

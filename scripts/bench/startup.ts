@@ -25,6 +25,7 @@
 
 import { scriptArgs } from "../_args.ts";
 import { permissionFlags } from "../compile.ts";
+import { PROJECT_ENTRIES } from "../_project.ts";
 import { taskFlags } from "../launcher.ts";
 
 /** One timed command. */
@@ -250,19 +251,6 @@ export async function measure(
   }
   return samples;
 }
-
-/** The entries of the project that a benchmark's copy of it needs. */
-const PROJECT_ENTRIES = [
-  "cli.ts",
-  "manage",
-  "mod.ts",
-  "deno.json",
-  "deno.lock",
-  "core",
-  "commands",
-  "apps",
-  "scripts",
-];
 
 /** Copies the project at `root` into `<tmp>/project`; returns that folder. */
 export async function copyProject(root: string, tmp: string): Promise<string> {
