@@ -46,13 +46,18 @@ Deno.test("each helper is defined in one module", () => {
 });
 
 Deno.test("no script parses its command line by hand: they use scripts/_args.ts", () => {
-  assert.deepEqual(where(/args\[\+\+i\]|args\.length; i\+\+|args\.indexOf\("--/), []);
+  assert.deepEqual(
+    where(/args\[\+\+i\]|args\.length; i\+\+|args\.indexOf\("--|parseArgs \} from "node:util"/),
+    [],
+  );
   for (
     const script of [
       "scripts/compile.ts",
       "scripts/release.ts",
       "scripts/bench/fixtures.ts",
       "scripts/bench/jobs.ts",
+      "scripts/bench/console.ts",
+      "scripts/bench/dashboard.ts",
     ]
   ) {
     assert.match(files.get(script) ?? "", /scriptArgs\(/, script);
@@ -120,6 +125,8 @@ for (
     ["scripts/bench/database.ts", "deno task bench:db"],
     ["scripts/bench/makemigrations.ts", "deno task bench:makemigrations"],
     ["scripts/bench/test_command.ts", "deno task bench:test"],
+    ["scripts/bench/console.ts", "deno task bench:console"],
+    ["scripts/bench/dashboard.ts", "deno task bench:dashboard"],
     ["scripts/release.ts", "deno task release"],
   ]
 ) {

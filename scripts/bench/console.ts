@@ -13,9 +13,9 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import openDatabase from "../../apps/db/database.ts";
+import { scriptArgs } from "../_args.ts";
 import { runCli } from "../../tests/_helpers.ts";
 import { type Server, startServer } from "../../tests/apps/web/_server.ts";
 
@@ -140,18 +140,29 @@ async function bench(url: string, requests: number): Promise<[number, number][]>
   }
 }
 
-async function embedded(requests: number): Promise<[number, number][]> {
+/**
+ * Runs `bench` on a new embedded database under `.manage/bench/` (its folder named after
+ * `prefix`), removed afterwards.
+ */
+export async function onEmbedded<T>(
+  prefix: string,
+  bench: (url: string) => Promise<T>,
+): Promise<T> {
   const parent = `${ROOT}.manage/bench`;
   await Deno.mkdir(parent, { recursive: true });
-  const dir = await Deno.makeTempDir({ dir: parent, prefix: "console_" });
+  const dir = await Deno.makeTempDir({ dir: parent, prefix });
   try {
-    return await bench(`pglite:${dir}/db`, requests);
+    return await bench(`pglite:${dir}/db`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 }
 
-async function server(requests: number): Promise<[number, number][] | undefined> {
+/**
+ * Runs `bench` on a new database of the server TEST_DATABASE_URL names (or 127.0.0.1:5432),
+ * dropped afterwards; undefined, saying so, when no server answers.
+ */
+export async function onServer<T>(bench: (url: string) => Promise<T>): Promise<T | undefined> {
   const base = Deno.env.get("TEST_DATABASE_URL") ?? "postgres://postgres@127.0.0.1:5432/postgres";
   const options = { env: {}, cwd: ROOT, notice: () => {} };
   let admin;
@@ -166,30 +177,55 @@ async function server(requests: number): Promise<[number, number][] | undefined>
     await admin.exec(`CREATE DATABASE ${name}`);
     const url = new URL(base);
     url.pathname = `/${name}`;
-    return await bench(url.href, requests);
+    return await bench(url.href);
   } finally {
     await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.close();
   }
 }
 
+/** `rows` (the first one the header) as a Markdown table with aligned columns. */
+export function markdownTable(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  const line = (row: readonly string[]) =>
+    `| ${row.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  return [
+    line(rows[0]),
+    `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`,
+    ...rows.slice(1).map(line),
+  ]
+    .join("\n");
+}
+
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { requests: { type: "string", default: "50" } } });
-  const requests = Number(values.requests);
-  const columns = [await embedded(requests), await server(requests)];
+  const { requests } = scriptArgs({
+    prog: "deno task bench:console",
+    help: "Times the web console's pages and API calls on the embedded database and a server",
+    arguments: {
+      options: {
+        requests: {
+          type: "integer",
+          default: 50,
+          metavar: "N",
+          help: "timed requests of each kind",
+        },
+      },
+    },
+    check: (values) =>
+      values.requests < 1 ? "--requests takes a whole number of at least 1" : undefined,
+  }, Deno.args);
+  const columns = [
+    await onEmbedded("console_", (url) => bench(url, requests)),
+    await onServer((url) => bench(url, requests)),
+  ];
   const ms = (value: number) => `${value.toFixed(1)} ms`;
   const cell = (results: [number, number][] | undefined, i: number) =>
     results ? `${ms(results[i][0])} / ${ms(results[i][1])}` : "-";
-  const rows = [
-    ["request", "embedded database", "PostgreSQL server"],
-    ...PROBES.map((probe, i) => [probe.label, cell(columns[0], i), cell(columns[1], i)]),
-  ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
   console.log(
     `${requests} sequential requests each (after ${WARMUP}), median / 95th percentile:\n`,
   );
-  console.log(line(rows[0]));
-  console.log(`| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`);
-  for (const row of rows.slice(1)) console.log(line(row));
+  console.log(markdownTable([
+    ["request", "embedded database", "PostgreSQL server"],
+    ...PROBES.map((probe, i) => [probe.label, cell(columns[0], i), cell(columns[1], i)]),
+  ]));
 }

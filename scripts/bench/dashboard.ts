@@ -19,13 +19,13 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import openDatabase from "../../apps/db/database.ts";
 import { parseDuration } from "../../core/values.ts";
 import { countEnded, FORGET_STATS } from "../../apps/jobs/queue/_rollup.ts";
 import { type Server, startServer } from "../../tests/apps/web/_server.ts";
-import { logIn, percentile, prepare } from "./console.ts";
+import { logIn, markdownTable, onEmbedded, onServer, percentile, prepare } from "./console.ts";
+import { scriptArgs } from "../_args.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const WARMUP = 3;
@@ -166,53 +166,35 @@ async function bench(url: string, { requests, results, withinMs }: Run) {
   }
 }
 
-async function embedded(run: Run) {
-  const parent = `${ROOT}.manage/bench`;
-  await Deno.mkdir(parent, { recursive: true });
-  const dir = await Deno.makeTempDir({ dir: parent, prefix: "dashboard_" });
-  try {
-    return await bench(`pglite:${dir}/db`, run);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function server(run: Run) {
-  const base = Deno.env.get("TEST_DATABASE_URL") ?? "postgres://postgres@127.0.0.1:5432/postgres";
-  const options = { env: {}, cwd: ROOT, notice: () => {} };
-  let admin;
-  try {
-    admin = await openDatabase(base, options);
-  } catch {
-    console.error(`No server at ${base}: the server column is left out`);
-    return undefined;
-  }
-  const name = `manage_bench_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  try {
-    await admin.exec(`CREATE DATABASE ${name}`);
-    const url = new URL(base);
-    url.pathname = `/${name}`;
-    return await bench(url.href, run);
-  } finally {
-    await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.close();
-  }
-}
-
 if (import.meta.main) {
-  const { values } = parseArgs({
-    options: {
-      requests: { type: "string", default: "30" },
-      results: { type: "string", default: "100000" },
-      within: { type: "string", default: "7d" },
+  const { requests, results, within } = scriptArgs({
+    prog: "deno task bench:dashboard",
+    help: "Times the operator's view with many results on the embedded database and a server",
+    arguments: {
+      options: {
+        requests: {
+          type: "integer",
+          default: 30,
+          metavar: "N",
+          help: "timed requests of each kind",
+        },
+        results: { type: "integer", default: 100_000, metavar: "N", help: "results in the table" },
+        within: { default: "7d", metavar: "DURATION", help: "how far back the results ended" },
+      },
     },
-  });
-  const requests = Number(values.requests);
-  const results = Number(values.results);
-  const withinMs = parseDuration(values.within!);
-  if (withinMs === undefined) throw new Error(`--within: not a duration: ${values.within}`);
+    check: (values) =>
+      values.requests < 1 || values.results < 1
+        ? "--requests and --results take a whole number of at least 1"
+        : parseDuration(values.within) === undefined
+        ? `--within: not a duration: ${values.within}`
+        : undefined,
+  }, Deno.args);
+  const withinMs = parseDuration(within)!;
   const run = { requests, results, withinMs };
-  const columns = [await embedded(run), await server(run)];
+  const columns = [
+    await onEmbedded("dashboard_", (url) => bench(url, run)),
+    await onServer((url) => bench(url, run)),
+  ];
   const ms = (value: number) => `${value.toFixed(1)} ms`;
   const cell = (column: Awaited<ReturnType<typeof bench>> | undefined, timing?: Timing) => {
     if (!column || !timing) return "-";
@@ -233,13 +215,9 @@ if (import.meta.main) {
       cell(columns[1], columns[1]?.timings[i]),
     ]),
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
   console.log(
-    `${results} results over the last ${values.within}; ${requests} sequential requests each (after ${WARMUP}): ` +
+    `${results} results over the last ${within}; ${requests} sequential requests each (after ${WARMUP}): ` +
       `median / 95th percentile (median ÷ the baseline's; under ${TARGET_MS} ms?):\n`,
   );
-  console.log(line(rows[0]));
-  console.log(`| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`);
-  for (const row of rows.slice(1)) console.log(line(row));
+  console.log(markdownTable(rows));
 }

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { forEachDatabase, pgliteTestDatabase } from "../../_database.ts";
 import { ROOT, type RunCliOptions, sampleProject } from "../../_helpers.ts";
-import { CHROMIUM, needs } from "../../_requires.ts";
+import { needs } from "../../_requires.ts";
+import { ALL_PERMISSIONS, openChromium, runInChild } from "./_browser.ts";
 import { startServer } from "./_server.ts";
 
 // One project copy for the file: without myapp, with the fixture app sample (greet_user).
@@ -21,50 +22,16 @@ const SCREENSHOTS = new URL(".manage/screenshots/", ROOT);
 
 const BROWSER_TEST = "in Chromium: log in, run greet_user from its form, watch Hello, John! arrive";
 
-// playwright-core probes /proc/sys/fs/binfmt_misc when it loads (is it WSL?), which Deno allows
-// only with --allow-all; the suite runs with narrower permissions, so there the browser test runs
-// itself in a child `deno test --allow-all` (which the ffi permission, granted only by it, tells).
-const ALL_PERMISSIONS = (await Deno.permissions.query({ name: "ffi" })).state === "granted";
-
-/** Runs the browser test in a child `deno test --allow-all`. */
-async function inChild(): Promise<void> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "--allow-all", "--filter", BROWSER_TEST, "tests/apps/web/browser_test.ts"],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  const output = decoder.decode(stdout) + decoder.decode(stderr);
-  assert.equal(code, 0, output);
-  assert.match(output, /ok \| 1 passed/);
-}
-
 Deno.test(needs("chromium", {
   name: BROWSER_TEST,
   // playwright-core's pipes to the browser outlive a step; they are closed when it closes.
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    if (!ALL_PERMISSIONS) return await inChild();
-    const { chromium } = await import("playwright-core");
+    if (!ALL_PERMISSIONS) return await runInChild(BROWSER_TEST, "tests/apps/web/browser_test.ts");
     await Deno.mkdir(SCREENSHOTS, { recursive: true });
-    const profile = await Deno.makeTempDir({ prefix: "manage_chromium_" });
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 1100, height: 800 },
-    });
+    const chromium = await openChromium({ width: 1100, height: 800 });
+    const browser = chromium.context;
     try {
       await forEachDatabase(t, async (database) => {
         const migrated = await runCli(["migrate", "--database", database.url, "-v", "0"]);
@@ -192,8 +159,7 @@ Deno.test(needs("chromium", {
         }
       });
     } finally {
-      await browser.close();
-      await Deno.remove(profile, { recursive: true }).catch(() => {});
+      await chromium.close();
     }
   },
 }));
