@@ -112,8 +112,49 @@ export function json(value: unknown, status = 200, init: { headers?: HeadersInit
   return new Response(JSON.stringify(value), { status, headers });
 }
 
-/** A response of server-sent events streamed from `body`, never cached or sniffed. */
-export function eventStream(body: ReadableStream<Uint8Array>): Response {
+/**
+ * A response of server-sent events made by polling: `poll(send)` runs at once and then every
+ * `intervalMs`, until it returns false, the client goes, or one of `signals` aborts; an error it
+ * throws (unless the stream was ending anyway) goes to `failed`, and the stream ends. Never cached
+ * or sniffed.
+ */
+export function pollingEventStream(
+  signals: readonly AbortSignal[],
+  intervalMs: number,
+  poll: (send: (text: string) => void) => Promise<boolean | void>,
+  failed: (error: Error) => void,
+): Response {
+  const encoder = new TextEncoder();
+  const stop = new AbortController();
+  const done = AbortSignal.any([stop.signal, ...signals]);
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const send = (text: string) => controller.enqueue(encoder.encode(text));
+      try {
+        while (!done.aborted) {
+          if ((await poll(send)) === false) break;
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, intervalMs);
+            done.addEventListener("abort", () => {
+              clearTimeout(timer);
+              resolve();
+            }, { once: true });
+          });
+        }
+      } catch (error) {
+        if (!done.aborted) failed(error as Error);
+      } finally {
+        try {
+          controller.close();
+        } catch {
+          // The client has gone: the stream is closed already.
+        }
+      }
+    },
+    cancel() {
+      stop.abort();
+    },
+  });
   return new Response(body, {
     headers: {
       "content-type": "text/event-stream; charset=utf-8",

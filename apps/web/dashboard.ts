@@ -18,7 +18,7 @@ import {
   type WorkerStatus,
 } from "../jobs/queue/mod.ts";
 import { barChart } from "./charts.ts";
-import { type ConsoleOptions, eventStream, page, redirect } from "./_http.ts";
+import { type ConsoleOptions, page, pollingEventStream, redirect } from "./_http.ts";
 import { type DashboardData, dashboardData, readWindow, runScheduleNow } from "./dashboard_data.ts";
 import { type Html, html } from "./html.ts";
 import { layout, messagePage, type PageContext } from "./pages.ts";
@@ -349,54 +349,24 @@ function events(
   options: ConsoleOptions,
   windowMs: number,
 ): Response {
-  const interval = options.dashboardInterval ?? 2000;
-  const encoder = new TextEncoder();
-  const stop = new AbortController();
-  const done = AbortSignal.any([
-    stop.signal,
-    request.signal,
-    ...(options.signal ? [options.signal] : []),
-  ]);
   const runnable = runnableIn(options);
-  const body = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      const sent = new Map<string, string>();
-      try {
-        while (!done.aborted) {
-          const parts = dashboardParts(ctx, await dashboardData(options, windowMs), runnable);
-          const changed: Record<string, string> = {};
-          for (const [id, part] of Object.entries(parts)) {
-            if (id === "dash-at" || sent.get(id) === part.text) continue;
-            sent.set(id, part.text);
-            changed[id] = part.text;
-          }
-          changed["dash-at"] = parts["dash-at"].text;
-          controller.enqueue(encoder.encode(`data: ${JSON.stringify(changed)}\n\n`));
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, interval);
-            done.addEventListener("abort", () => {
-              clearTimeout(timer);
-              resolve();
-            }, { once: true });
-          });
-        }
-      } catch (error) {
-        if (!done.aborted) {
-          options.log?.(`The dashboard's event stream failed: ${(error as Error).message}`);
-        }
-      } finally {
-        try {
-          controller.close();
-        } catch {
-          // The client has gone: the stream is closed already.
-        }
+  const sent = new Map<string, string>();
+  return pollingEventStream(
+    [request.signal, ...(options.signal ? [options.signal] : [])],
+    options.dashboardInterval ?? 2000,
+    async (send) => {
+      const parts = dashboardParts(ctx, await dashboardData(options, windowMs), runnable);
+      const changed: Record<string, string> = {};
+      for (const [id, part] of Object.entries(parts)) {
+        if (id === "dash-at" || sent.get(id) === part.text) continue;
+        sent.set(id, part.text);
+        changed[id] = part.text;
       }
+      changed["dash-at"] = parts["dash-at"].text;
+      send(`data: ${JSON.stringify(changed)}\n\n`);
     },
-    cancel() {
-      stop.abort();
-    },
-  });
-  return eventStream(body);
+    (error) => options.log?.(`The dashboard's event stream failed: ${error.message}`),
+  );
 }
 
 /**

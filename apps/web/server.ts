@@ -38,11 +38,11 @@ import {
   CommandCache,
   type ConsoleOptions,
   cookies,
-  eventStream,
   json,
   LOGIN_CSRF_COOKIE,
   makeNonce,
   page,
+  pollingEventStream,
   redirect,
   safeNext,
   SESSION_COOKIE,
@@ -339,67 +339,41 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
   function jobEvents(request: Request, session: Session, id: number): Response {
     const ctx = context(session);
     const interval = options.pollInterval ?? 250;
-    const encoder = new TextEncoder();
-    const stop = new AbortController();
-    const signals = [stop.signal, request.signal, ...(options.signal ? [options.signal] : [])];
-    const done = AbortSignal.any(signals);
-    const body = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        const send = (text: string) => controller.enqueue(encoder.encode(text));
-        let last = "";
-        let quiet = 0;
-        try {
-          while (!done.aborted) {
-            const job = await getJob(db, id);
-            if (!job) {
-              send("event: gone\ndata: {}\n\n");
-              break;
-            }
-            const seen = [job.status, job.attempts, job.stdout?.length, job.stderr?.length]
-              .join("|");
-            if (seen !== last) {
-              last = seen;
-              quiet = 0;
-              const parts = jobParts(ctx, job);
-              send(`data: ${
-                JSON.stringify({
-                  status: job.status,
-                  ended: ended(job),
-                  exitCode: job.exitCode,
-                  meta: parts.meta.text,
-                  stdout: parts.stdout.text,
-                  stderr: parts.stderr.text,
-                  actions: parts.actions.text,
-                })
-              }\n\n`);
-              if (ended(job)) break;
-            } else if ((quiet += interval) >= 15_000) {
-              quiet = 0;
-              send(": still running\n\n");
-            }
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, interval);
-              done.addEventListener("abort", () => {
-                clearTimeout(timer);
-                resolve();
-              }, { once: true });
-            });
-          }
-        } catch (error) {
-          if (!done.aborted) log(`Job ${id}'s event stream failed: ${(error as Error).message}`);
-        } finally {
-          try {
-            controller.close();
-          } catch {
-            // The client has gone: the stream is closed already.
-          }
+    let last = "";
+    let quiet = 0;
+    return pollingEventStream(
+      [request.signal, ...(options.signal ? [options.signal] : [])],
+      interval,
+      async (send) => {
+        const job = await getJob(db, id);
+        if (!job) {
+          send("event: gone\ndata: {}\n\n");
+          return false;
+        }
+        const seen = [job.status, job.attempts, job.stdout?.length, job.stderr?.length].join("|");
+        if (seen !== last) {
+          last = seen;
+          quiet = 0;
+          const parts = jobParts(ctx, job);
+          send(`data: ${
+            JSON.stringify({
+              status: job.status,
+              ended: ended(job),
+              exitCode: job.exitCode,
+              meta: parts.meta.text,
+              stdout: parts.stdout.text,
+              stderr: parts.stderr.text,
+              actions: parts.actions.text,
+            })
+          }\n\n`);
+          if (ended(job)) return false;
+        } else if ((quiet += interval) >= 15_000) {
+          quiet = 0;
+          send(": still running\n\n");
         }
       },
-      cancel() {
-        stop.abort();
-      },
-    });
-    return eventStream(body);
+      (error) => log(`Job ${id}'s event stream failed: ${error.message}`),
+    );
   }
 
   async function jobRoute(
